@@ -1,0 +1,46 @@
+"""Accelerator and upstream-release facts, loaded from the YAML tables beside this file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_HERE = Path(__file__).parent
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@lru_cache(maxsize=None)
+def _table(name: str) -> dict[str, Any]:
+    with open(_HERE / f"{name}.yaml", encoding="utf-8") as fh:
+        data: dict[str, Any] = yaml.load(fh, Loader=_Loader)
+    return data
+
+
+def gpus() -> dict[str, Any]:
+    return _table("accelerators")["gpus"]
+
+
+def tpus() -> dict[str, Any]:
+    return _table("accelerators")["tpus"]
+
+
+def accelerator_types() -> list[str]:
+    return sorted([*gpus(), *tpus()])
+
+
+def tpu_topology(tpu_type: str, topology: str) -> dict[str, Any] | None:
+    for entry in tpus()[tpu_type]["topologies"]:
+        if entry["topology"] == topology:
+            return dict(entry)
+    return None
+
+
+def releases() -> dict[str, Any]:
+    return _table("releases")
+
+
+def gateway_classes() -> dict[str, Any]:
+    return releases()["gatewayClasses"]

@@ -1,0 +1,1 @@
+"""Checks on rendered manifests. ``schemas``: strict validation against pinned upstream schemas."""

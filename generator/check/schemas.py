@@ -1,0 +1,187 @@
+"""Validate rendered Kubernetes resources strictly against pinned upstream schemas.
+
+Offline and per process cached: each kind's schema is read and compiled (jsonschema_rs)
+once, on first use. Dispatch is data: schemas/upstream/index.yaml maps apiVersion/kind
+to a compiled CRD/JSON schema (custom resources) or to kubernetes-validate (built-ins).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+from typing import Any, Iterable, Optional
+
+import jsonschema_rs
+
+from . import core_kinds
+from .cel_rules import RuleSet, UnevaluatedRule
+from .index import Entry, load_index
+from .metadata import check_metadata
+from .paths import upstream_dir
+from .problem import Problem, format_path
+
+__all__ = ["DEFAULT_KUBE_VERSION", "Problem", "UnevaluatedRule", "pinned_kinds",
+           "supported_kube_versions", "unevaluated_rules", "validate_resource", "validate_resources"]
+
+# Newest GKE Regular-channel minor that kubernetes-validate 1.37.0 ships strict schemas
+# for; resource.k8s.io/v1 (ResourceClaimTemplate) needs >= 1.34.
+DEFAULT_KUBE_VERSION = "1.35"
+
+
+def _is_base64(value: str) -> bool:
+    try:
+        base64.b64decode(value, validate=True)
+        return True
+    except (binascii.Error, ValueError):
+        return False
+
+
+# "byte" is the OpenAPI format of Secret.data values; jsonschema_rs does not know it.
+_FORMATS = {"byte": _is_base64}
+
+
+def _validator(schema: dict[str, Any]) -> Any:
+    return jsonschema_rs.Draft202012Validator(schema, validate_formats=True, formats=_FORMATS)
+
+
+class _Compiled:
+    def __init__(self, schema: dict[str, Any], rules: Optional[RuleSet]) -> None:
+        self.schema = schema
+        self.validator = _validator(schema)
+        self.rules = rules
+
+
+@functools.lru_cache(maxsize=None)
+def _custom(api_version: str, kind: str) -> _Compiled:
+    entry = load_index().entries[(api_version, kind)]
+    with open(upstream_dir() / "compiled" / entry.compiled_name, encoding="utf-8") as f:
+        doc = json.load(f)
+    has_rules = bool(doc["rules"] or doc["list_maps"])
+    return _Compiled(doc["schema"], RuleSet(api_version, kind, doc) if has_rules else None)
+
+
+@functools.lru_cache(maxsize=None)
+def _core(api_version: str, kind: str, kube_minor: str) -> Optional[_Compiled]:
+    schema = core_kinds.bundled_schema(api_version, kind, kube_minor)
+    return None if schema is None else _Compiled(schema, None)
+
+
+def supported_kube_versions() -> tuple[str, ...]:
+    return core_kinds.supported_versions()
+
+
+def pinned_kinds() -> list[tuple[str, str]]:
+    """Every (apiVersion, kind) that has a pinned schema."""
+    return sorted(load_index().entries)
+
+
+def _schema_at(root: dict[str, Any], schema_path: Iterable[Any]) -> dict[str, Any]:
+    node: Any = root
+    for token in schema_path:
+        if isinstance(node, dict) and "$ref" in node and token not in node:
+            node = root["$defs"][node["$ref"].rsplit("/", 1)[1]]
+        if token == "$ref":
+            continue
+        try:
+            node = node[token]
+        except (KeyError, IndexError, TypeError):
+            return {}
+    return node if isinstance(node, dict) else {}
+
+
+def _schema_problems(compiled: _Compiled, obj: dict[str, Any]) -> list[tuple[list[Any], str]]:
+    found = []
+    for err in compiled.validator.iter_errors(obj):
+        at = list(err.instance_path)
+        k = err.kind
+        if isinstance(k, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
+            found.extend((at + [name], "unknown field") for name in k.unexpected)
+        elif isinstance(k, jsonschema_rs.ValidationErrorKind.Required):
+            found.append((at + [k.property], "required field is missing"))
+        elif isinstance(k, jsonschema_rs.ValidationErrorKind.AnyOf) and \
+                _schema_at(compiled.schema, list(err.schema_path)[:-1]).get("x-kubernetes-int-or-string"):
+            found.append((at, f"must be an integer or a string, not {json.dumps(err.instance)}"))
+        else:
+            found.append((at, err.message))
+    return found
+
+
+def validate_resource(obj: dict, *, kube_version: str = DEFAULT_KUBE_VERSION) -> list[Problem]:
+    """All problems the API server (strict field validation) would report for ``obj``.
+
+    ``kube_version`` ("1.35", "v1.34.2") selects the built-in kinds' schemas; custom
+    resources are checked against the single pinned CRD version. Returns [] when valid.
+    """
+    kube_minor = core_kinds.minor(kube_version)
+    if kube_minor not in core_kinds.supported_versions():
+        raise ValueError(f"no built-in schemas for Kubernetes {kube_minor}; "
+                         f"supported: {', '.join(core_kinds.supported_versions())}")
+    if not isinstance(obj, dict):
+        return [Problem("?", "?", "", f"resource must be a mapping, not {type(obj).__name__}")]
+    meta = obj.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) and isinstance(meta.get("name"), str) else "?"
+    api_version, kind = obj.get("apiVersion"), obj.get("kind")
+    label = kind if isinstance(kind, str) and kind else "?"
+
+    def problems(found: Iterable[tuple[list[Any], str]]) -> list[Problem]:
+        unique = {(format_path(p), m) for p, m in found}
+        return [Problem(label, name, p, m) for p, m in sorted(unique)]
+
+    missing = [([f], "required field is missing") for f in ("apiVersion", "kind")
+               if not isinstance(obj.get(f), str) or not obj.get(f)]
+    if missing:
+        return problems(missing)
+
+    entry = load_index().entries.get((api_version, kind))
+    if entry is None:
+        return problems([([], _not_pinned(api_version, kind))])
+
+    found: list[tuple[list[Any], str]] = list(check_metadata(meta, entry.name_rule, entry.name_max_length))
+    if entry.format == "kubernetes-validate":
+        compiled = _core(api_version, kind, kube_minor)
+        if compiled is None:
+            return problems(found + [([], f"Kubernetes {kube_minor} has no {api_version} {kind} "
+                                          "(no schema in kubernetes-validate)")])
+    else:
+        compiled = _custom(api_version, kind)
+    schema_found = _schema_problems(compiled, obj)
+    found.extend(schema_found)
+    if compiled.rules is not None:
+        found.extend(compiled.rules.check_list_maps(obj))
+        # CEL assumes a structurally valid object (the API server runs it after the schema).
+        if not schema_found:
+            found.extend(compiled.rules.check_cel(obj))
+    return problems(found)
+
+
+def validate_resources(objs: Iterable[dict], *, kube_version: str = DEFAULT_KUBE_VERSION) -> list[Problem]:
+    out: list[Problem] = []
+    for obj in objs:
+        out.extend(validate_resource(obj, kube_version=kube_version))
+    return out
+
+
+def _not_pinned(api_version: str, kind: str) -> str:
+    others = sorted(av for av, k in load_index().entries if k == kind and av != api_version)
+    hint = f"; pinned versions of {kind}: {', '.join(others)}" if others else ""
+    return f"no schema is pinned for {api_version} {kind} (schemas/upstream/index.yaml){hint}"
+
+
+def unevaluated_rules(api_version: Optional[str] = None, kind: Optional[str] = None) -> list[UnevaluatedRule]:
+    """CEL rules of the pinned custom resources that ``validate_resource`` does NOT
+    check (update-only transition rules, functions cel-python lacks), so callers can
+    say so instead of implying full coverage."""
+    out: list[UnevaluatedRule] = []
+    for (av, k), entry in sorted(load_index().entries.items()):
+        if entry.format == "kubernetes-validate" or (api_version and av != api_version) or (kind and k != kind):
+            continue
+        rules = _custom(av, k).rules
+        if rules is not None:
+            out.extend(rules.unevaluated())
+    return out
+
+
+def entry_for(api_version: str, kind: str) -> Optional[Entry]:
+    return load_index().entries.get((api_version, kind))

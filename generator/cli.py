@@ -1,0 +1,114 @@
+"""The `gen` command line: parse arguments, call the library, print, set the exit code.
+
+Exit codes: 0 success, 1 invalid input or failed check, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .diagnostics import Diagnostic, SpecError, plural
+
+EXAMPLES = {
+    "validate": "  gen validate models.yaml\n  gen validate --format json examples/*/models.yaml",
+    "render": "  gen render models.yaml -o out/\n  helm install fleet out/chart -f out/chart/values-default.yaml",
+    "schema": "  gen schema > models.schema.json",
+}
+
+
+def _epilog(name: str) -> str:
+    return "\b\nExamples:\n" + EXAMPLES[name]
+
+
+def _print_diagnostics(diags: list[Diagnostic], fmt: str) -> None:
+    if fmt == "json":
+        return
+    for d in diags:
+        click.echo(d.format(), err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="gen")
+def main() -> None:
+    """Generate Ray Serve LLM deployments for GKE from one models.yaml.
+
+    \b
+    gen validate models.yaml        check the spec (schema + semantic rules)
+    gen render models.yaml -o out   write a Helm umbrella chart + raw manifests
+    gen schema                      print the spec's JSON Schema
+    """
+
+
+@main.command(epilog=_epilog("validate"))
+@click.argument("specs", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format; json prints one report to stdout.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
+def validate(specs: tuple[Path, ...], fmt: str, quiet: bool) -> None:
+    """Check SPECS against the published JSON Schema and gen's semantic rules.
+
+    Every problem of every file is reported as FILE:LINE:COL: spec.path: message.
+    """
+    from .spec import validate_file
+
+    all_diags: list[Diagnostic] = []
+    report = []
+    for path in specs:
+        _, diags = validate_file(path)
+        all_diags += diags
+        report.append({"file": str(path), "valid": not diags,
+                       "errors": [d.as_dict() for d in diags]})
+        _print_diagnostics(diags, fmt)
+    bad = sum(1 for r in report if not r["valid"])
+    if fmt == "json":
+        click.echo(json.dumps({"files": report, "errors": len(all_diags)}, indent=2))
+    elif all_diags:
+        click.echo(f"Summary: {plural(len(all_diags), 'error')} in {plural(bad, 'file')} "
+                   f"({plural(len(specs), 'file')} checked)", err=True)
+    elif not quiet:
+        click.echo(f"Summary: {plural(len(specs), 'file')} valid")
+    sys.exit(1 if all_diags else 0)
+
+
+@main.command(epilog=_epilog("render"))
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output directory (created; gen only replaces what it wrote there).")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
+def render(spec: Path, output: Path, quiet: bool) -> None:
+    """Render SPEC into OUTPUT: chart/ (Helm umbrella chart), manifests/<cluster>/
+    (the same resources as plain YAML) and addons/ (pinned upstream charts)."""
+    from .render import RenderError, render_to_dir
+
+    try:
+        result = render_to_dir(spec, output)
+    except SpecError as exc:
+        _print_diagnostics(exc.diagnostics, "text")
+        click.echo(f"Summary: {plural(len(exc.diagnostics), 'error')}; nothing written",
+                   err=True)
+        sys.exit(1)
+    except RenderError as exc:
+        click.echo(f"gen: {exc}", err=True)
+        sys.exit(1)
+    if not quiet:
+        click.echo(f"Rendered {plural(result.resources, 'resource')} for "
+                   f"{plural(len(result.clusters), 'cluster')} into {output}/ "
+                   f"({plural(result.files, 'file')})")
+
+
+@main.command(epilog=_epilog("schema"))
+def schema() -> None:
+    """Print the JSON Schema of models.yaml (for editors and other tools)."""
+    from .resources import spec_schema_path
+
+    click.echo(spec_schema_path().read_text(encoding="utf-8"), nl=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

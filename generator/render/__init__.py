@@ -1,0 +1,101 @@
+"""`gen render`: spec -> umbrella chart, raw manifests per cluster and add-ons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import catalog
+from ..plan import Plan, build_plan
+from ..spec import Spec, load_spec
+from .chart import dump_yaml, header, scaffold, umbrella_files
+from .manifests import HelmRenderError, Resource, chart_archive, kind_files, render_chart
+from .writer import OutputError, write_tree
+
+
+class RenderError(Exception):
+    """Rendering failed for a reason other than an invalid spec."""
+
+
+@dataclass
+class RenderResult:
+    files: int
+    resources: int
+    clusters: list[str]
+    tree: dict[str, bytes]
+
+
+def _curls(plan: Plan) -> list[str]:
+    out = []
+    for m in plan.models:
+        prefix = m.path if plan.routing == "path" else ""
+        hdr = (f" -H '{plan.model_header}: {m.model_id}'" if plan.routing == "header" else "")
+        body = ('{"model": "%s", "messages": [{"role": "user", "content": "Hello"}]}'
+                % m.model_id)
+        out.append(f"curl http://${{GATEWAY_IP}}{prefix}/v1/chat/completions "
+                   f"-H 'Content-Type: application/json'{hdr} -d '{body}'")
+    return out
+
+
+def _route_match(plan: Plan) -> Any:
+    def match(m: Any) -> str:
+        if plan.routing == "path":
+            return f"PathPrefix {m.path}"
+        return f"{plan.model_header}: {m.model_id}"
+    return match
+
+
+def _context(plan: Plan) -> dict[str, Any]:
+    reach = ("internal gateway: run from inside the VPC" if plan.internal
+             else "external gateway")
+    return {"curls": _curls(plan), "reach": reach, "route_match": _route_match(plan),
+            "serve_port": catalog.releases()["ray"]["servePort"]}
+
+
+def render_plan(plan: Plan) -> tuple[dict[str, bytes], list[Resource]]:
+    """Every output file (relative path -> bytes) and every rendered resource."""
+    import helm_python
+
+    ctx = _context(plan)
+    chart = umbrella_files(plan, ctx)
+    files = {f"chart/{rel}": data for rel, data in chart.items()}
+    head = header(plan.spec_name)
+    resources: list[Resource] = []
+    with helm_python.Chart.load_archive(chart_archive(chart, plan.fleet)) as loaded:
+        for cluster in plan.clusters:
+            rendered = render_chart(loaded, cluster.values, release=plan.fleet,
+                                    namespace=plan.namespace)
+            resources += rendered
+            for rel, data in kind_files(rendered, head).items():
+                files[f"manifests/{cluster.name}/{rel}"] = data
+    if plan.addons:
+        addons = []
+        for key, addon in sorted(plan.addons.items()):
+            values_file = f"{addon['releaseName']}-values.yaml"
+            files[f"addons/{values_file}"] = (head + dump_yaml(addon["values"])).encode()
+            addons.append({**addon, "valuesFile": values_file})
+        files["addons/helmfile.yaml"] = scaffold("helmfile.yaml.j2", header=head, addons=addons,
+                                                 namespace=plan.namespace).encode()
+    files["README.md"] = scaffold("README.md.j2", plan=plan, header=head, **ctx).encode()
+    return files, resources
+
+
+def render_spec(spec: Spec) -> tuple[Plan, dict[str, bytes], list[Resource]]:
+    plan = build_plan(spec)
+    try:
+        files, resources = render_plan(plan)
+    except HelmRenderError as exc:
+        raise RenderError(f"the Helm engine rejected the generated chart: {exc}") from None
+    return plan, files, resources
+
+
+def render_to_dir(spec_path: str | Path, output: str | Path) -> RenderResult:
+    """Validate, plan, render and atomically write; raises SpecError or RenderError."""
+    spec = load_spec(spec_path)
+    plan, files, resources = render_spec(spec)
+    try:
+        write_tree(Path(output), files)
+    except (OutputError, OSError) as exc:
+        raise RenderError(str(exc)) from None
+    return RenderResult(len(files), len(resources), [c.name for c in plan.clusters], files)

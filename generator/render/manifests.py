@@ -1,0 +1,88 @@
+"""Raw manifests: the umbrella chart rendered in-process by the Helm engine.
+
+The chart is the single source of each manifest's shape; this module only
+splits Helm's output into one file per kind, in a stable order.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tarfile
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from .chart import dump_yaml
+
+_DOC_SPLIT = re.compile(r"^---[ \t]*$", re.MULTILINE)
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class HelmRenderError(Exception):
+    """The Helm engine rejected the chart or its values."""
+
+
+@dataclass(frozen=True)
+class Resource:
+    kind: str
+    name: str
+    namespace: str
+    text: str  # the document as Helm rendered it, with its "# Source:" line
+    obj: dict[str, Any]
+
+
+def chart_archive(files: dict[str, bytes], name: str) -> bytes:
+    """A .tgz of the chart held in memory (fixed mtimes: the bytes are reproducible)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+        for rel in sorted(files):
+            info = tarfile.TarInfo(f"{name}/{rel}")
+            info.size = len(files[rel])
+            info.mode = 0o644
+            info.mtime = 0
+            tar.addfile(info, io.BytesIO(files[rel]))
+    return buf.getvalue()
+
+
+def render_chart(chart: Any, values: dict[str, Any], *, release: str,
+                 namespace: str) -> list[Resource]:
+    """Render a loaded helm_python Chart and parse every document it produced."""
+    import helm_python
+
+    try:
+        rendered = chart.render(values=values, name=release, namespace=namespace,
+                                is_install=True)
+    except helm_python.HelmError as exc:
+        raise HelmRenderError(str(exc)) from None
+    out: list[Resource] = []
+    for template in sorted(rendered):
+        if template.endswith("NOTES.txt"):
+            continue
+        for part in _DOC_SPLIT.split(rendered[template]):
+            obj = yaml.load(part, Loader=_Loader)
+            if not obj:
+                continue
+            meta = obj.get("metadata", {})
+            text = part.strip("\n")
+            if not text.startswith("# Source:"):
+                text = f"# Source: {template}\n{text}"
+            out.append(Resource(obj["kind"], meta.get("name", ""),
+                                meta.get("namespace", ""), text + "\n", obj))
+    return out
+
+
+def kind_files(resources: list[Resource], head: str) -> dict[str, bytes]:
+    """One file per kind (e.g. rayservice.yaml) plus kustomization.yaml listing them."""
+    by_kind: dict[str, list[Resource]] = {}
+    for r in resources:
+        by_kind.setdefault(r.kind.lower() + ".yaml", []).append(r)
+    files: dict[str, bytes] = {}
+    for fname in sorted(by_kind):
+        docs = sorted(by_kind[fname], key=lambda r: (r.namespace, r.name))
+        files[fname] = (head + "".join("---\n" + r.text for r in docs)).encode()
+    kustomization = {"apiVersion": "kustomize.config.k8s.io/v1beta1",
+                     "kind": "Kustomization", "resources": sorted(by_kind)}
+    files["kustomization.yaml"] = (head + dump_yaml(kustomization)).encode()
+    return files

@@ -1,0 +1,119 @@
+"""Crash-safe replacement of an output directory.
+
+The new tree is built completely in a temporary directory beside the target.
+Files that gen did not write (not listed in the previous run's manifest) are
+hard-linked into it unchanged, then the two directories are swapped with one
+atomic ``renameat2(RENAME_EXCHANGE)``: a reader (or a SIGKILL) sees either the
+old complete tree or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path, PurePosixPath
+
+MANIFEST = ".gen-files.json"
+_RENAME_EXCHANGE = 2
+
+
+class OutputError(Exception):
+    """The output directory cannot be written safely; nothing was changed."""
+
+
+def _safe_rel(rel: str) -> PurePosixPath:
+    p = PurePosixPath(rel)
+    if p.is_absolute() or ".." in p.parts or not p.parts or rel != str(p):
+        raise OutputError(f"refusing to write {rel!r}: not a plain relative path")
+    return p
+
+
+def _previous_files(target: Path) -> set[str]:
+    manifest = target / MANIFEST
+    if not manifest.is_file() or manifest.is_symlink():
+        return set()
+    try:
+        files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+    except (ValueError, KeyError, TypeError):
+        raise OutputError(f"{manifest} is corrupt; delete it (and the files gen wrote) "
+                          "to start over") from None
+    return {f for f in files if isinstance(f, str)}
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    fn = getattr(libc, "renameat2", None)
+    if fn is None:
+        return False
+    at_fdcwd = -100
+    rc = fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    return rc == 0
+
+
+def _carry_over(target: Path, staging: Path, ours: set[str], new: set[str]) -> None:
+    """Hard-link every file in target that gen did not write into staging."""
+    for root, dirs, files in os.walk(target):
+        rel_root = Path(root).relative_to(target)
+        for d in list(dirs):
+            src = Path(root) / d
+            if src.is_symlink():
+                raise OutputError(f"{src} is a symlink; gen refuses to write through "
+                                  "symlinks in the output directory")
+            (staging / rel_root / d).mkdir(exist_ok=True)
+        for f in files:
+            rel = (rel_root / f).as_posix()
+            src = Path(root) / f
+            if rel in ours or rel == MANIFEST:
+                continue
+            if rel in new:
+                raise OutputError(f"{src} was not written by gen but gen needs that path; "
+                                  "move it away and render again")
+            dst = staging / rel
+            if src.is_symlink():
+                os.symlink(os.readlink(src), dst)
+            else:
+                os.link(src, dst)
+
+
+def write_tree(target: Path, files: dict[str, bytes]) -> None:
+    """Make ``target`` hold exactly ``files`` plus whatever gen did not write there."""
+    rels = {str(_safe_rel(r)) for r in files}
+    target = target.absolute()
+    if target.is_symlink():
+        raise OutputError(f"{target} is a symlink; give the real directory")
+    if target.exists() and not target.is_dir():
+        raise OutputError(f"{target} exists and is not a directory")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    ours = _previous_files(target) if target.exists() else set()
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.gen-", dir=target.parent))
+    try:
+        os.chmod(staging, 0o755)
+        for rel in sorted(rels):
+            path = staging / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "wb") as fh:
+                fh.write(files[rel])
+        (staging / MANIFEST).write_text(
+            json.dumps({"generator": "gen", "files": sorted(rels)}, indent=1) + "\n",
+            encoding="utf-8")
+        if not target.exists():
+            os.rename(staging, target)
+            return
+        _carry_over(target, staging, ours, rels)
+        if not _exchange(staging, target):
+            # no renameat2 (non-Linux): two renames, a tiny window without target
+            old = staging.with_name(staging.name + ".old")
+            os.rename(target, old)
+            os.rename(staging, target)
+            staging = old
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,244 @@
+"""Safe YAML loading that keeps a position for every node.
+
+The document is built from the parser's *events* (libyaml's C parser when
+available), never from PyYAML's constructors, so no tag can ever construct an
+object. Anchors/aliases and merge keys are refused outright: a config file has
+no need for them, and refusing them makes alias bombs impossible.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..diagnostics import Diagnostic, SpecPath, format_path
+
+MAX_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_EVENTS = 5_000_000
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STD = "tag:yaml.org,2002:"
+_ALLOWED_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "map", "seq")}
+_resolver = yaml.resolver.Resolver()
+_constructor = yaml.constructor.SafeConstructor()
+
+
+@dataclass(frozen=True)
+class Pos:
+    """Where a value (and, for mapping values, its key) starts; 1-based."""
+
+    line: int
+    col: int
+    key_line: int
+    key_col: int
+    raw: str | None = None  # source text of a plain (unquoted) scalar
+
+
+@dataclass
+class Document:
+    file: str
+    data: Any
+    positions: dict[SpecPath, Pos]
+
+    def pos(self, path: SpecPath, *, key: bool = False) -> tuple[int, int]:
+        """Position of ``path`` or of its nearest existing ancestor."""
+        p = tuple(path)
+        while p not in self.positions and p:
+            p = p[:-1]
+        found = self.positions.get(p)
+        if found is None:
+            return (1, 1)
+        return (found.key_line, found.key_col) if key else (found.line, found.col)
+
+    def diag(self, path: SpecPath, message: str, *, key: bool = False) -> Diagnostic:
+        line, col = self.pos(path, key=key)
+        return Diagnostic(self.file, line, col, format_path(path), message)
+
+
+class LoadError(Exception):
+    def __init__(self, diagnostic: Diagnostic):
+        super().__init__(diagnostic.format())
+        self.diagnostic = diagnostic
+
+
+def _mark(m: Any) -> tuple[int, int]:
+    return (m.line + 1, m.column + 1) if m is not None else (1, 1)
+
+
+def _scalar(event: yaml.ScalarEvent, file: str) -> Any:
+    tag = event.tag
+    if tag in (None, "!"):
+        tag = _resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+    if tag == _STD + "timestamp":
+        line, col = _mark(event.start_mark)
+        raise LoadError(Diagnostic(file, line, col, "", f"YAML reads {event.value!r} as a "
+                                   f"date; quote it: \"{event.value}\""))
+    if tag == _STD + "merge":
+        line, col = _mark(event.start_mark)
+        raise LoadError(Diagnostic(file, line, col, "", "YAML merge keys (<<) are not "
+                                   "supported; write the keys out"))
+    if tag not in _ALLOWED_TAGS or tag in (_STD + "map", _STD + "seq"):
+        line, col = _mark(event.start_mark)
+        raise LoadError(Diagnostic(file, line, col, "",
+                                   f"YAML tag {event.tag or tag!r} is not allowed; "
+                                   "only plain strings, numbers, booleans and null"))
+    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+    try:
+        value = _constructor.construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError) as exc:
+        line, col = _mark(event.start_mark)
+        raise LoadError(Diagnostic(file, line, col, "", f"invalid {tag[len(_STD):]} "
+                                   f"value {event.value!r}: {exc}")) from None
+    if isinstance(value, float) and not math.isfinite(value):
+        line, col = _mark(event.start_mark)
+        raise LoadError(Diagnostic(file, line, col, "",
+                                   f"{event.value!r} is not a finite number; quote it if "
+                                   "you meant a string"))
+    return value
+
+
+def _build(events: Any, file: str) -> tuple[Any, dict[SpecPath, Pos]]:
+    positions: dict[SpecPath, Pos] = {}
+    root: Any = None
+    docs = 0
+    # stack entries: [container, path, pending_key, pending_key_mark, key_lines]
+    stack: list[list[Any]] = []
+    count = 0
+
+    def fail(mark: Any, message: str, path: SpecPath = ()) -> None:
+        line, col = _mark(mark)
+        raise LoadError(Diagnostic(file, line, col, format_path(path), message))
+
+    def attach(value: Any, start: Any, raw: str | None) -> bool:
+        """Place ``value``; returns False when it was consumed as a mapping key."""
+        nonlocal root
+        line, col = _mark(start)
+        if not stack:
+            root = value
+            positions[()] = Pos(line, col, line, col, raw)
+            return True
+        top = stack[-1]
+        container, path = top[0], top[1]
+        if isinstance(container, list):
+            child = path + (len(container),)
+            container.append(value)
+            positions[child] = Pos(line, col, line, col, raw)
+            return True
+        if top[2] is _NO_KEY:
+            if not isinstance(value, str):
+                fail(start, "mapping keys must be strings; quote the key", path)
+            if value == "<<":
+                fail(start, "YAML merge keys (<<) are not supported; write the keys out", path)
+            if value in container:
+                first = top[4][value]
+                fail(start, f"duplicate key {value!r} (first defined at line {first})",
+                     path + (value,))
+            top[2], top[3] = value, (line, col)
+            return False
+        key = top[2]
+        child = path + (key,)
+        container[key] = value
+        top[4][key] = top[3][0]
+        positions[child] = Pos(line, col, top[3][0], top[3][1], raw)
+        top[2] = _NO_KEY
+        return True
+
+    for event in events:
+        count += 1
+        if count > MAX_EVENTS:
+            fail(getattr(event, "start_mark", None), "document is too large "
+                 f"(more than {MAX_EVENTS} YAML nodes)")
+        if isinstance(event, yaml.DocumentStartEvent):
+            docs += 1
+            if docs > 1:
+                fail(event.start_mark, "multiple YAML documents in one file; "
+                     "put one ModelFleet per file")
+        elif isinstance(event, yaml.AliasEvent):
+            fail(event.start_mark, "YAML aliases (*name) are not supported; repeat the value")
+        elif isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent,
+                                yaml.SequenceStartEvent)):
+            if event.anchor is not None:
+                fail(event.start_mark, "YAML anchors (&name) are not supported; "
+                     "repeat the value instead")
+            if isinstance(event, yaml.ScalarEvent):
+                raw = event.value if not event.style else None
+                attach(_scalar(event, file), event.start_mark, raw)
+                continue
+            if event.tag not in (None, "!", _STD + "map", _STD + "seq"):
+                fail(event.start_mark, f"YAML tag {event.tag!r} is not allowed")
+            if len(stack) >= MAX_DEPTH:
+                fail(event.start_mark, f"nesting deeper than {MAX_DEPTH} levels")
+            container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
+            if stack and isinstance(stack[-1][0], dict) and stack[-1][2] is _NO_KEY:
+                fail(event.start_mark, "mapping keys must be strings; quote the key",
+                     stack[-1][1])
+            # compute the child path before attaching (attach assigns the key)
+            if not stack:
+                path: SpecPath = ()
+            elif isinstance(stack[-1][0], list):
+                path = stack[-1][1] + (len(stack[-1][0]),)
+            else:
+                path = stack[-1][1] + (stack[-1][2],)
+            attach(container, event.start_mark, None)
+            stack.append([container, path, _NO_KEY, None, {}])
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            stack.pop()
+    if docs == 0 or (root is None and () not in positions):
+        raise LoadError(Diagnostic(file, 1, 1, "", "the file is empty; "
+                                   "start from `gen init` or an example"))
+    return root, positions
+
+
+_NO_KEY = object()
+
+
+def load_text(text: str, file: str) -> Document:
+    if text.startswith("\ufeff"):  # a UTF-8 BOM from Windows editors is harmless
+        text = text[1:]
+    try:
+        data, positions = _build(yaml.parse(text, Loader=_Loader), file)
+    except yaml.MarkedYAMLError as exc:
+        line, col = _mark(exc.problem_mark)
+        problem = exc.problem or "invalid YAML"
+        lines = text.splitlines()
+        if exc.problem_mark is not None and exc.problem_mark.line < len(lines) \
+                and "\t" in lines[exc.problem_mark.line]:
+            problem += " (a tab: YAML indentation must use spaces)"
+        raise LoadError(Diagnostic(file, line, col, "", f"YAML syntax error: {problem}")) from None
+    except yaml.reader.ReaderError as exc:
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, exc.position - before.rfind("\n")
+        raise LoadError(Diagnostic(file, line, col, "", f"control character U+{code:04X} "
+                                   "is not allowed in YAML; remove it")) from None
+    except yaml.YAMLError as exc:
+        raise LoadError(Diagnostic(file, 1, 1, "", f"YAML error: {exc}")) from None
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else f"a {type(data).__name__} value"
+        raise LoadError(Diagnostic(file, 1, 1, "", f"the top level is {kind}; "
+                                   "a ModelFleet spec must be a mapping (apiVersion, kind, ...)"))
+    return Document(file, data, positions)
+
+
+def load_file(path: str | Path) -> Document:
+    name = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise LoadError(Diagnostic(name, 0, 0, "", f"cannot read file: {exc.strerror}")) from None
+    if len(raw) > MAX_BYTES:
+        raise LoadError(Diagnostic(name, 0, 0, "", f"file is {len(raw)} bytes; "
+                                   f"the limit is {MAX_BYTES} bytes"))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise LoadError(Diagnostic(name, line, col, "", "the file is not valid UTF-8 "
+                                   f"(byte 0x{raw[exc.start]:02x}); save it as UTF-8")) from None
+    return load_text(text, name)

@@ -1,0 +1,242 @@
+"""Semantic rules the JSON Schema cannot express.
+
+Each rule takes the spec with schema defaults applied and yields
+``(path, message)`` pairs; positions are attached by the caller. Every rule is
+linear in the number of models (dict lookups, no pairwise comparisons).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from .. import catalog, naming
+from ..diagnostics import SpecPath, format_path
+
+Finding = tuple[SpecPath, str]
+
+RESERVED_NAMESPACES = {"kube-system", "kube-public", "kube-node-lease", "gmp-system",
+                       "gke-managed-system", "gke-gmp-system"}
+# Secret values pasted where a reference belongs (never echoed back).
+_SECRET_PATTERNS = [
+    (re.compile(r"hf_[A-Za-z0-9]{20,}"), "a Hugging Face token"),
+    (re.compile(r"ya29\.[A-Za-z0-9_-]{20,}"), "a Google OAuth access token"),
+    (re.compile(r"AIza[0-9A-Za-z_-]{35}"), "a Google API key"),
+    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"), "a private key"),
+]
+
+
+def redact(text: str) -> str:
+    """Replace anything that looks like a secret value, so it is never echoed."""
+    for pattern, what in _SECRET_PATTERNS:
+        text = pattern.sub(f"<redacted: {what}>", text)
+    return text
+
+
+def _dupes(items: list[tuple[SpecPath, Any]], what: str) -> Iterator[Finding]:
+    seen: dict[Any, SpecPath] = {}
+    for path, value in items:
+        if value in seen:
+            yield path, f"duplicate {what} {value!r} (also at {format_path(seen[value])})"
+        else:
+            seen[value] = path
+
+
+def _strings(value: Any, path: SpecPath) -> Iterator[tuple[SpecPath, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(v, path + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _strings(v, path + (i,))
+
+
+def check_secrets(spec: dict[str, Any]) -> Iterator[Finding]:
+    for path, text in _strings(spec, ()):
+        for pattern, what in _SECRET_PATTERNS:
+            if pattern.search(text):
+                yield path, (f"this looks like {what}; never put secret values in the spec: "
+                             "create a Kubernetes Secret and reference it (hfTokenSecret: "
+                             "{name, key})")
+                break
+
+
+def check_metadata(spec: dict[str, Any]) -> Iterator[Finding]:
+    ns = spec["metadata"]["namespace"]
+    if ns in RESERVED_NAMESPACES or ns.startswith("kube-"):
+        yield ("metadata", "namespace"), (f"namespace {ns!r} is reserved for the system; "
+                                          "use a namespace of your own")
+    fleet = spec["metadata"]["name"]
+    gateway_name = spec["gateway"].get("name")
+    for key, derived in naming.fleet_names(fleet).items():
+        if key == "gateway" and gateway_name:
+            continue
+        if len(derived) > naming.DNS_LABEL_MAX:
+            yield ("metadata", "name"), (f"derived name {derived!r} is longer than "
+                                         f"{naming.DNS_LABEL_MAX} characters; shorten the name")
+
+
+def check_clusters(spec: dict[str, Any]) -> Iterator[Finding]:
+    clusters = spec["clusters"]
+    yield from _dupes([(("clusters", i, "name"), c["name"]) for i, c in enumerate(clusters)],
+                      "cluster name")
+    configs = [i for i, c in enumerate(clusters) if c["role"] == "config"]
+    multi = catalog.gateway_classes()[spec["gateway"]["class"]]["multiCluster"]
+    if len(clusters) > 1:
+        if not configs:
+            yield ("clusters",), ("several clusters need exactly one with `role: config` "
+                                  "(it holds the multi-cluster Gateway); none has it")
+        if not multi:
+            yield ("gateway", "class"), (f"gateway class {spec['gateway']['class']!r} is "
+                                         "single-cluster but the fleet has several clusters; "
+                                         "use a multi-cluster class such as "
+                                         "gke-l7-cross-regional-internal-managed-mc")
+    for extra in configs[1:]:
+        yield ("clusters", extra, "role"), (f"only one cluster may be the config cluster; "
+                                            f"clusters[{configs[0]}] already is")
+    if multi:
+        if len(clusters) < 2:
+            yield ("gateway", "class"), (f"{spec['gateway']['class']!r} is a multi-cluster "
+                                         "class; list at least two clusters, or use "
+                                         "gke-l7-rilb for one cluster")
+        for i, c in enumerate(clusters):
+            if "region" not in c:
+                yield ("clusters", i), (f"cluster {c['name']!r} needs a `region` for the "
+                                        "multi-cluster gateway addresses")
+        addresses = spec["gateway"].get("addresses")
+        if addresses is not None:
+            regions = {c["region"] for c in clusters if "region" in c}
+            given = [(("gateway", "addresses", i, "region"), a["region"])
+                     for i, a in enumerate(addresses)]
+            yield from _dupes(given, "address region")
+            named = {r for _, r in given}
+            for p, r in given:
+                if r not in regions:
+                    yield p, f"no cluster is in region {r!r}; regions: {', '.join(sorted(regions))}"
+            for r in sorted(regions - named):
+                yield ("gateway", "addresses"), (f"region {r!r} has clusters but no gateway "
+                                                 "address; add `- region: " + r + "`")
+    elif spec["gateway"].get("addresses"):
+        yield ("gateway", "addresses"), ("addresses are only used by multi-cluster "
+                                         "gateway classes (*-mc)")
+
+
+def check_accelerator(acc: dict[str, Any], path: SpecPath) -> Iterator[Finding]:
+    kind = acc["type"]
+    if kind in catalog.gpus():
+        if "topology" in acc:
+            yield path + ("topology",), f"{kind} is a GPU; `topology` is for TPU types only"
+        counts = catalog.gpus()[kind]["counts"]
+        if acc.get("count", 1) not in counts:
+            yield path + ("count",), (f"{acc['count']} is not a valid {kind} count "
+                                      f"(valid: {', '.join(map(str, counts))})")
+    elif kind in catalog.tpus():
+        if "count" in acc:
+            yield path + ("count",), (f"{kind} is a TPU; set `topology` instead of `count` "
+                                      "(chips follow from the topology)")
+        valid = [t["topology"] for t in catalog.tpus()[kind]["topologies"]]
+        if "topology" not in acc:
+            yield path, f"{kind} needs a `topology` (valid: {', '.join(valid)})"
+        elif catalog.tpu_topology(kind, acc["topology"]) is None:
+            yield path + ("topology",), (f"{acc['topology']!r} is not a valid {kind} topology "
+                                         f"(valid: {', '.join(valid)})")
+
+
+def _bucket(source: str) -> str | None:
+    return source[5:].split("/", 1)[0] if source.startswith("gs://") else None
+
+
+def check_model(spec: dict[str, Any], i: int, m: dict[str, Any]) -> Iterator[Finding]:
+    p: SpecPath = ("models", i)
+    for key, derived in naming.model_names(m["name"]).items():
+        if len(derived) > naming.DNS_LABEL_MAX:
+            limit = naming.DNS_LABEL_MAX - len(naming.longest(naming.MODEL_SUFFIXES))
+            yield p + ("name",), (f"derived name {derived!r} ({key}) is longer than "
+                                  f"{naming.DNS_LABEL_MAX} characters; use at most "
+                                  f"{limit} characters")
+            break
+    yield from check_accelerator(m["accelerator"], p + ("accelerator",))
+    r = m["replicas"]
+    if r["min"] > r["max"]:
+        yield p + ("replicas", "min"), f"min ({r['min']}) is greater than max ({r['max']})"
+    known = {c["name"] for c in spec["clusters"]}
+    for j, name in enumerate(m.get("clusters", [])):
+        if name not in known:
+            yield p + ("clusters", j), (f"unknown cluster {name!r} (clusters: "
+                                        f"{', '.join(sorted(known))})")
+    lb = m.get("loadBalancing", {})
+    if "customMetric" in lb and "inFlight" in lb:
+        yield p + ("loadBalancing",), ("customMetric and inFlight are mutually exclusive "
+                                       f"({format_path(p + ('loadBalancing', 'customMetric'))} "
+                                       f"and {format_path(p + ('loadBalancing', 'inFlight'))}); "
+                                       "keep one")
+    if m.get("dranet") and m["accelerator"]["type"] not in catalog.tpus():
+        yield p + ("dranet",), "DRANET is for multi-host TPU slices; remove it or use a TPU"
+    if "path" in m and spec["gateway"]["routing"] != "path":
+        yield p + ("path",), (f"`path` is only used with `gateway.routing: path` "
+                              f"(routing is {spec['gateway']['routing']!r})")
+    yield from _check_storage(m, p)
+
+
+def _check_storage(m: dict[str, Any], p: SpecPath) -> Iterator[Finding]:
+    sources = [(p + ("source",), m["source"])]
+    mux = m.get("multiplexing")
+    if mux:
+        sources += [(p + ("multiplexing", "models", j, "source"), e["source"])
+                    for j, e in enumerate(mux["models"])]
+        yield from _dupes([(p + ("multiplexing", "models", j, "id"), e["id"])
+                           for j, e in enumerate(mux["models"])], "multiplexed model id")
+    fuse = m.get("storage", {}).get("gcsFuse")
+    for path, source in sources:
+        bucket = _bucket(source)
+        if bucket is None:
+            continue
+        if fuse is None:
+            yield path, (f"{source!r} is in GCS: add storage.gcsFuse.bucket: {bucket} and a "
+                         "serviceAccount with access to it")
+        elif fuse["bucket"] != bucket:
+            yield path, (f"bucket {bucket!r} differs from storage.gcsFuse.bucket "
+                         f"{fuse['bucket']!r}; one model mounts one bucket")
+    if fuse is not None and "serviceAccount" not in m:
+        yield p + ("storage", "gcsFuse"), ("GCS Fuse needs a Workload Identity service account: "
+                                           "add serviceAccount: {name: ...}")
+    dl = m.get("download", {})
+    if dl.get("enabled"):
+        if fuse is None:
+            yield p + ("download",), "the download Job writes to the bucket: add storage.gcsFuse"
+        if "from" not in dl:
+            yield p + ("download",), "the download Job needs `from: hf://<org>/<model>`"
+
+
+def check_models(spec: dict[str, Any]) -> Iterator[Finding]:
+    models = spec["models"]
+    yield from _dupes([(("models", i, "name"), m["name"]) for i, m in enumerate(models)],
+                      "model name")
+    ids: list[tuple[SpecPath, str]] = []
+    for i, m in enumerate(models):
+        mux = m.get("multiplexing")
+        if mux:
+            ids += [(("models", i, "multiplexing", "models", j, "id"), e["id"])
+                    for j, e in enumerate(mux["models"])]
+        else:
+            ids.append((("models", i, "modelId") if "modelId" in m else ("models", i, "name"),
+                        m.get("modelId", m["name"])))
+    yield from _dupes(ids, "model id")
+    if spec["gateway"]["routing"] == "path":
+        yield from _dupes([(("models", i, "path"), m.get("path", "/" + m["name"]))
+                           for i, m in enumerate(models)], "path prefix")
+    objectives = [(("models", i, "objectives", j, "name"), o["name"])
+                  for i, m in enumerate(models) for j, o in enumerate(m.get("objectives", []))]
+    yield from _dupes(objectives, "objective name")
+    for i, m in enumerate(models):
+        yield from check_model(spec, i, m)
+
+
+RULES = [check_secrets, check_metadata, check_clusters, check_models]
+
+
+def findings(spec: dict[str, Any]) -> list[Finding]:
+    return [f for rule in RULES for f in rule(spec)]
