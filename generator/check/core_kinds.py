@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 _DEFS_REF = re.compile(r"^(?:/api/_definitions\.json)?#/\$defs/(.+)$")
+_INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
 
 
 def _package_dir() -> Path:
@@ -98,5 +99,7 @@ def bundled_schema(api_version: str, kind: str, kube_minor: str) -> Optional[dic
 
     bundled = rewrite(root)
     bundled.pop("$id", None)
+    if _INT_OR_STRING in wanted:  # lets schemas.py word the error like for custom resources
+        wanted[_INT_OR_STRING] = {**wanted[_INT_OR_STRING], "x-kubernetes-int-or-string": True}
     bundled["$defs"] = wanted
     return bundled

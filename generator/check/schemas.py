@@ -17,7 +17,7 @@ import jsonschema_rs
 
 from . import core_kinds
 from .cel_rules import RuleSet, UnevaluatedRule
-from .index import Entry, load_index
+from .index import load_index
 from .metadata import check_metadata
 from .paths import upstream_dir
 from .problem import Problem, format_path
@@ -78,12 +78,9 @@ def pinned_kinds() -> list[tuple[str, str]]:
 
 
 def _schema_at(root: dict[str, Any], schema_path: Iterable[Any]) -> dict[str, Any]:
+    """Schema node at a jsonschema_rs error's ``schema_path`` (absolute: $refs resolved)."""
     node: Any = root
     for token in schema_path:
-        if isinstance(node, dict) and "$ref" in node and token not in node:
-            node = root["$defs"][node["$ref"].rsplit("/", 1)[1]]
-        if token == "$ref":
-            continue
         try:
             node = node[token]
         except (KeyError, IndexError, TypeError):
@@ -100,8 +97,12 @@ def _schema_problems(compiled: _Compiled, obj: dict[str, Any]) -> list[tuple[lis
             found.extend((at + [name], "unknown field") for name in k.unexpected)
         elif isinstance(k, jsonschema_rs.ValidationErrorKind.Required):
             found.append((at + [k.property], "required field is missing"))
-        elif isinstance(k, jsonschema_rs.ValidationErrorKind.AnyOf) and \
-                _schema_at(compiled.schema, list(err.schema_path)[:-1]).get("x-kubernetes-int-or-string"):
+        elif isinstance(k, jsonschema_rs.ValidationErrorKind.Enum):
+            # jsonschema_rs shortens long lists ("or 3 other candidates"); name them all.
+            options = ", ".join(json.dumps(o) for o in k.options)
+            found.append((at, f"{json.dumps(err.instance)} is not one of: {options}"))
+        elif isinstance(k, (jsonschema_rs.ValidationErrorKind.AnyOf, jsonschema_rs.ValidationErrorKind.OneOfNotValid)) \
+                and _schema_at(compiled.schema, list(err.schema_path)[:-1]).get("x-kubernetes-int-or-string"):
             found.append((at, f"must be an integer or a string, not {json.dumps(err.instance)}"))
         else:
             found.append((at, err.message))
@@ -181,7 +182,3 @@ def unevaluated_rules(api_version: Optional[str] = None, kind: Optional[str] = N
         if rules is not None:
             out.extend(rules.unevaluated())
     return out
-
-
-def entry_for(api_version: str, kind: str) -> Optional[Entry]:
-    return load_index().entries.get((api_version, kind))

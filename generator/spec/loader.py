@@ -70,13 +70,13 @@ def _mark(m: Any) -> tuple[int, int]:
     return (m.line + 1, m.column + 1) if m is not None else (1, 1)
 
 
-def _scalar(event: yaml.ScalarEvent, file: str) -> Any:
+def _scalar(event: yaml.ScalarEvent, file: str, path: SpecPath) -> Any:
     tag = event.tag
     if tag in (None, "!"):
         tag = _resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
     if tag == _STD + "timestamp":
         line, col = _mark(event.start_mark)
-        raise LoadError(Diagnostic(file, line, col, "", f"YAML reads {event.value!r} as a "
+        raise LoadError(Diagnostic(file, line, col, format_path(path), f"YAML reads {event.value!r} as a "
                                    f"date; quote it: \"{event.value}\""))
     if tag == _STD + "merge":
         line, col = _mark(event.start_mark)
@@ -84,7 +84,7 @@ def _scalar(event: yaml.ScalarEvent, file: str) -> Any:
                                    "supported; write the keys out"))
     if tag not in _ALLOWED_TAGS or tag in (_STD + "map", _STD + "seq"):
         line, col = _mark(event.start_mark)
-        raise LoadError(Diagnostic(file, line, col, "",
+        raise LoadError(Diagnostic(file, line, col, format_path(path),
                                    f"YAML tag {event.tag or tag!r} is not allowed; "
                                    "only plain strings, numbers, booleans and null"))
     node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
@@ -92,11 +92,11 @@ def _scalar(event: yaml.ScalarEvent, file: str) -> Any:
         value = _constructor.construct_object(node, deep=True)
     except (yaml.YAMLError, ValueError) as exc:
         line, col = _mark(event.start_mark)
-        raise LoadError(Diagnostic(file, line, col, "", f"invalid {tag[len(_STD):]} "
+        raise LoadError(Diagnostic(file, line, col, format_path(path), f"invalid {tag[len(_STD):]} "
                                    f"value {event.value!r}: {exc}")) from None
     if isinstance(value, float) and not math.isfinite(value):
         line, col = _mark(event.start_mark)
-        raise LoadError(Diagnostic(file, line, col, "",
+        raise LoadError(Diagnostic(file, line, col, format_path(path),
                                    f"{event.value!r} is not a finite number; quote it if "
                                    "you meant a string"))
     return value
@@ -148,6 +148,15 @@ def _build(events: Any, file: str) -> tuple[Any, dict[SpecPath, Pos]]:
         top[2] = _NO_KEY
         return True
 
+    def child_path() -> SpecPath:
+        """Path of the node about to be attached (a pending key is its own parent's)."""
+        if not stack:
+            return ()
+        top = stack[-1]
+        if isinstance(top[0], list):
+            return top[1] + (len(top[0]),)
+        return top[1] if top[2] is _NO_KEY else top[1] + (top[2],)
+
     for event in events:
         count += 1
         if count > MAX_EVENTS:
@@ -167,23 +176,17 @@ def _build(events: Any, file: str) -> tuple[Any, dict[SpecPath, Pos]]:
                      "repeat the value instead")
             if isinstance(event, yaml.ScalarEvent):
                 raw = event.value if not event.style else None
-                attach(_scalar(event, file), event.start_mark, raw)
+                attach(_scalar(event, file, child_path()), event.start_mark, raw)
                 continue
             if event.tag not in (None, "!", _STD + "map", _STD + "seq"):
-                fail(event.start_mark, f"YAML tag {event.tag!r} is not allowed")
+                fail(event.start_mark, f"YAML tag {event.tag!r} is not allowed", child_path())
             if len(stack) >= MAX_DEPTH:
                 fail(event.start_mark, f"nesting deeper than {MAX_DEPTH} levels")
             container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
             if stack and isinstance(stack[-1][0], dict) and stack[-1][2] is _NO_KEY:
                 fail(event.start_mark, "mapping keys must be strings; quote the key",
                      stack[-1][1])
-            # compute the child path before attaching (attach assigns the key)
-            if not stack:
-                path: SpecPath = ()
-            elif isinstance(stack[-1][0], list):
-                path = stack[-1][1] + (len(stack[-1][0]),)
-            else:
-                path = stack[-1][1] + (stack[-1][2],)
+            path = child_path()  # before attach, which consumes the pending key
             attach(container, event.start_mark, None)
             stack.append([container, path, _NO_KEY, None, {}])
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):

@@ -90,10 +90,10 @@ def check_clusters(spec: dict[str, Any]) -> Iterator[Finding]:
             yield ("clusters",), ("several clusters need exactly one with `role: config` "
                                   "(it holds the multi-cluster Gateway); none has it")
         if not multi:
-            yield ("gateway", "class"), (f"gateway class {spec['gateway']['class']!r} is "
-                                         "single-cluster but the fleet has several clusters; "
-                                         "use a multi-cluster class such as "
-                                         "gke-l7-cross-regional-internal-managed-mc")
+            yield ("clusters",), (f"the fleet has several clusters but gateway.class "
+                                  f"{spec['gateway']['class']!r} is single-cluster; set a "
+                                  "multi-cluster class such as "
+                                  "gke-l7-cross-regional-internal-managed-mc")
     for extra in configs[1:]:
         yield ("clusters", extra, "role"), (f"only one cluster may be the config cluster; "
                                             f"clusters[{configs[0]}] already is")
@@ -102,7 +102,7 @@ def check_clusters(spec: dict[str, Any]) -> Iterator[Finding]:
             yield ("gateway", "class"), (f"{spec['gateway']['class']!r} is a multi-cluster "
                                          "class; list at least two clusters, or use "
                                          "gke-l7-rilb for one cluster")
-        for i, c in enumerate(clusters):
+        for i, c in enumerate(clusters if len(clusters) > 1 else []):
             if "region" not in c:
                 yield ("clusters", i), (f"cluster {c['name']!r} needs a `region` for the "
                                         "multi-cluster gateway addresses")
@@ -187,8 +187,6 @@ def _check_storage(m: dict[str, Any], p: SpecPath) -> Iterator[Finding]:
     if mux:
         sources += [(p + ("multiplexing", "models", j, "source"), e["source"])
                     for j, e in enumerate(mux["models"])]
-        yield from _dupes([(p + ("multiplexing", "models", j, "id"), e["id"])
-                           for j, e in enumerate(mux["models"])], "multiplexed model id")
     fuse = m.get("storage", {}).get("gcsFuse")
     for path, source in sources:
         bucket = _bucket(source)
@@ -213,17 +211,21 @@ def _check_storage(m: dict[str, Any], p: SpecPath) -> Iterator[Finding]:
 
 def check_models(spec: dict[str, Any]) -> Iterator[Finding]:
     models = spec["models"]
-    yield from _dupes([(("models", i, "name"), m["name"]) for i, m in enumerate(models)],
-                      "model name")
+    name_dupes = list(_dupes([(("models", i, "name"), m["name"])
+                              for i, m in enumerate(models)], "model name"))
+    yield from name_dupes
+    # a duplicate name already implies a duplicate default id: report it once
+    repeated = {f[0][1] for f in name_dupes}
     ids: list[tuple[SpecPath, str]] = []
     for i, m in enumerate(models):
         mux = m.get("multiplexing")
         if mux:
             ids += [(("models", i, "multiplexing", "models", j, "id"), e["id"])
                     for j, e in enumerate(mux["models"])]
-        else:
-            ids.append((("models", i, "modelId") if "modelId" in m else ("models", i, "name"),
-                        m.get("modelId", m["name"])))
+        elif "modelId" in m:
+            ids.append((("models", i, "modelId"), m["modelId"]))
+        elif i not in repeated:
+            ids.append((("models", i, "name"), m["name"]))
     yield from _dupes(ids, "model id")
     if spec["gateway"]["routing"] == "path":
         yield from _dupes([(("models", i, "path"), m.get("path", "/" + m["name"]))

@@ -102,7 +102,7 @@ def _message(doc: Document, error: Any, path: SpecPath) -> list[tuple[SpecPath, 
         shown = ", ".join(str(o) for o in options)
         return [(path, f"{value!r} is not one of: {shown}{hint}"
                  f"{_yaml_hint(doc, path, value)}", False)]
-    if kind == "constant":
+    if kind in ("const", "constant"):
         return [(path, f"must be {sub.get('const')!r}, got {value!r}", False)]
     if kind == "pattern":
         what = sub.get("description", "").split(".")[0] or f"pattern {sub.get('pattern')}"

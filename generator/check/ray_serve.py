@@ -1,0 +1,232 @@
+"""Validate a RayService ``spec.serveConfigV2`` with Ray 2.54's own models, offline.
+
+Needs the ``ray`` extra (``ray[serve]==2.54.0``, ``pyarrow``, ``boto3``) but no vLLM and
+no GPU. Nothing here touches the network: Ray only reads Hugging Face configs when a
+replica starts (``LLMConfig.apply_checkpoint_info``), never while validating.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import logging
+from types import SimpleNamespace
+
+from generator.check.problem import format_path
+
+# What the ray extra must provide; ray.llm imports pyarrow and boto3 at module level.
+_REQUIRED = ("ray", "pyarrow", "boto3", "yaml")
+_LLM_BUILDERS = {"ray.serve.llm:build_openai_app", "ray.serve.llm.build_openai_app"}
+# LLMServingArgs fields (ray/llm/_internal/serve/core/ingress/builder.py): that module
+# imports vLLM, so its checks are repeated here instead of importing it.
+_SERVING_ARGS = {"llm_configs", "ingress_cls_config", "ingress_deployment_config"}
+
+
+class RayNotInstalled(ImportError):
+    """Ray Serve (with pyarrow and boto3) is not importable; nothing was validated."""
+
+
+def ray_available() -> bool:
+    """True when the ray extra is installed; does not import it (that takes ~1 s)."""
+    return all(importlib.util.find_spec(name) is not None for name in _REQUIRED)
+
+
+def validate_serve_config(text: str) -> list[str]:
+    """Problems in a serveConfigV2 string, each ``path: message``; empty when valid."""
+    ray = _import_ray()
+    import yaml
+
+    try:
+        config = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        return [f"(root): not valid YAML: {e}"]
+    if not isinstance(config, dict):
+        return [f"(root): expected a mapping, got {type(config).__name__}"]
+
+    problems: list[str] = []
+    report = _Reporter(problems)
+    # Ray Serve's schemas ignore unknown keys (forward compatibility), so a typo there
+    # would be dropped silently on the cluster: flag it.
+    report.unknown(config, ray.ServeDeploySchema.__fields__, ())
+    try:
+        ray.ServeDeploySchema.parse_obj(config)
+    except Exception as e:  # pydantic.v1 ValidationError
+        report.errors(e, ())
+
+    apps = config.get("applications")
+    for i, app in enumerate(apps if isinstance(apps, list) else []):
+        if not isinstance(app, dict):
+            continue
+        where = ("applications", i)
+        report.unknown(app, ray.ServeApplicationSchema.__fields__, where)
+        for j, dep in enumerate(app.get("deployments") or []):
+            if not isinstance(dep, dict):
+                continue
+            report.unknown(dep, ray.deployment_fields, (*where, "deployments", j))
+            auto = dep.get("autoscaling_config")
+            if isinstance(auto, dict):  # a plain dict in DeploymentSchema: checked on deploy
+                at = (*where, "deployments", j, "autoscaling_config")
+                report.unknown(auto, ray.AutoscalingConfig.__fields__, at)
+                try:
+                    ray.AutoscalingConfig.parse_obj(auto)
+                except Exception as e:
+                    report.errors(e, at)
+        if app.get("import_path") in _LLM_BUILDERS and isinstance(app.get("args"), dict):
+            _check_llm_args(ray, app["args"], (*where, "args"), report)
+    return problems
+
+
+def _check_llm_args(ray, args, where, report):
+    report.unknown(args, _SERVING_ARGS, where)
+    ingress = args.get("ingress_deployment_config")
+    if isinstance(ingress, dict):
+        # Passed straight to serve.deployment(**options) when the app is built.
+        at = (*where, "ingress_deployment_config")
+        report.deployment_options(ray, ingress, ray.deployment_options, at)
+        try:
+            ray.DeploymentConfig(**ingress)
+        except Exception as e:
+            report.errors(e, at)
+
+    configs = args.get("llm_configs")
+    if not isinstance(configs, list) or not configs:
+        report.add((*where, "llm_configs"), "must be a non-empty list of LLM configs")
+        return
+    seen: dict[str, int] = {}
+    for k, raw in enumerate(configs):
+        at = (*where, "llm_configs", k)
+        if isinstance(raw, str):
+            continue  # a YAML file path on the cluster: cannot be read from here
+        if not isinstance(raw, dict):
+            report.add(at, f"expected a mapping, got {type(raw).__name__}")
+            continue
+        cfg = dict(raw)
+        if isinstance(cfg.get("server_cls"), str):
+            cfg["server_cls"] = None  # Ray imports this class while validating; don't
+        for key in sorted(raw.keys() & (ray.deployment_options - set(ray.LLMConfig.model_fields))):
+            del cfg[key]
+            report.add((*at, key), "unknown field; it is a Serve deployment option: "
+                                   "put it under deployment_config")
+        try:
+            ray.LLMConfig.model_validate(cfg)
+        except Exception as e:
+            report.errors(e, at)
+        dc = raw.get("deployment_config")
+        if isinstance(dc, dict):
+            # LLMServer.get_deployment_options computes the placement group itself.
+            allowed = ray.deployment_options - {"placement_group_bundles",
+                                                "placement_group_strategy"}
+            report.deployment_options(ray, dc, allowed, (*at, "deployment_config"))
+        _check_engine_kwargs(raw, at, report)
+        _check_placement(raw, at, report)
+        mlc = raw.get("model_loading_config")
+        model_id = mlc.get("model_id") if isinstance(mlc, dict) else None
+        if isinstance(model_id, str):
+            if model_id in seen:
+                report.add((*at, "model_loading_config", "model_id"),
+                           f"duplicate model id {model_id!r} (also llm_configs[{seen[model_id]}])")
+            seen.setdefault(model_id, k)
+
+
+def _check_engine_kwargs(raw, at, report):
+    # VLLMEngineConfig.get_initialization_kwargs rejects these at replica start.
+    kwargs = raw.get("engine_kwargs")
+    for key in ("model", "served_model_name"):
+        if isinstance(kwargs, dict) and key in kwargs:
+            report.add((*at, "engine_kwargs", key),
+                       "not allowed by Ray Serve LLM; set model_loading_config instead")
+
+
+def _check_placement(raw, at, report):
+    # Ray's PlacementGroupConfig lives in a vLLM-importing module; repeat its rules.
+    pg = raw.get("placement_group_config")
+    if pg is None:
+        return
+    where = (*at, "placement_group_config")
+    if not isinstance(pg, dict) or not isinstance(pg.get("bundles"), list):
+        report.add(where, "must be a mapping with a 'bundles' list")
+        return
+    report.unknown(pg, {"bundles", "strategy"}, where)
+    if pg.get("strategy", "PACK") not in ("PACK", "SPREAD", "STRICT_PACK", "STRICT_SPREAD"):
+        report.add((*where, "strategy"), "must be one of PACK, SPREAD, STRICT_PACK, STRICT_SPREAD")
+    accel = str(raw.get("accelerator_type") or "")
+    for b, bundle in enumerate(pg["bundles"]):
+        if not isinstance(bundle, dict) or not all(
+                isinstance(v, (int, float)) and v >= 0 for v in bundle.values()):
+            report.add((*where, "bundles", b), "must map resource names to non-negative numbers")
+        elif "GPU" not in bundle and (accel.startswith("TPU") or "TPU" in bundle):
+            # BundleConfig.GPU defaults to 1.0, so a TPU bundle would also ask for a GPU.
+            report.add((*where, "bundles", b), "no GPU key: Ray defaults GPU to 1; set GPU: 0")
+
+
+class _Reporter:
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+
+    def add(self, where, message: str) -> None:
+        self.problems.append(f"{format_path(where) or '(root)'}: {message}")
+
+    def unknown(self, mapping: dict, allowed, where) -> None:
+        for key in mapping:
+            if key not in allowed:
+                self.add((*where, str(key)), "unknown field")
+
+    def deployment_options(self, ray, options: dict, allowed, where) -> None:
+        # serve.deployment() raises TypeError on any other keyword, and ValueError on
+        # num_replicas together with autoscaling_config (ray/serve/api.py).
+        self.unknown(options, allowed, where)
+        auto = options.get("autoscaling_config")
+        if isinstance(auto, dict):
+            self.unknown(auto, ray.AutoscalingConfig.__fields__, (*where, "autoscaling_config"))
+        if auto is not None and options.get("num_replicas") not in (None, "auto"):
+            self.add((*where, "num_replicas"), "cannot be set together with autoscaling_config")
+
+    def errors(self, exc: Exception, where) -> None:
+        """Flatten a pydantic (v1 or v2) error, unwrapping Ray's 'Invalid ...' wrappers."""
+        if not hasattr(exc, "errors"):
+            self.add(where, str(exc))
+            return
+        errs = exc.errors()
+        if any(e["loc"] != ("__root__",) for e in errs):
+            # pydantic v1 runs root validators after a field failed; Ray's then trip
+            # over the missing field (TypeError) and only add noise.
+            errs = [e for e in errs
+                    if not (e["loc"] == ("__root__",) and e["type"] == "type_error")]
+        for err in errs:
+            loc = (*where, *(p for p in err["loc"] if p != "__root__"))
+            cause = getattr((err.get("ctx") or {}).get("error"), "__cause__", None)
+            if cause is not None and hasattr(cause, "errors"):
+                self.errors(cause, loc)
+                continue
+            msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+            if err.get("type") == "extra_forbidden":
+                msg = "unknown field"
+            if err.get("type", "").endswith(("_type", "_parsing")) and "input" in err:
+                msg += f" (got {type(err['input']).__name__})"
+            self.add(loc, msg)
+
+
+def _import_ray() -> SimpleNamespace:
+    missing = [name for name in _REQUIRED if importlib.util.find_spec(name) is None]
+    if missing:
+        raise RayNotInstalled(f"missing {', '.join(missing)}; install the 'ray' extra")
+    # try_import() logs "Could not import torch/transformers"; neither is needed here.
+    logging.getLogger("ray.llm._internal.common.utils.import_utils").setLevel(logging.ERROR)
+    try:
+        from ray import serve
+
+        # ray.serve.llm.LLMConfig is a bare subclass of this one, but importing
+        # ray.serve.llm pulls in vLLM (via the OpenAI ingress).
+        from ray.llm._internal.serve.core.configs.llm_config import LLMConfig
+        from ray.serve._private.config import DeploymentConfig
+        from ray.serve.config import AutoscalingConfig
+        from ray.serve.schema import DeploymentSchema, ServeApplicationSchema, ServeDeploySchema
+    except ImportError as e:
+        raise RayNotInstalled(f"{e}; install the 'ray' extra (ray[serve]==2.54.0)") from e
+    return SimpleNamespace(
+        ServeDeploySchema=ServeDeploySchema, ServeApplicationSchema=ServeApplicationSchema,
+        AutoscalingConfig=AutoscalingConfig, DeploymentConfig=DeploymentConfig, LLMConfig=LLMConfig,
+        deployment_fields={n for f in DeploymentSchema.__fields__.values()
+                           for n in (f.name, f.alias)},
+        deployment_options=set(inspect.signature(serve.deployment).parameters) - {"_func_or_class"},
+    )

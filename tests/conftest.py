@@ -1,0 +1,37 @@
+"""Shared fixtures. Golden files are rewritten only with --snapshot-update (make golden)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted(p.parent.name for p in (ROOT / "examples").glob("*/models.yaml"))
+
+# Tests never touch the network (Ray, Hugging Face clients included).
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--snapshot-update", action="store_true", default=False,
+                     help="rewrite golden/ from the current output (make golden)")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--snapshot-update"))
+
+
+@pytest.fixture
+def cli():
+    from generator.cli import main
+
+    runner = CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+    return run
