@@ -23,6 +23,8 @@ _UNRENDERED = {
     ("gateway", "routing", "inference-pool"): "routing through InferencePools",
 }
 _UNRENDERED_MODEL_KEYS = {
+    "storage": "GCS Fuse weights",
+    "serviceAccount": "Workload Identity service accounts",
     "multiplexing": "model multiplexing",
     "objectives": "InferenceObjectives",
     "loadBalancing": "multi-cluster load balancing",
@@ -189,6 +191,11 @@ def _unrendered(spec: Spec) -> list[Diagnostic]:
         out.append(spec.doc.diag(("clusters",), "multi-cluster fleets are valid but not "
                                  f"rendered by gen {__version__} yet"))
     for i, m in enumerate(data["models"]):
+        if m["accelerator"]["type"] in catalog.tpus():
+            # Ray 2.54's LLMConfig has no accelerator_config: TPU slices need a
+            # placement_group_config, built with the multi-host TPU work.
+            out.append(spec.doc.diag(("models", i, "accelerator"), "TPU serving is valid but "
+                                     f"not rendered by gen {__version__} yet"))
         for key, what in _UNRENDERED_MODEL_KEYS.items():
             if key in m:
                 out.append(spec.doc.diag(("models", i, key),

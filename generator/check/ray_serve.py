@@ -129,12 +129,17 @@ def _check_llm_args(ray, args, where, report):
 
 
 def _check_engine_kwargs(raw, at, report):
+    kwargs = raw.get("engine_kwargs", {})
+    if not isinstance(kwargs, dict):
+        return  # LLMConfig already reported it
     # VLLMEngineConfig.get_initialization_kwargs rejects these at replica start.
-    kwargs = raw.get("engine_kwargs")
     for key in ("model", "served_model_name"):
-        if isinstance(kwargs, dict) and key in kwargs:
+        if key in kwargs:
             report.add((*at, "engine_kwargs", key),
                        "not allowed by Ray Serve LLM; set model_loading_config instead")
+    # vLLM loads no adapter unless LoRA is enabled (Ray's own config generator sets it).
+    if raw.get("lora_config") and kwargs.get("enable_lora") is not True:
+        report.add((*at, "engine_kwargs", "enable_lora"), "must be true when lora_config is set")
 
 
 def _check_placement(raw, at, report):

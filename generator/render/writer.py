@@ -58,7 +58,12 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def _carry_over(target: Path, staging: Path, ours: set[str], new: set[str]) -> None:
-    """Hard-link every file in target that gen did not write into staging."""
+    """Hard-link every file in target that gen did not write into staging.
+
+    Directories that only ever held gen's files are not carried over, so a
+    removed model leaves no empty folder behind; the user's own (even empty)
+    directories are kept."""
+    gen_dirs = {str(parent) for rel in ours for parent in PurePosixPath(rel).parents}
     for root, dirs, files in os.walk(target):
         rel_root = Path(root).relative_to(target)
         for d in list(dirs):
@@ -66,7 +71,8 @@ def _carry_over(target: Path, staging: Path, ours: set[str], new: set[str]) -> N
             if src.is_symlink():
                 raise OutputError(f"{src} is a symlink; gen refuses to write through "
                                   "symlinks in the output directory")
-            (staging / rel_root / d).mkdir(exist_ok=True)
+            if (rel_root / d).as_posix() not in gen_dirs:
+                (staging / rel_root / d).mkdir(parents=True, exist_ok=True)
         for f in files:
             rel = (rel_root / f).as_posix()
             src = Path(root) / f
@@ -76,6 +82,7 @@ def _carry_over(target: Path, staging: Path, ours: set[str], new: set[str]) -> N
                 raise OutputError(f"{src} was not written by gen but gen needs that path; "
                                   "move it away and render again")
             dst = staging / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
             if src.is_symlink():
                 os.symlink(os.readlink(src), dst)
             else:

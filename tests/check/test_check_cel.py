@@ -50,6 +50,13 @@ def test_valid_objects_pass() -> None:
         assert validate_resource(obj) == []
 
 
+def test_escaped_property_is_visible_to_rules() -> None:
+    # Same parent name in two namespaces is fine only if the rule sees `namespace`
+    # (as p1.__namespace__); unescaped, both refs would look namespace-less and clash.
+    obj = with_(ROUTE, ("spec",), "parentRefs", [{"name": "gw", "namespace": "a"}, {"name": "gw", "namespace": "b"}])
+    assert validate_resource(obj) == []
+
+
 @pytest.mark.parametrize("obj,expected", [
     # A relative path prefix.
     (with_(ROUTE, ("spec", "rules", 0, "matches", 0, "path"), "value", "v1"),

@@ -51,7 +51,8 @@ applications:
         model_id: gemma-31b
         model_source: {bucket_uri: "gs://models/gemma-4-31b-it"}
       accelerator_type: TPU-V6E
-      engine_kwargs: {tensor_parallel_size: 16, max_model_len: 8192}
+      engine_kwargs: {tensor_parallel_size: 16, max_model_len: 8192, enable_lora: true,
+                      max_loras: 4, max_lora_rank: 32}
       placement_group_config:
         strategy: STRICT_SPREAD
         bundles:
@@ -243,10 +244,16 @@ def test_missing_model_loading_config():
 
 
 def test_local_lora_path_is_rejected():
-    problems = check(with_llm(lora_config={"dynamic_lora_loading_path": "/loras"}))
+    problems = check(with_llm(lora_config={"dynamic_lora_loading_path": "/loras"},
+                              engine_kwargs={"enable_lora": True}))
     assert len(problems) == 1
     assert problems[0].startswith(f"{LLM0}.lora_config.dynamic_lora_loading_path: "
                                   "Only AWS S3, Google Cloud Storage")
+
+
+def test_lora_needs_enable_lora():
+    problems = check(with_llm(lora_config={"dynamic_lora_loading_path": "gs://b/loras"}))
+    assert problems == [f"{LLM0}.engine_kwargs.enable_lora: must be true when lora_config is set"]
 
 
 def test_tpu_bundle_without_gpu_key():

@@ -1,0 +1,27 @@
+"""Helpers shared by the render tests."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from generator.render import render_spec
+from generator.render.manifests import Resource
+from generator.spec import load_spec
+
+from .conftest import ROOT
+
+RENDERED = ["single-cluster-gpu", "path-routing"]
+
+
+@lru_cache(maxsize=None)
+def rendered(example: str) -> tuple[dict[str, bytes], tuple[Resource, ...]]:
+    """Output files and resources of an example (rendered once per test session)."""
+    spec = load_spec(ROOT / "examples" / example / "models.yaml")
+    _, files, resources = render_spec(spec)
+    return files, tuple(resources)
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file()}
