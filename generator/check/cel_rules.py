@@ -35,16 +35,23 @@ _CEL_KEYWORDS = {"true", "false", "null", "in", "as", "break", "const", "continu
 _MEMO_LIMIT = 100_000
 
 
-def _str_list(items: list[str]) -> Any:
-    return celtypes.ListType([celtypes.StringType(x) for x in items])
+def _split(s: Any, sep: Any, limit: Any = -1) -> Any:
+    # cel-go strings ext: limit < 0 -> all parts, 0 -> none, n -> at most n parts.
+    n = int(limit)
+    parts = [] if n == 0 else str(s).split(str(sep), n - 1 if n > 0 else -1)
+    return celtypes.ListType([celtypes.StringType(x) for x in parts])
 
 
-# Kubernetes' strings extension library (k8s.io/apiserver/pkg/cel/library), the subset
-# the pinned CRDs use; anything else makes a rule "not evaluated".
+def _ascii_case(s: Any, upper: bool) -> Any:
+    return celtypes.StringType("".join((c.upper() if upper else c.lower()) if c.isascii() else c for c in str(s)))
+
+
+# Kubernetes' CEL strings extension (cel-go ext.Strings), the subset the pinned CRDs
+# use; a rule calling anything else is "not evaluated".
 _EXTENSIONS = {
-    "split": lambda s, sep, *n: _str_list(str(s).split(str(sep), int(n[0]) - 1 if n and int(n[0]) > 0 else -1)),
-    "lowerAscii": lambda s: celtypes.StringType(str(s).lower()),
-    "upperAscii": lambda s: celtypes.StringType(str(s).upper()),
+    "split": _split,
+    "lowerAscii": lambda s: _ascii_case(s, upper=False),
+    "upperAscii": lambda s: _ascii_case(s, upper=True),
     "trim": lambda s: celtypes.StringType(str(s).strip()),
 }
 
@@ -128,7 +135,9 @@ def to_cel(value: Any, schema: dict[str, Any], root: dict[str, Any]) -> Any:
     if isinstance(value, bool):
         return celtypes.BoolType(value)
     if isinstance(value, int):
-        return celtypes.IntType(value)
+        typ = schema.get("type")
+        is_number = typ == "number" or (isinstance(typ, list) and "number" in typ)
+        return celtypes.DoubleType(value) if is_number else celtypes.IntType(value)  # cel-go types by schema
     if isinstance(value, float):
         return celtypes.DoubleType(value)
     if isinstance(value, str):

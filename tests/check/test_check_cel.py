@@ -143,3 +143,24 @@ def test_escape_property() -> None:
     assert escape_property("foo.bar-baz/q") == "foo__dot__bar__dash__baz__slash__q"
     assert escape_property("a__b") == "a__underscores__b"
     assert escape_property("plain") == "plain"
+
+
+def test_strings_extension_subset() -> None:
+    from celpy import celtypes
+
+    from generator.check.cel_rules import _EXTENSIONS
+    split = _EXTENSIONS["split"]
+    assert split(celtypes.StringType("a/b/c"), celtypes.StringType("/")) == ["a", "b", "c"]
+    assert split(celtypes.StringType("a/b/c"), celtypes.StringType("/"), celtypes.IntType(2)) == ["a", "b/c"]
+    assert split(celtypes.StringType("a/b"), celtypes.StringType("/"), celtypes.IntType(0)) == []
+    assert _EXTENSIONS["lowerAscii"](celtypes.StringType("AbÇ")) == "abÇ"
+
+
+def test_split_inside_a_real_rule() -> None:
+    # ComputeClass: "ConfidentialNodeType SEV_SNP only supports N2D" uses machineType.split('-')[0].
+    cc = {"apiVersion": "cloud.google.com/v1", "kind": "ComputeClass", "metadata": {"name": "cc"},
+          "spec": {"nodePoolConfig": {"confidentialNodeType": "SEV_SNP"},
+                   "priorities": [{"machineType": "n2d-standard-8"}]}}
+    assert validate_resource(cc) == []
+    cc["spec"]["priorities"] = [{"machineType": "c3-standard-8"}]
+    assert [p.message for p in validate_resource(cc)] == ["ConfidentialNodeType SEV_SNP only supports N2D"]

@@ -1,0 +1,65 @@
+"""Accelerator catalog: internally consistent, in step with the schema, and the planner's math."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from generator import catalog
+from generator.spec.schema import spec_schema
+
+TPU_CASES = [(t, e) for t, d in catalog.tpus().items() for e in d["topologies"]]
+
+
+def test_schema_enum_is_the_catalog():
+    enum = spec_schema()["$defs"]["accelerator"]["properties"]["type"]["enum"]
+    assert sorted(enum) == catalog.accelerator_types(), (
+        "schemas/models.schema.json accelerator.type enum must list exactly the catalog types")
+
+
+@pytest.mark.parametrize("tpu_type, entry", TPU_CASES,
+                         ids=[f"{t}-{e['topology']}" for t, e in TPU_CASES])
+def test_tpu_topology_math(tpu_type, entry):
+    chips = math.prod(int(d) for d in entry["topology"].split("x"))
+    assert entry["hosts"] * entry["chipsPerHost"] == chips
+    assert entry["chipsPerHost"] in (1, 4, 8)
+    assert entry["machineType"].endswith(f"-{entry['chipsPerHost']}t")
+    assert catalog.tpu_topology(tpu_type, entry["topology"]) == entry
+
+
+@pytest.mark.parametrize("tpu_type, topology", [("tpu-v6e", "4x5"), ("tpu-v6e", "2x2x1"),
+                                                ("tpu-v5p", "4x4"), ("tpu-v5e", "3x3")])
+def test_invalid_tpu_topologies(tpu_type, topology):
+    assert catalog.tpu_topology(tpu_type, topology) is None
+
+
+@pytest.mark.parametrize("gpu", sorted(catalog.gpus()))
+def test_gpu_entries(gpu):
+    entry = catalog.gpus()[gpu]
+    assert entry["counts"] == sorted(set(entry["counts"]))
+    assert set(entry["perGpu"]) == {"cpu", "memory", "ephemeralStorage"}
+
+
+def test_worker_resources_scale_with_gpu_count():
+    from generator.plan import _worker
+
+    model = {"accelerator": {"type": "nvidia-l4", "count": 4}, "replicas": {"min": 1, "max": 1},
+             "resources": {}}
+    worker, llm = _worker(model)
+    assert worker["resources"]["requests"] == {"cpu": "24", "ephemeral-storage": "96Gi",
+                                               "memory": "96Gi", "nvidia.com/gpu": "4"}
+    assert worker["resources"]["limits"] == {"ephemeral-storage": "96Gi", "memory": "96Gi",
+                                             "nvidia.com/gpu": "4"}
+    assert worker["nodeSelector"] == {"cloud.google.com/gke-accelerator": "nvidia-l4"}
+    assert llm == {"acceleratorType": "L4"}
+
+
+def test_worker_resource_overrides_win():
+    from generator.plan import _worker
+
+    model = {"accelerator": {"type": "nvidia-h100-80gb", "count": 2},
+             "replicas": {"min": 1, "max": 1}, "resources": {"worker": {"memory": "300Gi"}}}
+    worker, _ = _worker(model)
+    assert worker["resources"]["requests"]["memory"] == "300Gi"
+    assert worker["resources"]["requests"]["cpu"] == "48"

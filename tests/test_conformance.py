@@ -1,0 +1,69 @@
+"""Every rendered resource is strictly valid against the pinned upstream schemas, and every
+RayService's serve config validates with Ray 2.54's own ServeDeploySchema and LLMConfig."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from generator import catalog
+from generator.check.ray_serve import validate_serve_config
+from generator.check.schemas import validate_resource
+from generator.render import render_spec
+from generator.spec import validate_document
+from generator.spec.loader import load_text
+
+from .renderutil import RENDERED, rendered
+
+CASES = [(e, i) for e in RENDERED for i in range(len(rendered(e)[1]))]
+
+
+@pytest.mark.parametrize("example, index", CASES)
+def test_resource_is_strictly_valid(example, index):
+    resource = rendered(example)[1][index]
+    assert [p.format() for p in validate_resource(resource.obj)] == []
+
+
+@pytest.mark.parametrize("example", RENDERED)
+def test_serve_configs_validate_with_ray(example):
+    services = [r for r in rendered(example)[1] if r.kind == "RayService"]
+    assert services
+    for r in services:
+        assert validate_serve_config(r.obj["spec"]["serveConfigV2"]) == [], r.name
+
+
+def _render_one(accelerator: str) -> dict:
+    text = f"""apiVersion: gen.llm-fleet.dev/v1alpha1
+kind: ModelFleet
+metadata: {{name: t}}
+models:
+  - name: m
+    source: hf://org/model
+    accelerator: {accelerator}
+    engineArgs: {{max_model_len: 4096, tensor_parallel_size: 2}}
+    replicas: {{min: 0, max: 4}}
+"""
+    data, diags = validate_document(load_text(text, "t.yaml"))
+    assert diags == []
+    from generator.spec import Spec
+
+    _, _, resources = render_spec(Spec(load_text(text, "t.yaml"), data))
+    return next(r.obj for r in resources if r.kind == "RayService")
+
+
+@pytest.mark.parametrize("gpu", sorted(catalog.gpus()))
+def test_every_catalog_gpu_renders_a_valid_rayservice(gpu):
+    obj = _render_one(f"{{type: {gpu}, count: {catalog.gpus()[gpu]['counts'][0]}}}")
+    assert [p.format() for p in validate_resource(obj)] == []
+    assert validate_serve_config(obj["spec"]["serveConfigV2"]) == []
+    llm = yaml.safe_load(obj["spec"]["serveConfigV2"])["applications"][0]["args"]["llm_configs"][0]
+    assert llm["accelerator_type"] == catalog.gpus()[gpu]["rayAcceleratorType"]
+    assert llm["engine_kwargs"] == {"max_model_len": 4096, "tensor_parallel_size": 2}
+
+
+def test_checker_catches_a_broken_resource():
+    obj = _render_one("{type: nvidia-l4}")
+    obj["spec"]["rayClusterConfig"]["headGroupSpec"]["template"]["spec"]["containers"][0][
+        "imagePullPolcy"] = "Always"
+    problems = [p.format() for p in validate_resource(obj)]
+    assert len(problems) == 1 and "imagePullPolcy" in problems[0]
