@@ -17,7 +17,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $@
 
 $(TSTAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test,check,ray]'
+	$(BIN)/pip install --quiet -e '.[test,ray]'
 	touch $@ $(STAMP)
 
 ## demo: install gen, validate every example, render the single-cluster GPU example to out/
