@@ -150,9 +150,18 @@ def apply_overlay(schema: dict[str, Any], overlay: dict[str, Any]) -> dict[str, 
     node: Any = result
     for token in overlay["target"].strip("/").split("/"):
         node = node[token.replace("~1", "/").replace("~0", "~")]
-    for key, value in overlay["add"].items():
+    for key, value in overlay.get("add", {}).items():
         if key in node:
             raise ValueError(f"overlay adds {key!r} at {overlay['target']}, which upstream already has; "
                              "drop the overlay")
         node[key] = copy.deepcopy(value)
+    # "extendEnum": {property: [values]} appends enum values upstream lacks (same rule:
+    # a value upstream already has fails loudly).
+    for key, values in overlay.get("extendEnum", {}).items():
+        enum = node[key]["enum"]
+        for value in values:
+            if value in enum:
+                raise ValueError(f"overlay adds {value!r} to {key}.enum, which upstream already has; "
+                                 "drop it from the overlay")
+            enum.append(value)
     return result

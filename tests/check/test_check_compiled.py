@@ -74,7 +74,8 @@ def test_licences_present() -> None:
 
 def test_handwritten_files_say_so() -> None:
     for rel in ("handwritten/gcpinferencepoolimport_v1.json", "handwritten/autoscalingmetric_v1beta1.json",
-                "overlays/gcpbackendpolicy_v1.trafficDuration.json"):
+                "overlays/gcpbackendpolicy_v1.trafficDuration.json",
+                "overlays/gcpbackendpolicy_v1.inFlight.json"):
         assert json.loads((UPSTREAM / rel).read_text(encoding="utf-8"))["description"].startswith("HAND-WRITTEN")
 
 

@@ -27,15 +27,13 @@ BACKEND_POLICY = {
              "default": {"balancingMode": "CUSTOM_METRICS", "trafficDuration": "LONG",
                          "customMetrics": [{"name": "gke.named_metrics.kv-cache", "dryRun": False,
                                             "maxUtilizationPercent": 80}]}}}
-AUTOSCALING_METRIC = {
+AUTOSCALING_METRIC = {  # the shape of GKE's multi-cluster Inference Gateway guide (seed 002)
     "apiVersion": "autoscaling.gke.io/v1beta1", "kind": "AutoscalingMetric",
-    "metadata": {"name": "kv-cache", "namespace": "llm"},
-    "spec": {"metrics": [{"pod": {
-        "selector": {"matchLabels": {"app": "epp"}},
-        "containers": [{"endpoint": {"port": 9090, "path": "/metrics"},
-                        "metrics": [{"gauge": {"name": "kv-cache",
-                                               "prometheusMetricName": "inference_pool_average_kv_cache_utilization",
-                                               "loadBalancing": {"enabled": True}}}]}]}}]}}
+    "metadata": {"name": "gpu-cache", "namespace": "llm"},
+    "spec": {"selector": {"matchLabels": {"app": "vllm-llama3-8b-instruct"}},
+             "endpoints": [{"port": 8000, "path": "/metrics"}],
+             "metrics": [{"name": "vllm:kv_cache_usage_perc", "exportName": "kv-cache"},
+                         {"name": "vllm:gpu_cache_usage_perc", "exportName": "kv-cache-old"}]}}
 
 
 def at(obj: dict, path: tuple) -> Any:
@@ -143,12 +141,11 @@ CASES: list[tuple[str, dict, Callable[[dict], None], list[Problem]]] = [
      [P("Secret", "hf", "data.bad", '"not base64!" is not a "byte"')]),
     # hand-written schemas and the overlay
     ("autoscalingmetric-valid", AUTOSCALING_METRIC, lambda o: None, []),
-    ("autoscalingmetric-unknown", AUTOSCALING_METRIC, setting(("spec",), "selector", {"matchLabels": {"a": "b"}}),
-     [P("AutoscalingMetric", "kv-cache", "spec.selector", "unknown field")]),
+    ("autoscalingmetric-unknown", AUTOSCALING_METRIC, setting(("spec",), "pod", {"containers": []}),
+     [P("AutoscalingMetric", "gpu-cache", "spec.pod", "unknown field")]),
     ("autoscalingmetric-missing", AUTOSCALING_METRIC,
-     deleting(("spec", "metrics", 0, "pod", "containers", 0, "endpoint"), "port"),
-     [P("AutoscalingMetric", "kv-cache", "spec.metrics[0].pod.containers[0].endpoint.port",
-        "required field is missing")]),
+     deleting(("spec", "endpoints", 0), "port"),
+     [P("AutoscalingMetric", "gpu-cache", "spec.endpoints[0].port", "required field is missing")]),
     ("preserve-unknown-fields", {"apiVersion": "networking.gke.io/v1", "kind": "GCPInferencePoolImport",
                                  "metadata": {"name": "pool"}},
      setting((), "spec", {"anything": {"goes": [1, "x"]}}), []),
