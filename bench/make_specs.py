@@ -42,7 +42,7 @@ HF_MODELS = [
     ("deepseek-ai", "DeepSeek-R1-Distill-Qwen-7B"),
 ]
 FAMILIES = ["gemma", "qwen", "llama", "mistral", "phi", "deepseek", "falcon", "granite"]
-MAX_MODEL_NAME = 51  # 63 minus the longest derived suffix ("-healthcheck")
+MAX_MODEL_NAME = 47  # KubeRay RayService name limit (and 63 minus the longest derived suffix)
 
 
 def _catalog() -> dict[str, Any]:
@@ -147,10 +147,11 @@ def _validate_model(i: int, gpus: list[tuple[str, int]],
             m["download"] = {"enabled": True, "from": f"hf://{org}/{repo}"}
             m["chatUI"] = {"enabled": True}
         if kind == 5 and i % 4 == 1:
-            m["multiplexing"] = {"maxModelsPerReplica": 2, "models": [
-                {"id": f"/data/{org}/{repo}-{i}-a", "source": f"gs://{bucket}/{org}/{repo}",
-                 "priority": 10},
-                {"id": f"/data/{org}/{repo}-{i}-b", "source": f"gs://{bucket}/{org}/{repo}-b"},
+            m["multiplexing"] = {"models": [
+                {"name": f"mux-{i}-a", "id": f"/data/{org}/{repo}-{i}-a",
+                 "source": f"gs://{bucket}/{org}/{repo}", "priority": 10},
+                {"name": f"mux-{i}-b", "id": f"/data/{org}/{repo}-{i}-b",
+                 "source": f"gs://{bucket}/{org}/{repo}-b"},
             ]}
             m.pop("modelId")
     placement = i % 4

@@ -7,6 +7,9 @@ these functions, so a derived name can never outgrow what was validated.
 from __future__ import annotations
 
 DNS_LABEL_MAX = 63
+# KubeRay's ValidateRayServiceMetadata: RayService names are DNS-1035 labels of at
+# most 47 characters (it appends suffixes of its own to the RayCluster it creates).
+RAYSERVICE_NAME_MAX = 47
 
 # Suffixes appended to a model name. KubeRay itself creates `<name>-serve-svc`
 # and `<name>-head-svc` for a RayService; the rest are gen's own resources.
@@ -22,6 +25,7 @@ MODEL_SUFFIXES = {
     "chatUI": "-chat",
     "downloadJob": "-download",
     "computeClass": "-dranet",
+    "autoscalingMetric": "-kv-cache",
 }
 FLEET_SUFFIXES = {"gateway": "-gateway"}
 

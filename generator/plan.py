@@ -1,7 +1,7 @@
 """Spec -> per-cluster values of the umbrella chart.
 
-Every derived value (names, labels' inputs, resources from the accelerator
-catalog, serve-config fields, TPU hosts) is computed here, once; the charts
+Every derived value (names, resources from the accelerator catalog, serve-config
+fields, which resources go to which cluster) is computed here, once; the charts
 only shape manifests from these values.
 """
 
@@ -16,24 +16,15 @@ from .diagnostics import Diagnostic, SpecError, format_path
 from .spec import Spec
 
 GENERATOR = f"gen {__version__}"
-
-# Spec features whose rendering is not built yet: rejected with a clear error
-# instead of being silently dropped from the output.
-_UNRENDERED = {
-    ("gateway", "routing", "inference-pool"): "routing through InferencePools",
-}
-_UNRENDERED_MODEL_KEYS = {
-    "storage": "GCS Fuse weights",
-    "serviceAccount": "Workload Identity service accounts",
-    "multiplexing": "model multiplexing",
-    "objectives": "InferenceObjectives",
-    "loadBalancing": "multi-cluster load balancing",
-}
+SUBCHARTS = ("ray-llm", "inference-pool", "inference-gateway")
+KV_CACHE_EXPORT = "kv-cache"  # the GKE named metric the load balancer balances on
 
 
 @dataclass
 class ClusterPlan:
     name: str
+    region: str | None
+    role: str
     values: dict[str, Any]
 
 
@@ -42,11 +33,15 @@ class ModelInfo:
     """What the emitted README and NOTES say about one model."""
 
     name: str
-    model_id: str
-    service: str
+    model_ids: list[str]
     path: str
     source: str
     accelerator: str
+    clusters: list[str]
+    objectives: list[str]
+    bucket: str | None = None
+    service_account: str | None = None
+    gcp_service_account: str | None = None
 
 
 @dataclass
@@ -63,12 +58,12 @@ class Plan:
     project: str | None = None
     ray_version: str = ""
     internal: bool = False
+    multi_cluster: bool = False
     hf_secrets: list[dict[str, str]] = field(default_factory=list)
     tls_secret: str = ""
-
-
-def _quantity(value: Any) -> str:
-    return str(value)
+    objective_profile: dict[str, Any] = field(default_factory=dict)
+    pools: bool = False
+    metrics_reader: bool = False
 
 
 def _scale(quantity: Any, factor: int) -> str:
@@ -84,10 +79,10 @@ def _container_resources(req: dict[str, Any], accel: dict[str, str]) -> dict[str
     requests: dict[str, str] = {}
     limits: dict[str, str] = {}
     if "cpu" in req:
-        requests["cpu"] = _quantity(req["cpu"])
+        requests["cpu"] = str(req["cpu"])
     for key, k8s in (("memory", "memory"), ("ephemeralStorage", "ephemeral-storage")):
         if key in req:
-            requests[k8s] = limits[k8s] = _quantity(req[key])
+            requests[k8s] = limits[k8s] = str(req[key])
     for k, v in accel.items():
         requests[k] = limits[k] = v
     return {"limits": dict(sorted(limits.items())), "requests": dict(sorted(requests.items()))}
@@ -96,41 +91,21 @@ def _container_resources(req: dict[str, Any], accel: dict[str, str]) -> dict[str
 def _worker(m: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(worker group values, llm accelerator fields) from the accelerator catalog."""
     acc = m["accelerator"]
-    replicas = m["replicas"]
     override = m["resources"].get("worker", {})
-    if acc["type"] in catalog.gpus():
-        gpu = catalog.gpus()[acc["type"]]
-        count = acc.get("count", 1)
-        base = {k: _scale(v, count) for k, v in gpu["perGpu"].items()}
-        worker = {
-            "groupName": "gpu-group",
-            "numOfHosts": 1,
-            "resources": _container_resources({**base, **override},
-                                              {"nvidia.com/gpu": str(count)}),
-            "nodeSelector": {"cloud.google.com/gke-accelerator": acc["type"]},
-        }
-        llm = {"acceleratorType": gpu["rayAcceleratorType"]}
-        return worker, llm
-    tpu = catalog.tpus()[acc["type"]]
-    topo = catalog.tpu_topology(acc["type"], acc["topology"])
-    assert topo is not None  # validated
+    gpu = catalog.gpus()[acc["type"]]
+    count = acc.get("count", 1)
+    base = {k: _scale(v, count) for k, v in gpu["perGpu"].items()}
     worker = {
-        "groupName": "tpu-group",
-        "numOfHosts": topo["hosts"],
-        "resources": _container_resources({**tpu["perHost"], **override},
-                                          {"google.com/tpu": str(topo["chipsPerHost"])}),
-        "nodeSelector": {
-            "cloud.google.com/gke-tpu-accelerator": tpu["nodeSelectorAccelerator"],
-            "cloud.google.com/gke-tpu-topology": acc["topology"],
-        },
+        "groupName": "gpu-group",
+        "numOfHosts": 1,
+        "resources": _container_resources({**base, **override}, {"nvidia.com/gpu": str(count)}),
+        "nodeSelector": {"cloud.google.com/gke-accelerator": acc["type"]},
     }
-    llm = {"acceleratorType": tpu["rayAcceleratorType"],
-           "acceleratorConfig": {"kind": "tpu", "topology": acc["topology"]}}
-    return worker, llm
+    return worker, {"acceleratorType": gpu["rayAcceleratorType"]}
 
 
 def _model_source(source: str, m: dict[str, Any]) -> str:
-    """What Ray Serve LLM loads: a HF repo id, or the GCS Fuse mount path."""
+    """What Ray Serve LLM loads: a HF repo id, or a path on the GCS Fuse mount."""
     if source.startswith("hf://"):
         return source[len("hf://"):]
     mount = m["storage"]["gcsFuse"]["mountPath"].rstrip("/")
@@ -138,20 +113,37 @@ def _model_source(source: str, m: dict[str, Any]) -> str:
     return f"{mount}/{path[1]}" if len(path) > 1 and path[1] else mount
 
 
+def served_models(m: dict[str, Any]) -> list[tuple[str, str]]:
+    """(model id, source) of every model one RayService serves."""
+    mux = m.get("multiplexing")
+    if mux:
+        return [(e["id"], e["source"]) for e in mux["models"]]
+    return [(m.get("modelId", m["name"]), m["source"])]
+
+
 def _model_values(spec: dict[str, Any], i: int, m: dict[str, Any]) -> dict[str, Any]:
     d = spec["defaults"]
     rel = catalog.releases()["ray"]
     worker, accel_llm = _worker(m)
     r = m["replicas"]
-    worker.update({"replicas": r["min"], "minReplicas": r["min"], "maxReplicas": r["max"],
-                   "env": dict(sorted(m.get("env", {}).items())),
-                   "resourceClaimTemplate": (naming.model_names(m["name"])["resourceClaimTemplate"]
-                                             if m["dranet"] else "")})
+    served = served_models(m)
+    worker.update({"replicas": r["min"] * len(served), "minReplicas": r["min"] * len(served),
+                   "maxReplicas": r["max"] * len(served),
+                   "env": dict(sorted(m.get("env", {}).items()))})
     hf = m["hfTokenSecret"] if "hfTokenSecret" in m else d["hfTokenSecret"]
     sa = m.get("serviceAccount")
     runtime_env = {}
     if m.get("runtimeEnv", {}).get("envVars"):
         runtime_env["env_vars"] = dict(sorted(m["runtimeEnv"]["envVars"].items()))
+    llm_common = {
+        **accel_llm,
+        "engineKwargs": m.get("engineArgs", {}),
+        "logEngineMetrics": m["logEngineMetrics"],
+        "minReplicas": r["min"],
+        "maxReplicas": r["max"],
+        "healthCheckPeriodS": m["healthCheck"]["periodS"],
+        "healthCheckTimeoutS": m["healthCheck"]["timeoutS"],
+    }
     return {
         "name": m["name"],
         "source": format_path(("models", i)),
@@ -162,18 +154,9 @@ def _model_values(spec: dict[str, Any], i: int, m: dict[str, Any]) -> dict[str, 
                             "gcpServiceAccount": sa.get("gcpServiceAccount", "")}
                            if sa else None),
         "autoscaling": r["min"] != r["max"],
-        "llm": {
-            "modelId": m.get("modelId", m["name"]),
-            "modelSource": _model_source(m["source"], m),
-            **accel_llm,
-            "engineKwargs": m.get("engineArgs", {}),
-            "logEngineMetrics": m["logEngineMetrics"],
-            "minReplicas": r["min"],
-            "maxReplicas": r["max"],
-            "healthCheckPeriodS": m["healthCheck"]["periodS"],
-            "healthCheckTimeoutS": m["healthCheck"]["timeoutS"],
-            "runtimeEnv": runtime_env,
-        },
+        "runtimeEnv": runtime_env,
+        "llmConfigs": [{"modelId": mid, "modelSource": _model_source(src, m), **llm_common}
+                       for mid, src in served],
         "head": {"resources": _container_resources(m["resources"]["head"], {})},
         "worker": worker,
         "gcsFuse": m.get("storage", {}).get("gcsFuse"),
@@ -181,26 +164,15 @@ def _model_values(spec: dict[str, Any], i: int, m: dict[str, Any]) -> dict[str, 
 
 
 def _unrendered(spec: Spec) -> list[Diagnostic]:
-    data = spec.data
+    """Valid spec features whose rendering is not built yet: rejected with a clear
+    error instead of being silently dropped from the output."""
     out = []
-    for (section, key, value), what in _UNRENDERED.items():
-        if data[section][key] == value:
-            out.append(spec.doc.diag((section, key),
-                                     f"{what} is valid but not rendered by gen {__version__} yet"))
-    if len(data["clusters"]) > 1:
-        out.append(spec.doc.diag(("clusters",), "multi-cluster fleets are valid but not "
-                                 f"rendered by gen {__version__} yet"))
-    for i, m in enumerate(data["models"]):
+    for i, m in enumerate(spec.data["models"]):
         if m["accelerator"]["type"] in catalog.tpus():
-            # Ray 2.54's LLMConfig has no accelerator_config: TPU slices need a
-            # placement_group_config, built with the multi-host TPU work.
+            # Ray 2.54 Serve LLM runs non-GPU accelerators with vLLM's "mp" backend on
+            # one host: multi-host TPU slices need the custom serve app of seed 004.
             out.append(spec.doc.diag(("models", i, "accelerator"), "TPU serving is valid but "
                                      f"not rendered by gen {__version__} yet"))
-        for key, what in _UNRENDERED_MODEL_KEYS.items():
-            if key in m:
-                out.append(spec.doc.diag(("models", i, key),
-                                         f"{what} is valid but not rendered by gen "
-                                         f"{__version__} yet"))
         for key in ("dranet", "download", "chatUI"):
             value = m.get(key)
             if value is True or (isinstance(value, dict) and value.get("enabled")):
@@ -209,54 +181,100 @@ def _unrendered(spec: Spec) -> list[Diagnostic]:
     return out
 
 
+def _backend_policy(m: dict[str, Any], gw: dict[str, Any], name: str) -> dict[str, Any] | None:
+    lb = m.get("loadBalancing", {})
+    policy = {
+        "name": name,
+        "timeoutSec": lb.get("timeoutSec", gw.get("timeoutSec")),
+        "trafficDuration": lb.get("trafficDuration"),
+        "customMetric": ({"exportName": KV_CACHE_EXPORT, **lb["customMetric"]}
+                         if "customMetric" in lb else None),
+        "inFlight": lb.get("inFlight"),
+    }
+    return policy if any(v is not None for k, v in policy.items() if k != "name") else None
+
+
+def _backend(m: dict[str, Any], i: int, gw: dict[str, Any], routing: str,
+             match: bool) -> dict[str, Any]:
+    names = naming.model_names(m["name"])
+    if routing == "inference-pool":
+        kind = "GCPInferencePoolImport" if gw["multiCluster"] else "InferencePool"
+        group = "networking.gke.io" if gw["multiCluster"] else "inference.networking.k8s.io"
+        target = {"group": group, "kind": kind, "name": names["inferencePool"]}
+    else:
+        target = {"group": "", "kind": "Service", "name": names["serveService"]}
+    return {
+        "name": m["name"],
+        "source": format_path(("models", i)),
+        "modelIds": [mid for mid, _ in served_models(m)] if match else [],
+        "routeName": names["route"],
+        "path": m.get("path", "/" + m["name"]),
+        "target": target,
+        "healthCheckPolicyName": names["healthCheckPolicy"],
+        "backendPolicy": _backend_policy(m, gw, names["backendPolicy"]),
+    }
+
+
+def _pool(m: dict[str, Any], i: int, export: bool) -> dict[str, Any]:
+    names = naming.model_names(m["name"])
+    src = format_path(("models", i))
+    objectives = [{"name": o["name"], "priority": o["priority"],
+                   "source": format_path(("models", i, "objectives", j))}
+                  for j, o in enumerate(m.get("objectives", []))]
+    objectives += [{"name": e["name"], "priority": e["priority"],
+                    "source": format_path(("models", i, "multiplexing", "models", j))}
+                   for j, e in enumerate(m.get("multiplexing", {}).get("models", []))]
+    metric = None
+    if "customMetric" in m.get("loadBalancing", {}):
+        ep = catalog.releases()["endpointPicker"]
+        metric = {"name": names["autoscalingMetric"], "port": ep["modelServerMetricsPort"],
+                  "path": "/metrics",
+                  "metrics": [{"name": ep["engine"]["kvUsageSpec"], "exportName": KV_CACHE_EXPORT}]}
+    return {"name": names["inferencePool"], "model": m["name"], "source": src,
+            "eppName": names["endpointPicker"], "export": export,
+            "objectives": objectives, "autoscalingMetric": metric}
+
+
 def build_plan(spec: Spec) -> Plan:
     problems = _unrendered(spec)
     if problems:
         raise SpecError(problems)
     data = spec.data
     fleet = data["metadata"]["name"]
-    gw = data["gateway"]
+    gw = dict(data["gateway"])
+    gw_class = catalog.gateway_classes()[gw["class"]]
+    gw["multiCluster"] = gw_class["multiCluster"]
     gateway_name = gw.get("name", naming.fleet_names(fleet)["gateway"])
     rel = catalog.releases()
-    serve_port = rel["ray"]["servePort"]
-    spec_name = Path(spec.file).name
     routing = gw["routing"]
-
-    models = []
-    backends = []
-    for i, m in enumerate(data["models"]):
-        names = naming.model_names(m["name"])
-        path = m.get("path", "/" + m["name"])
-        timeout = m.get("loadBalancing", {}).get("timeoutSec", gw.get("timeoutSec"))
-        backends.append({
-            "name": m["name"],
-            "source": format_path(("models", i)),
-            "modelId": m.get("modelId", m["name"]),
-            "service": names["serveService"],
-            "routeName": names["route"],
-            "path": path,
-            "healthCheckPolicyName": names["healthCheckPolicy"],
-            "backendPolicy": ({"name": names["backendPolicy"], "timeoutSec": timeout}
-                              if timeout else None),
-        })
-        models.append(ModelInfo(m["name"], m.get("modelId", m["name"]), names["serveService"],
-                                path, m["source"], m["accelerator"]["type"]))
-
+    profile = rel["inferenceObjectiveProfiles"][data["defaults"]["inferenceObjectiveProfile"]]
+    models = data["models"]
+    # one catch-all route when a single RayService sits behind the gateway (seeds
+    # 002/003); otherwise each route matches its model names in the model header
+    match = routing in ("body", "header") or (routing == "inference-pool" and len(models) > 1)
+    global_values = {"fleet": fleet, "generator": GENERATOR, "spec": Path(spec.file).name,
+                     "servePort": rel["ray"]["servePort"]}
     hc = gw["healthCheck"]
-    global_values = {"fleet": fleet, "generator": GENERATOR, "spec": spec_name,
-                     "servePort": serve_port}
+    all_clusters = [c["name"] for c in data["clusters"]]
+
     clusters = []
     for c in data["clusters"]:
-        placed = [(i, m) for i, m in enumerate(data["models"])
-                  if c["name"] in m.get("clusters", [c["name"]])]
+        placed = [(i, m) for i, m in enumerate(models)
+                  if c["name"] in m.get("clusters", all_clusters)]
+        hosts_gateway = not gw["multiCluster"] or c["role"] == "config"
         values = {
             "global": global_values,
-            "ray-llm": {
-                "enabled": True,
-                "models": [_model_values(data, i, m) for i, m in placed],
+            "ray-llm": {"enabled": bool(placed),
+                        "models": [_model_values(data, i, m) for i, m in placed]},
+            "inference-pool": {
+                "enabled": routing == "inference-pool" and bool(placed),
+                "objectiveApiVersion": profile["apiVersion"],
+                "metricsReader": {"enabled": gw["metricsReader"]},
+                "pools": ([_pool(m, i, gw["multiCluster"]) for i, m in placed]
+                          if routing == "inference-pool" else []),
             },
             "inference-gateway": {
-                "enabled": True,
+                "enabled": hosts_gateway,
                 "gateway": {
                     "create": True,
                     "name": gateway_name,
@@ -264,7 +282,7 @@ def build_plan(spec: Spec) -> Plan:
                     "source": "gateway",
                     "httpPort": gw["port"],
                     "tls": {"certificateSecret": gw.get("tls", {}).get("certificateSecret", "")},
-                    "addresses": [],
+                    "addresses": _addresses(data) if gw["multiCluster"] else [],
                 },
                 "routing": {"mode": "path" if routing == "path" else "header",
                             "headerName": gw["modelHeader"]},
@@ -273,13 +291,16 @@ def build_plan(spec: Spec) -> Plan:
                                 "timeoutSec": hc["timeoutSec"],
                                 "healthyThreshold": hc["healthyThreshold"],
                                 "unhealthyThreshold": hc["unhealthyThreshold"]},
-                "backends": [backends[i] for i, _ in placed],
+                # a multi-cluster gateway routes to every model, wherever it runs
+                "backends": ([_backend(m, i, gw, routing, match)
+                              for i, m in (enumerate(models) if gw["multiCluster"] else placed)]
+                             if hosts_gateway else []),
             },
         }
-        clusters.append(ClusterPlan(c["name"], values))
+        clusters.append(ClusterPlan(c["name"], c.get("region"), c["role"], values))
 
     addons: dict[str, Any] = {}
-    if routing == "body":
+    if match and routing != "header":
         bbr = rel["addons"]["bodyBasedRouting"]
         addons["bodyBasedRouting"] = {
             **bbr,
@@ -293,15 +314,46 @@ def build_plan(spec: Spec) -> Plan:
                 }]},
             },
         }
-    return Plan(fleet=fleet, namespace=data["metadata"]["namespace"], spec_name=spec_name,
-                gateway={"name": gateway_name, "class": gw["class"], "port": gw["port"],
-                         "tls": "tls" in gw},
-                routing=routing, model_header=gw["modelHeader"], clusters=clusters,
-                models=models, addons=addons, project=data["metadata"].get("project"),
-                ray_version=data["defaults"].get("rayVersion", rel["ray"]["version"]),
-                internal=catalog.gateway_classes()[gw["class"]]["internal"],
-                hf_secrets=_hf_secrets(data),
-                tls_secret=gw.get("tls", {}).get("certificateSecret", ""))
+    return Plan(
+        fleet=fleet, namespace=data["metadata"]["namespace"],
+        spec_name=global_values["spec"],
+        gateway={"name": gateway_name, "class": gw["class"], "port": gw["port"],
+                 "tls": "tls" in gw},
+        routing=routing, model_header=gw["modelHeader"], clusters=clusters,
+        models=[_model_info(m, all_clusters) for m in models],
+        addons=addons, project=data["metadata"].get("project"),
+        ray_version=data["defaults"].get("rayVersion", rel["ray"]["version"]),
+        internal=gw_class["internal"], multi_cluster=gw["multiCluster"],
+        hf_secrets=_hf_secrets(data), tls_secret=gw.get("tls", {}).get("certificateSecret", ""),
+        objective_profile=profile, pools=routing == "inference-pool",
+        metrics_reader=gw["metricsReader"])
+
+
+def _addresses(data: dict[str, Any]) -> list[dict[str, str]]:
+    """One gateway address per cluster region: named when given, else ephemeral."""
+    given = {a["region"]: a.get("address") for a in data["gateway"].get("addresses", [])}
+    regions = sorted({c["region"] for c in data["clusters"]})
+    out = []
+    for region in regions:
+        if given.get(region):
+            out.append({"type": "NamedAddress", "value": given[region]})
+        else:
+            out.append({"type": f"networking.gke.io/ephemeral-ipv4-address/{region}",
+                        "value": region})
+    return out
+
+
+def _model_info(m: dict[str, Any], all_clusters: list[str]) -> ModelInfo:
+    sa = m.get("serviceAccount") or {}
+    fuse = m.get("storage", {}).get("gcsFuse") or {}
+    objectives = [o["name"] for o in m.get("objectives", [])]
+    objectives += [e["name"] for e in m.get("multiplexing", {}).get("models", [])]
+    return ModelInfo(
+        name=m["name"], model_ids=[mid for mid, _ in served_models(m)],
+        path=m.get("path", "/" + m["name"]), source=m["source"],
+        accelerator=m["accelerator"]["type"], clusters=m.get("clusters", all_clusters),
+        objectives=objectives, bucket=fuse.get("bucket"), service_account=sa.get("name"),
+        gcp_service_account=sa.get("gcpServiceAccount"))
 
 
 def _hf_secrets(data: dict[str, Any]) -> list[dict[str, str]]:

@@ -11,7 +11,7 @@ from generator.spec import load_spec
 
 from .conftest import ROOT
 
-RENDERED = ["single-cluster-gpu", "path-routing"]
+RENDERED = ["single-cluster-gpu", "path-routing", "multiplexing-gcsfuse", "multi-cluster"]
 
 
 @lru_cache(maxsize=None)

@@ -79,6 +79,8 @@ def test_templates_fail_with_a_fix_even_without_the_schema(tmp_path):
                          name="x", namespace="default")
         with pytest.raises(helm_python.HelmError, match='routing.mode "weighted" is not supported'):
             chart.render(values={"routing": {"mode": "weighted"},
-                                 "backends": [{"name": "a", "modelId": "a", "service": "a",
-                                               "routeName": "a", "healthCheckPolicyName": "a"}]},
+                                 "backends": [{"name": "a", "modelIds": ["a"], "routeName": "a",
+                                               "target": {"group": "", "kind": "Service",
+                                                          "name": "a"},
+                                               "healthCheckPolicyName": "a"}]},
                          name="x", namespace="default")

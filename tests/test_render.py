@@ -30,14 +30,33 @@ def test_manifests_are_the_chart_rendered_by_helm(example, tmp_path):
     chart_dir = out / "chart"
     fleet = yaml.safe_load((chart_dir / "Chart.yaml").read_text())["name"]
     clusters = sorted(p.name for p in (out / "manifests").iterdir())
-    assert clusters == ["default"]
-    with helm_python.Chart.load(chart_dir) as chart:
-        for cluster in clusters:
-            values = yaml.safe_load((chart_dir / f"values-{cluster}.yaml").read_text())
+    assert clusters == sorted(p.name[len("values-"):-len(".yaml")]
+                              for p in chart_dir.glob("values-*.yaml"))
+    for cluster in clusters:
+        values = yaml.safe_load((chart_dir / f"values-{cluster}.yaml").read_text())
+        with helm_python.Chart.load(chart_dir) as chart:
             resources = render_chart(chart, values, release=fleet, namespace="default")
-            expected = kind_files(resources, header("models.yaml"))
-            actual = {p.name: p.read_bytes() for p in (out / "manifests" / cluster).iterdir()}
-            assert actual == expected
+        expected = kind_files(resources, header("models.yaml"))
+        actual = {p.name: p.read_bytes() for p in (out / "manifests" / cluster).iterdir()}
+        assert actual == expected
+
+
+def test_cluster_order_does_not_change_any_cluster_output(tmp_path):
+    """Helm drops condition-disabled subcharts from a loaded chart while rendering; each
+    cluster must still get its own complete output whatever the order of clusters."""
+    spec = ROOT / "examples" / "multi-cluster" / "models.yaml"
+    swapped = tmp_path / "models.yaml"
+    text = spec.read_text()
+    west = "  - {name: gke-west, region: europe-west3, role: config}\n"
+    east = "  - {name: gke-east, region: us-east4}\n"
+    swapped.write_text(text.replace(west + east, east + west))
+    assert swapped.read_text() != text
+    render_to_dir(spec, tmp_path / "a")
+    render_to_dir(swapped, tmp_path / "b")
+    for cluster in ("gke-west", "gke-east"):
+        assert tree(tmp_path / "a" / "manifests" / cluster) == \
+            tree(tmp_path / "b" / "manifests" / cluster)
+    assert (tmp_path / "b" / "manifests" / "gke-west" / "gateway.yaml").exists()
 
 
 def test_kustomization_lists_every_manifest(tmp_path):
@@ -82,9 +101,9 @@ def test_invalid_spec_leaves_existing_output_byte_identical(cli, tmp_path):
 
 
 @pytest.mark.parametrize("example, field", [
-    ("multi-cluster", "clusters: multi-cluster fleets are valid but not rendered"),
-    ("multiplexing-gcsfuse", "models[0].multiplexing: model multiplexing is valid but not"),
+    ("tpu-multihost-dranet", "models[0].accelerator: TPU serving is valid but not rendered"),
     ("tpu-multihost-dranet", "models[0].dranet: `dranet` is valid but not rendered"),
+    ("tpu-autopilot", "models[0].chatUI: `chatUI` is valid but not rendered"),
 ])
 def test_unrendered_features_fail_loudly(example, field, cli, tmp_path):
     result = cli("render", str(ROOT / "examples" / example / "models.yaml"),

@@ -29,12 +29,13 @@ class RenderResult:
 def _curls(plan: Plan) -> list[str]:
     out = []
     for m in plan.models:
-        prefix = m.path if plan.routing == "path" else ""
-        hdr = (f" -H '{plan.model_header}: {m.model_id}'" if plan.routing == "header" else "")
-        body = ('{"model": "%s", "messages": [{"role": "user", "content": "Hello"}]}'
-                % m.model_id)
-        out.append(f"curl http://${{GATEWAY_IP}}{prefix}/v1/chat/completions "
-                   f"-H 'Content-Type: application/json'{hdr} -d '{body}'")
+        for model_id in m.model_ids:
+            prefix = m.path if plan.routing == "path" else ""
+            hdr = (f" -H '{plan.model_header}: {model_id}'" if plan.routing == "header" else "")
+            body = ('{"model": "%s", "messages": [{"role": "user", "content": "Hello"}]}'
+                    % model_id)
+            out.append(f"curl http://${{GATEWAY_IP}}{prefix}/v1/chat/completions "
+                       f"-H 'Content-Type: application/json'{hdr} -d '{body}'")
     return out
 
 
@@ -42,15 +43,21 @@ def _route_match(plan: Plan) -> Any:
     def match(m: Any) -> str:
         if plan.routing == "path":
             return f"PathPrefix {m.path}"
-        return f"{plan.model_header}: {m.model_id}"
+        if plan.routing == "inference-pool" and len(plan.models) == 1 and len(m.model_ids) == 1:
+            return "every request"
+        return f"{plan.model_header}: {', '.join(m.model_ids)}"
     return match
 
 
 def _context(plan: Plan) -> dict[str, Any]:
     reach = ("internal gateway: run from inside the VPC" if plan.internal
              else "external gateway")
+    config = [c.name for c in plan.clusters if c.role == "config"]
     return {"curls": _curls(plan), "reach": reach, "route_match": _route_match(plan),
-            "serve_port": catalog.releases()["ray"]["servePort"]}
+            "serve_port": catalog.releases()["ray"]["servePort"],
+            "epp": catalog.releases()["endpointPicker"],
+            "config_cluster": config[0] if config else plan.clusters[0].name,
+            "regions": sorted({c.region for c in plan.clusters if c.region})}
 
 
 def render_plan(plan: Plan) -> tuple[dict[str, bytes], list[Resource]]:
@@ -62,13 +69,16 @@ def render_plan(plan: Plan) -> tuple[dict[str, bytes], list[Resource]]:
     files = {f"chart/{rel}": data for rel, data in chart.items()}
     head = header(plan.spec_name)
     resources: list[Resource] = []
-    with helm_python.Chart.load_archive(chart_archive(chart, plan.fleet)) as loaded:
-        for cluster in plan.clusters:
+    archive = chart_archive(chart, plan.fleet)
+    for cluster in plan.clusters:
+        # a fresh load per cluster: rendering drops subcharts whose condition is false
+        # from the loaded chart object, which would leak into the next cluster's render
+        with helm_python.Chart.load_archive(archive) as loaded:
             rendered = render_chart(loaded, cluster.values, release=plan.fleet,
                                     namespace=plan.namespace)
-            resources += rendered
-            for rel, data in kind_files(rendered, head).items():
-                files[f"manifests/{cluster.name}/{rel}"] = data
+        resources += rendered
+        for rel, data in kind_files(rendered, head).items():
+            files[f"manifests/{cluster.name}/{rel}"] = data
     if plan.addons:
         addons = []
         for key, addon in sorted(plan.addons.items()):

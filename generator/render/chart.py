@@ -14,10 +14,9 @@ from typing import Any
 import yaml
 
 from .. import __version__
-from ..plan import Plan
+from ..plan import SUBCHARTS, Plan
 from ..resources import data_dir
 
-SUBCHARTS = ("ray-llm", "inference-gateway")
 LIBRARY = "gen-common"
 
 

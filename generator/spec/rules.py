@@ -98,6 +98,10 @@ def check_clusters(spec: dict[str, Any]) -> Iterator[Finding]:
         yield ("clusters", extra, "role"), (f"only one cluster may be the config cluster; "
                                             f"clusters[{configs[0]}] already is")
     if multi:
+        if spec["gateway"]["routing"] != "inference-pool":
+            yield ("gateway", "routing"), (f"multi-cluster gateways route to imported "
+                                           "InferencePools: set `routing: inference-pool` "
+                                           f"(got {spec['gateway']['routing']!r})")
         if len(clusters) < 2:
             yield ("gateway", "class"), (f"{spec['gateway']['class']!r} is a multi-cluster "
                                          "class; list at least two clusters, or use "
@@ -119,7 +123,10 @@ def check_clusters(spec: dict[str, Any]) -> Iterator[Finding]:
             for r in sorted(regions - named):
                 yield ("gateway", "addresses"), (f"region {r!r} has clusters but no gateway "
                                                  "address; add `- region: " + r + "`")
-    elif spec["gateway"].get("addresses"):
+    if spec["gateway"]["metricsReader"] and spec["gateway"]["routing"] != "inference-pool":
+        yield ("gateway", "metricsReader"), ("the metrics reader is for the endpoint pickers of "
+                                             "`routing: inference-pool`; remove it or switch routing")
+    if spec["gateway"].get("addresses") and not multi:
         yield ("gateway", "addresses"), ("addresses are only used by multi-cluster "
                                          "gateway classes (*-mc)")
 
@@ -151,13 +158,17 @@ def _bucket(source: str) -> str | None:
 
 def check_model(spec: dict[str, Any], i: int, m: dict[str, Any]) -> Iterator[Finding]:
     p: SpecPath = ("models", i)
-    for key, derived in naming.model_names(m["name"]).items():
-        if len(derived) > naming.DNS_LABEL_MAX:
+    if len(m["name"]) > naming.RAYSERVICE_NAME_MAX:
+        yield p + ("name",), (f"{m['name']!r} is {len(m['name'])} characters; KubeRay accepts "
+                              f"RayService names of at most {naming.RAYSERVICE_NAME_MAX}")
+    else:
+        too_long = [(k, d) for k, d in naming.model_names(m["name"]).items()
+                    if len(d) > naming.DNS_LABEL_MAX]
+        for key, derived in too_long[:1]:
             limit = naming.DNS_LABEL_MAX - len(naming.longest(naming.MODEL_SUFFIXES))
             yield p + ("name",), (f"derived name {derived!r} ({key}) is longer than "
                                   f"{naming.DNS_LABEL_MAX} characters; use at most "
                                   f"{limit} characters")
-            break
     yield from check_accelerator(m["accelerator"], p + ("accelerator",))
     r = m["replicas"]
     if r["min"] > r["max"]:
@@ -230,8 +241,12 @@ def check_models(spec: dict[str, Any]) -> Iterator[Finding]:
     if spec["gateway"]["routing"] == "path":
         yield from _dupes([(("models", i, "path"), m.get("path", "/" + m["name"]))
                            for i, m in enumerate(models)], "path prefix")
+    # objectives and multiplexed models both become InferenceObjectives in one namespace
     objectives = [(("models", i, "objectives", j, "name"), o["name"])
                   for i, m in enumerate(models) for j, o in enumerate(m.get("objectives", []))]
+    objectives += [(("models", i, "multiplexing", "models", j, "name"), e["name"])
+                   for i, m in enumerate(models)
+                   for j, e in enumerate(m.get("multiplexing", {}).get("models", []))]
     yield from _dupes(objectives, "objective name")
     for i, m in enumerate(models):
         yield from check_model(spec, i, m)

@@ -1,21 +1,22 @@
 {{/*
-ray-llm.serveConfig: the Ray Serve config (serveConfigV2) of one model: a Ray Serve
-LLM OpenAI app with one llm_config.
+ray-llm.serveConfig: the Ray Serve config (serveConfigV2) of one RayService: a Ray
+Serve LLM OpenAI app with one llm_config per served model (several when multiplexed;
+the app routes each request by its OpenAI `model`).
 Usage: {{ include "ray-llm.serveConfig" (dict "ctx" $ "m" $m) }}
 */}}
 {{- define "ray-llm.serveConfig" -}}
-{{- $llm := .m.llm -}}
 {{- $app := .ctx.Values.serveApp -}}
 applications:
 - name: {{ $app.name }}
   route_prefix: {{ $app.routePrefix | quote }}
   import_path: {{ $app.importPath }}
-  {{- with $llm.runtimeEnv }}
+  {{- with .m.runtimeEnv }}
   runtime_env:
     {{- toYaml . | nindent 4 }}
   {{- end }}
   args:
     llm_configs:
+    {{- range $llm := .m.llmConfigs }}
     - model_loading_config:
         model_id: {{ $llm.modelId | quote }}
         model_source: {{ $llm.modelSource | quote }}
@@ -31,6 +32,7 @@ applications:
           max_replicas: {{ $llm.maxReplicas }}
         health_check_period_s: {{ $llm.healthCheckPeriodS }}
         health_check_timeout_s: {{ $llm.healthCheckTimeoutS }}
+    {{- end }}
 {{- end -}}
 
 {{/*
@@ -54,14 +56,6 @@ Usage: {{ include "ray-llm.env" (dict "ctx" $ "m" $m "extra" $m.worker.env) }}
 - name: {{ $k }}
   value: {{ $v | quote }}
 {{- end }}
-{{- end -}}
-
-{{/*
-ray-llm.podLabels: labels of every Ray pod of a model (the InferencePool selects on them).
-Usage: {{ include "ray-llm.podLabels" (dict "ctx" $ "m" $m) }}
-*/}}
-{{- define "ray-llm.podLabels" -}}
-{{- include "gen-common.selectorLabels" (dict "ctx" .ctx "component" "model-server" "name" .m.name) }}
 {{- end -}}
 
 {{/*

@@ -1,0 +1,280 @@
+"""Indexes over the resources of one cluster, for the cross-reference checks and lints.
+
+Built once per cluster in one pass; every lookup the checks make afterwards is a dict
+access, so checking N resources stays O(N). Objects are taken as parsed YAML and may be
+malformed (the schema checks report that): every accessor tolerates wrong types.
+
+KubeRay facts mirrored here (ray-operator/controllers/ray/common/service.go, pod.go at
+kuberay@feeaf72f): a RayService X gets Services ``X-head-svc`` (every port of the head
+container, default ports when it declares none, plus ``metrics``) and ``X-serve-svc``
+(the ports named ``serve`` or ``serve-*``); pods get KubeRay's labels, overridable by the
+template except ``ray.io/node-type``, ``ray.io/group`` and ``ray.io/cluster``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping, Optional, Sequence
+
+from .. import catalog
+
+Key = tuple[str, str, str, str]  # (group, kind, namespace, name)
+Path = tuple[Any, ...]
+
+_RAY = catalog.releases()["ray"]
+SERVE_PORT: int = _RAY["servePort"]
+METRICS_PORT: int = _RAY["metricsPort"]
+# port name -> number of the Ray head ports a route must never reach
+PRIVATE_PORTS: dict[str, int] = dict(_RAY["privatePorts"])
+_DEFAULT_HEAD_PORTS = {**PRIVATE_PORTS, "metrics": METRICS_PORT, "serve": SERVE_PORT}
+
+# Kinds that live outside namespaces (the ones gen renders or references).
+CLUSTER_SCOPED = {
+    ("", "Namespace"), ("", "PersistentVolume"), ("cloud.google.com", "ComputeClass"),
+    ("rbac.authorization.k8s.io", "ClusterRole"), ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+    ("gateway.networking.k8s.io", "GatewayClass"), ("storage.k8s.io", "StorageClass"),
+    ("resource.k8s.io", "DeviceClass"), ("scheduling.k8s.io", "PriorityClass"),
+    ("apiextensions.k8s.io", "CustomResourceDefinition"),
+}
+# Labels KubeRay sets on pods at run time with values a manifest cannot know
+# (ray.io/cluster of a RayService has a random suffix; ray.io/serve flips with health).
+_RAY_RUNTIME_LABELS = {"ray.io/cluster", "ray.io/serve", "ray.io/identifier"}
+_RAY_PROTECTED_LABELS = ("ray.io/node-type", "ray.io/group", "ray.io/cluster")
+EXPORT_ANNOTATION = "networking.gke.io/export"
+
+
+def as_dict(x: Any) -> dict[str, Any]:
+    return x if isinstance(x, dict) else {}
+
+
+def as_list(x: Any) -> list[Any]:
+    return x if isinstance(x, list) else []
+
+
+def as_str(x: Any) -> Optional[str]:
+    return x if isinstance(x, str) and x else None
+
+
+def as_port(x: Any) -> Optional[int]:
+    return x if isinstance(x, int) and not isinstance(x, bool) else None
+
+
+def group_of(obj: Mapping[str, Any]) -> str:
+    api_version = obj.get("apiVersion")
+    return api_version.rpartition("/")[0] if isinstance(api_version, str) else ""
+
+
+def namespace_of(obj: Mapping[str, Any]) -> str:
+    """"" for cluster-scoped kinds; "default" when a namespaced object names none
+    (``kubectl apply`` without ``-n`` uses the context's namespace, usually default)."""
+    if (group_of(obj), obj.get("kind")) in CLUSTER_SCOPED:
+        return ""
+    return as_str(as_dict(obj.get("metadata")).get("namespace")) or "default"
+
+
+def name_of(obj: Mapping[str, Any]) -> str:
+    return as_str(as_dict(obj.get("metadata")).get("name")) or "?"
+
+
+@dataclass
+class Service:
+    """A Service as the cluster will have it: written in the manifests, or created by KubeRay."""
+
+    name: str
+    namespace: str
+    ports: dict[int, str]                       # port -> name ("" when unnamed)
+    target_ports: dict[int, Any]                # port -> targetPort (int or name)
+    type: str = "ClusterIP"
+    index: int = -1                             # the manifest that defines or implies it
+    creator: Optional[str] = None               # 'RayService "x"' when KubeRay creates it
+    ray_head: bool = False                      # its endpoints are Ray head pods
+    selector: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class PodTemplate:
+    index: int                                  # owning resource
+    owner: str                                  # 'RayService "x"'
+    namespace: str
+    path: Path                                  # of the pod template in the owner
+    spec: dict[str, Any]
+    labels: dict[str, str]                      # as the running pods will have them
+    ports: dict[int, str]                       # container port -> name
+    ray_node: Optional[str] = None              # "head" / "worker" for Ray pods
+
+
+def pod_templates(obj: Mapping[str, Any]) -> Iterator[tuple[Path, dict[str, Any], Optional[str], str]]:
+    """(path, template, ray node type, ray group name) of every pod template in ``obj``."""
+    kind, spec = obj.get("kind"), as_dict(obj.get("spec"))
+    if kind in ("RayService", "RayCluster"):
+        base: Path = ("spec", "rayClusterConfig") if kind == "RayService" else ("spec",)
+        cluster = as_dict(spec.get("rayClusterConfig")) if kind == "RayService" else spec
+        head = as_dict(cluster.get("headGroupSpec"))
+        if "template" in head:
+            yield (*base, "headGroupSpec", "template"), as_dict(head["template"]), "head", "headgroup"
+        for i, group in enumerate(as_list(cluster.get("workerGroupSpecs"))):
+            group = as_dict(group)
+            if "template" in group:
+                yield ((*base, "workerGroupSpecs", i, "template"), as_dict(group["template"]), "worker",
+                       as_str(group.get("groupName")) or "")
+    elif kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"):
+        if "template" in spec:
+            yield ("spec", "template"), as_dict(spec["template"]), None, ""
+    elif kind == "CronJob":
+        tpl = as_dict(as_dict(as_dict(spec.get("jobTemplate")).get("spec")).get("template"))
+        if tpl:
+            yield ("spec", "jobTemplate", "spec", "template"), tpl, None, ""
+    elif kind == "Pod":
+        yield (), dict(obj), None, ""
+
+
+def _container_ports(pod_spec: dict[str, Any]) -> dict[int, str]:
+    ports: dict[int, str] = {}
+    for key in ("containers", "initContainers"):  # restartable init containers serve too
+        for c in as_list(pod_spec.get(key)):
+            for p in as_list(as_dict(c).get("ports")):
+                number = as_port(as_dict(p).get("containerPort"))
+                if number is not None:
+                    ports.setdefault(number, as_str(p.get("name")) or "")
+    return ports
+
+
+def _head_ports(head_template: dict[str, Any]) -> dict[str, int]:
+    """KubeRay's getServicePorts: name -> port of the head Service."""
+    containers = as_list(as_dict(head_template.get("spec")).get("containers"))
+    ports: dict[str, int] = {}
+    for p in as_list(as_dict(containers[0]).get("ports")) if containers else []:
+        number = as_port(as_dict(p).get("containerPort"))
+        if number is not None:
+            ports[as_str(p.get("name")) or f"{number}-port"] = number
+    ports = ports or dict(_DEFAULT_HEAD_PORTS)
+    ports.setdefault("metrics", METRICS_PORT)
+    return ports
+
+
+def _is_serve_port(name: str) -> bool:
+    return name == "serve" or name.startswith("serve-")
+
+
+class ScopeIndex:
+    """Everything the checks look up in one cluster."""
+
+    def __init__(self, objs: Sequence[Mapping[str, Any]]):
+        self.objs = objs
+        self.objects: dict[Key, int] = {}
+        self.names: dict[tuple[str, str, str], list[str]] = {}      # (group, kind, ns) -> names
+        self.namespaces: set[str] = set()
+        self.services: dict[tuple[str, str], Service] = {}
+        self.templates: list[PodTemplate] = []
+        self._by_label: dict[tuple[str, str, str], list[int]] = {}  # (ns, key, value) -> templates
+        self._ray_by_ns: dict[str, list[int]] = {}
+        self.gateway_classes: dict[tuple[str, str], Optional[str]] = {}
+        self.health_checked: set[Key] = set()
+        self.exported_pools: set[tuple[str, str]] = set()
+        for i, obj in enumerate(objs):
+            if isinstance(obj, Mapping):
+                self._add(i, obj)
+
+    def _add(self, i: int, obj: Mapping[str, Any]) -> None:
+        group, kind, ns, name = group_of(obj), obj.get("kind"), namespace_of(obj), name_of(obj)
+        if not isinstance(kind, str):
+            return
+        self.objects.setdefault((group, kind, ns, name), i)
+        self.names.setdefault((group, kind, ns), []).append(name)
+        if ns:
+            self.namespaces.add(ns)
+        spec = as_dict(obj.get("spec"))
+        if (group, kind) == ("", "Service"):
+            self._add_service(i, name, ns, spec)
+        elif (group, kind) == ("gateway.networking.k8s.io", "Gateway"):
+            self.gateway_classes[(ns, name)] = as_str(spec.get("gatewayClassName"))
+        elif (group, kind) == ("networking.gke.io", "HealthCheckPolicy"):
+            ref = as_dict(spec.get("targetRef"))
+            self.health_checked.add((as_str(ref.get("group")) or "", as_str(ref.get("kind")) or "",
+                                     as_str(ref.get("namespace")) or ns, as_str(ref.get("name")) or ""))
+        elif (group, kind) == ("inference.networking.k8s.io", "InferencePool"):
+            annotations = as_dict(as_dict(obj.get("metadata")).get("annotations"))
+            if annotations.get(EXPORT_ANNOTATION) == "True":
+                self.exported_pools.add((ns, name))
+        if kind in ("RayService", "RayCluster") and group == "ray.io":
+            self._add_ray_services(i, kind, name, ns, spec)
+        for path, tpl, ray_node, ray_group in pod_templates(obj):
+            self._add_template(i, f'{kind} "{name}"', ns, path, tpl, ray_node, ray_group)
+
+    def _add_service(self, i: int, name: str, ns: str, spec: dict[str, Any]) -> None:
+        ports, targets = {}, {}
+        for p in as_list(spec.get("ports")):
+            number = as_port(as_dict(p).get("port"))
+            if number is not None:
+                ports[number] = as_str(p.get("name")) or ""
+                targets[number] = p.get("targetPort", number)
+        selector = {k: v for k, v in as_dict(spec.get("selector")).items() if isinstance(v, str)}
+        self.services.setdefault((ns, name), Service(
+            name, ns, ports, targets, as_str(spec.get("type")) or "ClusterIP", i, selector=selector))
+
+    def _add_ray_services(self, i: int, kind: str, name: str, ns: str, spec: dict[str, Any]) -> None:
+        cluster = as_dict(spec.get("rayClusterConfig")) if kind == "RayService" else spec
+        head = as_dict(cluster.get("headGroupSpec"))
+        named = _head_ports(as_dict(head.get("template")))
+        creator = f'{kind} "{name}"'
+        head_name = f"{name}-head-svc"
+        if kind == "RayCluster":  # a RayCluster may rename its head Service
+            head_name = as_str(as_dict(as_dict(head.get("headService")).get("metadata")).get("name")) or head_name
+        by_port = {port: n for n, port in sorted(named.items())}
+        self.services.setdefault((ns, head_name), Service(
+            head_name, ns, by_port, dict((p, p) for p in by_port), as_str(head.get("serviceType")) or "ClusterIP",
+            i, creator, ray_head=True))
+        if kind != "RayService":
+            return
+        serve = {port: n for n, port in named.items() if _is_serve_port(n)}
+        custom = as_dict(spec.get("serveService"))
+        if custom:  # spec.serveService: user ports merged in, name may be overridden
+            user = {as_port(as_dict(p).get("port")): as_str(as_dict(p).get("name")) or ""
+                    for p in as_list(as_dict(custom.get("spec")).get("ports"))}
+            user.pop(None, None)
+            if not serve:
+                serve = {p: n for p, n in user.items() if _is_serve_port(n)}
+        serve_name = as_str(as_dict(custom.get("metadata")).get("name")) or f"{name}-serve-svc"
+        self.services.setdefault((ns, serve_name), Service(
+            serve_name, ns, serve, dict((p, p) for p in serve), "ClusterIP", i, creator))
+
+    def _add_template(self, i: int, owner: str, ns: str, path: Path, tpl: dict[str, Any],
+                      ray_node: Optional[str], ray_group: str) -> None:
+        spec = as_dict(tpl.get("spec"))
+        labels = {k: v for k, v in as_dict(as_dict(tpl.get("metadata")).get("labels")).items()
+                  if isinstance(v, str)}
+        ports = _container_ports(spec)
+        if ray_node:
+            labels = {"ray.io/is-ray-node": "yes", "app.kubernetes.io/name": "kuberay",
+                      "app.kubernetes.io/created-by": "kuberay-operator", **labels,
+                      "ray.io/node-type": ray_node, "ray.io/group": ray_group}
+            ports.setdefault(SERVE_PORT, "serve")  # Ray Serve's proxy listens on every node
+        t = len(self.templates)
+        self.templates.append(PodTemplate(i, owner, ns, path, spec, labels, ports, ray_node))
+        for kv in labels.items():
+            self._by_label.setdefault((ns, *kv), []).append(t)
+        if ray_node:
+            self._ray_by_ns.setdefault(ns, []).append(t)
+
+    def select(self, ns: str, selector: Mapping[str, Any]) -> list[PodTemplate]:
+        """Pod templates in ``ns`` whose pods carry every label of ``selector``."""
+        exact = [(k, v) for k, v in selector.items() if k not in _RAY_RUNTIME_LABELS]
+        runtime_only = len(exact) < len(selector)
+        if exact:
+            sets = sorted((self._by_label.get((ns, k, v), []) for k, v in exact), key=len)
+            found = set(sets[0]).intersection(*sets[1:])
+        else:
+            found = set(self._ray_by_ns.get(ns, ())) if runtime_only else set()
+        if runtime_only:  # only KubeRay sets those labels: only Ray pods can match
+            found = {t for t in found if self.templates[t].ray_node}
+        return [self.templates[t] for t in sorted(found)]
+
+    def similar(self, group: str, kind: str, ns: str, name: str) -> Optional[str]:
+        """The closest existing name, for "did you mean" (only computed on a miss)."""
+        import difflib
+
+        pool = self.names.get((group, kind, ns), [])
+        if (group, kind) == ("", "Service"):
+            pool = [n for (s_ns, n) in self.services if s_ns == ns]
+        close = difflib.get_close_matches(name, pool, n=1, cutoff=0.75)
+        return close[0] if close else None
