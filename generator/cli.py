@@ -18,6 +18,9 @@ EXAMPLES = {
     "validate": "  gen validate models.yaml\n  gen validate --format json examples/*/models.yaml",
     "render": "  gen render models.yaml -o out/\n  helm install fleet out/chart -f out/chart/values-default.yaml",
     "schema": "  gen schema > models.schema.json",
+    "check": "  gen check out/\n  gen check --format json --kube-version 1.34 out/ gitops/clusters/prod/",
+    "schemas export": "  gen schemas export schemas/ && kubeconform -strict -schema-location "
+                      "'schemas/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json' out/manifests/",
 }
 
 
@@ -41,6 +44,7 @@ def main() -> None:
     gen validate models.yaml        check the spec (schema + semantic rules)
     gen render models.yaml -o out   write a Helm umbrella chart + raw manifests
     gen schema                      print the spec's JSON Schema
+    gen check out                   check rendered output against the pinned upstream schemas
     """
 
 
@@ -108,6 +112,78 @@ def schema() -> None:
     from .resources import spec_schema_path
 
     click.echo(spec_schema_path().read_text(encoding="utf-8"), nl=False)
+
+
+def _kube_version_option(f):  # type: ignore[no-untyped-def]
+    from .check.schemas import DEFAULT_KUBE_VERSION
+
+    return click.option("--kube-version", default=DEFAULT_KUBE_VERSION, show_default=True,
+                        help="Kubernetes minor whose built-in kinds to check against.")(f)
+
+
+@main.command(epilog=_epilog("check"))
+@click.argument("dirs", nargs=-1, required=True, type=click.Path(path_type=str))
+@_kube_version_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format; json prints one report to stdout.")
+@click.option("--kubeconform", "use_kubeconform", is_flag=True,
+              help="Also run kubeconform (must be on PATH) against the pinned schemas.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success, and no notes.")
+def check(dirs: tuple[str, ...], kube_version: str, fmt: str, use_kubeconform: bool, quiet: bool) -> None:
+    """Check rendered output (or any directory of manifests) offline: strict upstream
+    schemas, Ray serve configs, cross-references within each cluster, GKE lints.
+
+    DIRS are rendered output directories (each manifests/<cluster>/ is checked as one
+    cluster) or directories of YAML manifests (searched recursively, one cluster).
+    Every problem is reported as FILE: Kind/name: path: message.
+    """
+    from .check.kubeconform import KubeconformError
+    from .check.runner import UsageError, check_dirs
+
+    try:
+        report = check_dirs(dirs, kube_version=kube_version, use_kubeconform=use_kubeconform)
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from None
+    except KubeconformError as exc:
+        click.echo(f"gen: {exc}", err=True)
+        sys.exit(2)
+    if fmt == "json":
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        for issue in report.sorted_issues():
+            click.echo(issue.format(), err=True)
+        if not quiet:
+            for note in report.notes:
+                click.echo(f"note: {note}", err=True)
+        if not report.ok:
+            click.echo(report.summary(), err=True)
+        elif not quiet:
+            click.echo(report.summary())
+    sys.exit(0 if report.ok else 1)
+
+
+@main.group()
+def schemas() -> None:
+    """The pinned upstream schemas gen checks against."""
+
+
+@schemas.command("export", epilog=_epilog("schemas export"))
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@_kube_version_option
+def schemas_export(directory: Path, kube_version: str) -> None:
+    """Write the pinned strict JSON schemas into DIRECTORY in kubeconform's layout:
+    DIRECTORY/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json (core kinds
+    under v1/, for the chosen Kubernetes version). Other files there are left alone."""
+    from .check.export import SCHEMA_LOCATION, export_schemas
+    from .check.runner import UsageError, kube_minor
+
+    try:
+        minor = kube_minor(kube_version)
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from None
+    written = export_schemas(directory, minor)
+    click.echo(f"Wrote {plural(len(written), 'schema')} (Kubernetes {minor}) to {directory}/; "
+               f"kubeconform -schema-location '{directory}/{SCHEMA_LOCATION}'")
 
 
 if __name__ == "__main__":  # pragma: no cover

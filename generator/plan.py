@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, catalog, naming
-from .diagnostics import Diagnostic, SpecError, format_path
+from .diagnostics import format_path
 from .spec import Spec
 
 GENERATOR = f"gen {__version__}"
@@ -88,20 +88,59 @@ def _container_resources(req: dict[str, Any], accel: dict[str, str]) -> dict[str
     return {"limits": dict(sorted(limits.items())), "requests": dict(sorted(requests.items()))}
 
 
-def _worker(m: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _env(entries: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Catalog env entries as Kubernetes EnvVars (a `fieldRef` is read from the pod)."""
+    return [{"name": e["name"], "valueFrom": {"fieldRef": {"fieldPath": e["fieldRef"]}}}
+            if "fieldRef" in e else {"name": e["name"], "value": e["value"]} for e in entries]
+
+
+def _worker(m: dict[str, Any], cluster: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(worker group values, llm accelerator fields) from the accelerator catalog."""
     acc = m["accelerator"]
     override = m["resources"].get("worker", {})
-    gpu = catalog.gpus()[acc["type"]]
-    count = acc.get("count", 1)
-    base = {k: _scale(v, count) for k, v in gpu["perGpu"].items()}
+    names = naming.model_names(m["name"])
+    if acc["type"] in catalog.gpus():
+        gpu = catalog.gpus()[acc["type"]]
+        count = acc.get("count", 1)
+        base = {k: _scale(v, count) for k, v in gpu["perGpu"].items()}
+        worker = {
+            "groupName": "gpu-group",
+            "numOfHosts": 1,
+            "resources": _container_resources({**base, **override},
+                                              {"nvidia.com/gpu": str(count)}),
+            "nodeSelector": {"cloud.google.com/gke-accelerator": acc["type"]},
+            "env": [],
+            "resourceClaimTemplate": "",
+        }
+        return worker, {"acceleratorType": gpu["rayAcceleratorType"], "engineDefaults": {}}
+    tpu = catalog.tpus()[acc["type"]]
+    topo = catalog.tpu_topology(acc["type"], acc["topology"])
+    assert topo is not None  # validated
+    chips = topo["hosts"] * topo["chipsPerHost"]
+    selector = {"cloud.google.com/gke-tpu-accelerator": tpu["nodeSelectorAccelerator"],
+                "cloud.google.com/gke-tpu-topology": acc["topology"]}
+    if cluster["mode"] == "autopilot" and m["dranet"]:
+        selector["cloud.google.com/compute-class"] = names["computeClass"]
     worker = {
-        "groupName": "gpu-group",
-        "numOfHosts": 1,
-        "resources": _container_resources({**base, **override}, {"nvidia.com/gpu": str(count)}),
-        "nodeSelector": {"cloud.google.com/gke-accelerator": acc["type"]},
+        "groupName": "tpu-group",
+        "numOfHosts": topo["hosts"],
+        "resources": _container_resources({**tpu["perHost"], **override},
+                                          {"google.com/tpu": str(topo["chipsPerHost"])}),
+        "nodeSelector": selector,
+        "env": _env(catalog.accelerators()["tpuWorkerEnv"]),
+        "resourceClaimTemplate": names["resourceClaimTemplate"] if m["dranet"] else "",
     }
-    return worker, {"acceleratorType": gpu["rayAcceleratorType"]}
+    engine = {"tensor_parallel_size": chips}
+    if topo["hosts"] > 1:
+        engine["distributed_executor_backend"] = "ray"  # one engine across the slice's hosts
+    llm = {"acceleratorType": tpu["rayAcceleratorType"],
+           "acceleratorConfig": {"kind": "tpu", "topology": acc["topology"]},
+           "engineDefaults": engine}
+    return worker, llm
+
+
+def _family(m: dict[str, Any]) -> str:
+    return "tpu" if m["accelerator"]["type"] in catalog.tpus() else "gpu"
 
 
 def _model_source(source: str, m: dict[str, Any]) -> str:
@@ -121,64 +160,72 @@ def served_models(m: dict[str, Any]) -> list[tuple[str, str]]:
     return [(m.get("modelId", m["name"]), m["source"])]
 
 
-def _model_values(spec: dict[str, Any], i: int, m: dict[str, Any]) -> dict[str, Any]:
+def _model_values(spec: dict[str, Any], i: int, m: dict[str, Any],
+                  cluster: dict[str, Any]) -> dict[str, Any]:
     d = spec["defaults"]
     rel = catalog.releases()["ray"]
-    worker, accel_llm = _worker(m)
+    accel = catalog.accelerators()
+    family = _family(m)
+    names = naming.model_names(m["name"])
+    worker, accel_llm = _worker(m, cluster)
+    engine = {**accel_llm.pop("engineDefaults"), **m.get("engineArgs", {})}
     r = m["replicas"]
     served = served_models(m)
+    # the spec's env wins over the catalog's for the same name
+    user_env = m.get("env", {})
+    worker["env"] = [e for e in worker["env"] if e["name"] not in user_env] + \
+        [{"name": k, "value": v} for k, v in sorted(user_env.items())]
     worker.update({"replicas": r["min"] * len(served), "minReplicas": r["min"] * len(served),
-                   "maxReplicas": r["max"] * len(served),
-                   "env": dict(sorted(m.get("env", {}).items()))})
+                   "maxReplicas": r["max"] * len(served)})
     hf = m["hfTokenSecret"] if "hfTokenSecret" in m else d["hfTokenSecret"]
     sa = m.get("serviceAccount")
+    fuse = m.get("storage", {}).get("gcsFuse")
     runtime_env = {}
     if m.get("runtimeEnv", {}).get("envVars"):
         runtime_env["env_vars"] = dict(sorted(m["runtimeEnv"]["envVars"].items()))
     llm_common = {
         **accel_llm,
-        "engineKwargs": m.get("engineArgs", {}),
+        "engineKwargs": engine,
         "logEngineMetrics": m["logEngineMetrics"],
         "minReplicas": r["min"],
         "maxReplicas": r["max"],
         "healthCheckPeriodS": m["healthCheck"]["periodS"],
         "healthCheckTimeoutS": m["healthCheck"]["timeoutS"],
     }
+    head = {**accel["headResources"][family], **m["resources"].get("head", {})}
+    dl = m.get("download", {})
+    chat = m.get("chatUI", {})
     return {
         "name": m["name"],
         "source": format_path(("models", i)),
         "image": m.get("image", d.get("image", rel["image"])),
         "rayVersion": m.get("rayVersion", d.get("rayVersion", rel["version"])),
         "hfTokenSecret": hf,
+        "hfTokenEnv": accel["hfTokenEnv"][family],
         "serviceAccount": ({"name": sa["name"], "create": True,
                             "gcpServiceAccount": sa.get("gcpServiceAccount", "")}
                            if sa else None),
         "autoscaling": r["min"] != r["max"],
+        # vLLM on TPU needs a large /dev/shm; the sample mounts a memory-backed one
+        "sharedMemory": family == "tpu",
         "runtimeEnv": runtime_env,
         "llmConfigs": [{"modelId": mid, "modelSource": _model_source(src, m), **llm_common}
                        for mid, src in served],
-        "head": {"resources": _container_resources(m["resources"]["head"], {})},
+        "head": {"resources": _container_resources(head, {})},
         "worker": worker,
-        "gcsFuse": m.get("storage", {}).get("gcsFuse"),
+        "gcsFuse": fuse,
+        "computeClass": ({"name": names["computeClass"],
+                          "machineType": catalog.tpu_topology(
+                              m["accelerator"]["type"], m["accelerator"]["topology"])["machineType"]}
+                         if worker["nodeSelector"].get("cloud.google.com/compute-class") else None),
+        "download": ({"name": names["downloadJob"], "image": dl["image"],
+                      "repoId": dl["from"][len("hf://"):],
+                      "localDir": _model_source(m["source"], m)}
+                     if dl.get("enabled") else None),
+        "chatUI": ({"name": names["chatUI"], "image": chat["image"],
+                    "modelId": served[0][0], "service": names["serveService"]}
+                   if chat.get("enabled") else None),
     }
-
-
-def _unrendered(spec: Spec) -> list[Diagnostic]:
-    """Valid spec features whose rendering is not built yet: rejected with a clear
-    error instead of being silently dropped from the output."""
-    out = []
-    for i, m in enumerate(spec.data["models"]):
-        if m["accelerator"]["type"] in catalog.tpus():
-            # Ray 2.54 Serve LLM runs non-GPU accelerators with vLLM's "mp" backend on
-            # one host: multi-host TPU slices need the custom serve app of seed 004.
-            out.append(spec.doc.diag(("models", i, "accelerator"), "TPU serving is valid but "
-                                     f"not rendered by gen {__version__} yet"))
-        for key in ("dranet", "download", "chatUI"):
-            value = m.get(key)
-            if value is True or (isinstance(value, dict) and value.get("enabled")):
-                out.append(spec.doc.diag(("models", i, key), f"`{key}` is valid but not "
-                                         f"rendered by gen {__version__} yet"))
-    return out
 
 
 def _backend_policy(m: dict[str, Any], gw: dict[str, Any], name: str) -> dict[str, Any] | None:
@@ -236,9 +283,6 @@ def _pool(m: dict[str, Any], i: int, export: bool) -> dict[str, Any]:
 
 
 def build_plan(spec: Spec) -> Plan:
-    problems = _unrendered(spec)
-    if problems:
-        raise SpecError(problems)
     data = spec.data
     fleet = data["metadata"]["name"]
     gw = dict(data["gateway"])
@@ -265,7 +309,7 @@ def build_plan(spec: Spec) -> Plan:
         values = {
             "global": global_values,
             "ray-llm": {"enabled": bool(placed),
-                        "models": [_model_values(data, i, m) for i, m in placed]},
+                        "models": [_model_values(data, i, m, c) for i, m in placed]},
             "inference-pool": {
                 "enabled": routing == "inference-pool" and bool(placed),
                 "objectiveApiVersion": profile["apiVersion"],

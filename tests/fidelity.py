@@ -52,3 +52,30 @@ def with_parsed_serve_config(rayservice: dict[str, Any]) -> dict[str, Any]:
     spec = dict(rayservice["spec"])
     spec["serveConfigV2"] = yaml.safe_load(spec["serveConfigV2"])
     return {**rayservice, "spec": spec}
+
+
+def conflicts(reference: Any, actual: Any, path: str = "") -> list[str]:
+    """Differences on the fields *both* set (the issue's "fields both set" comparison).
+
+    Mappings: keys present in both; lists of named mappings: names present in both
+    (containers are compared by position: samples name them differently); other lists
+    position by position; scalars as strings.
+    """
+    if isinstance(reference, dict) and isinstance(actual, dict):
+        return [c for k in reference if k in actual
+                for c in conflicts(reference[k], actual[k], f"{path}.{k}")]
+    if isinstance(reference, list) and isinstance(actual, list):
+        named = all(isinstance(e, dict) and "name" in e for e in reference + actual)
+        if named and not path.endswith(".containers"):
+            mine = {a["name"]: a for a in actual}
+            return [c for e in reference if e["name"] in mine
+                    for c in conflicts(e, mine[e["name"]], f"{path}[name={e['name']}]")]
+        return [c for i, (e, a) in enumerate(zip(reference, actual))
+                for c in conflicts(e, a, f"{path}[{i}]")]
+    if type(reference) is not type(actual) and not (
+            isinstance(reference, (str, int, float)) and isinstance(actual, (str, int, float))):
+        return [f"{path}: reference has {reference!r}, gen has {actual!r}"]
+    if isinstance(reference, (dict, list)):
+        return []
+    return [] if str(reference) == str(actual) else [
+        f"{path}: reference has {reference!r}, gen has {actual!r}"]

@@ -11,7 +11,8 @@ from generator.spec import load_spec
 
 from .conftest import ROOT
 
-RENDERED = ["single-cluster-gpu", "path-routing", "multiplexing-gcsfuse", "multi-cluster"]
+RENDERED = ["single-cluster-gpu", "path-routing", "multiplexing-gcsfuse", "multi-cluster",
+            "tpu-multihost-dranet", "tpu-autopilot"]
 
 
 @lru_cache(maxsize=None)

@@ -9,6 +9,8 @@ import pytest
 from generator import catalog
 from generator.spec.schema import spec_schema
 
+STANDARD = {"name": "c", "mode": "standard"}
+AUTOPILOT = {"name": "c", "mode": "autopilot"}
 TPU_CASES = [(t, e) for t, d in catalog.tpus().items() for e in d["topologies"]]
 
 
@@ -44,22 +46,57 @@ def test_gpu_entries(gpu):
 def test_worker_resources_scale_with_gpu_count():
     from generator.plan import _worker
 
-    model = {"accelerator": {"type": "nvidia-l4", "count": 4}, "replicas": {"min": 1, "max": 1},
-             "resources": {}}
-    worker, llm = _worker(model)
+    model = {"name": "m", "accelerator": {"type": "nvidia-l4", "count": 4},
+             "replicas": {"min": 1, "max": 1}, "resources": {}, "dranet": False}
+    worker, llm = _worker(model, STANDARD)
     assert worker["resources"]["requests"] == {"cpu": "24", "ephemeral-storage": "96Gi",
                                                "memory": "96Gi", "nvidia.com/gpu": "4"}
     assert worker["resources"]["limits"] == {"ephemeral-storage": "96Gi", "memory": "96Gi",
                                              "nvidia.com/gpu": "4"}
     assert worker["nodeSelector"] == {"cloud.google.com/gke-accelerator": "nvidia-l4"}
-    assert llm == {"acceleratorType": "L4"}
+    assert llm == {"acceleratorType": "L4", "engineDefaults": {}}
 
 
 def test_worker_resource_overrides_win():
     from generator.plan import _worker
 
-    model = {"accelerator": {"type": "nvidia-h100-80gb", "count": 2},
-             "replicas": {"min": 1, "max": 1}, "resources": {"worker": {"memory": "300Gi"}}}
-    worker, _ = _worker(model)
+    model = {"name": "m", "accelerator": {"type": "nvidia-h100-80gb", "count": 2},
+             "replicas": {"min": 1, "max": 1}, "resources": {"worker": {"memory": "300Gi"}},
+             "dranet": False}
+    worker, _ = _worker(model, STANDARD)
     assert worker["resources"]["requests"]["memory"] == "300Gi"
     assert worker["resources"]["requests"]["cpu"] == "48"
+
+
+@pytest.mark.parametrize("tpu_type, entry", TPU_CASES,
+                         ids=[f"{t}-{e['topology']}" for t, e in TPU_CASES])
+def test_tpu_worker_group_from_the_catalog(tpu_type, entry):
+    from generator.plan import _worker
+
+    model = {"name": "m", "accelerator": {"type": tpu_type, "topology": entry["topology"]},
+             "replicas": {"min": 1, "max": 1}, "resources": {}, "dranet": True}
+    worker, llm = _worker(model, STANDARD)
+    chips = entry["hosts"] * entry["chipsPerHost"]
+    assert worker["numOfHosts"] == entry["hosts"]
+    assert worker["resources"]["requests"]["google.com/tpu"] == str(entry["chipsPerHost"])
+    assert worker["resources"]["limits"]["google.com/tpu"] == str(entry["chipsPerHost"])
+    assert worker["nodeSelector"] == {
+        "cloud.google.com/gke-tpu-accelerator": catalog.tpus()[tpu_type]["nodeSelectorAccelerator"],
+        "cloud.google.com/gke-tpu-topology": entry["topology"]}
+    assert worker["resourceClaimTemplate"] == "m-netdev"
+    assert llm["acceleratorType"] == catalog.tpus()[tpu_type]["rayAcceleratorType"]
+    assert llm["acceleratorConfig"] == {"kind": "tpu", "topology": entry["topology"]}
+    assert llm["engineDefaults"]["tensor_parallel_size"] == chips
+    assert ("distributed_executor_backend" in llm["engineDefaults"]) == (entry["hosts"] > 1)
+
+
+def test_autopilot_tpu_with_dranet_selects_its_compute_class():
+    from generator.plan import _worker
+
+    model = {"name": "m", "accelerator": {"type": "tpu-v6e", "topology": "4x4"},
+             "replicas": {"min": 1, "max": 1}, "resources": {}, "dranet": True}
+    worker, _ = _worker(model, AUTOPILOT)
+    assert worker["nodeSelector"]["cloud.google.com/compute-class"] == "m-dranet"
+    worker, _ = _worker({**model, "dranet": False}, AUTOPILOT)
+    assert "cloud.google.com/compute-class" not in worker["nodeSelector"]
+    assert worker["resourceClaimTemplate"] == ""

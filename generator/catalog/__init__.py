@@ -27,6 +27,11 @@ def tpus() -> dict[str, Any]:
     return _table("accelerators")["tpus"]
 
 
+def accelerators() -> dict[str, Any]:
+    """The whole accelerator table (GPU/TPU entries and shared TPU settings)."""
+    return _table("accelerators")
+
+
 def accelerator_types() -> list[str]:
     return sorted([*gpus(), *tpus()])
 

@@ -278,3 +278,43 @@ class ScopeIndex:
             pool = [n for (s_ns, n) in self.services if s_ns == ns]
         close = difflib.get_close_matches(name, pool, n=1, cutoff=0.75)
         return close[0] if close else None
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference field with the API's defaults applied."""
+
+    path: Path
+    group: str
+    kind: str
+    name: Optional[str]
+    namespace: Optional[str]
+    port: Optional[int]
+
+    def target_ns(self, own_ns: str) -> str:
+        return self.namespace or own_ns
+
+
+def make_ref(path: Path, raw: Any, group: str, kind: str) -> Ref:
+    raw = as_dict(raw)
+    g = raw.get("group")
+    port = raw.get("port")
+    return Ref(path, g if isinstance(g, str) else group, as_str(raw.get("kind")) or kind,
+               as_str(raw.get("name")), as_str(raw.get("namespace")),
+               as_port(as_dict(port).get("number")) if isinstance(port, dict) else as_port(port))
+
+
+def route_parents(obj: Mapping[str, Any]) -> Iterator[Ref]:
+    for i, raw in enumerate(as_list(as_dict(obj.get("spec")).get("parentRefs"))):
+        yield make_ref(("spec", "parentRefs", i), raw, "gateway.networking.k8s.io", "Gateway")
+
+
+def route_backends(obj: Mapping[str, Any]) -> Iterator[Ref]:
+    for i, rule in enumerate(as_list(as_dict(obj.get("spec")).get("rules"))):
+        for j, raw in enumerate(as_list(as_dict(rule).get("backendRefs"))):
+            yield make_ref(("spec", "rules", i, "backendRefs", j), raw, "", "Service")
+
+
+ROUTE_KINDS = {("gateway.networking.k8s.io", "HTTPRoute"), ("gateway.networking.k8s.io", "GRPCRoute")}
+POOL = ("inference.networking.k8s.io", "InferencePool")
+POOL_IMPORT = ("networking.gke.io", "GCPInferencePoolImport")

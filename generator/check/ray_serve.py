@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import logging
+import re
 from types import SimpleNamespace
 
 from generator.check.problem import format_path
@@ -20,6 +21,9 @@ _LLM_BUILDERS = {"ray.serve.llm:build_openai_app", "ray.serve.llm.build_openai_a
 # LLMServingArgs fields (ray/llm/_internal/serve/core/ingress/builder.py): that module
 # imports vLLM, so its checks are repeated here instead of importing it.
 _SERVING_ARGS = {"llm_configs", "ingress_cls_config", "ingress_deployment_config"}
+# LLMConfig fields newer than Ray 2.54 that gen emits for TPU slices (Ray's master, as in
+# the GKE multi-host TPU sample's image): checked here, then hidden from 2.54's LLMConfig.
+_TOPOLOGY = re.compile(r"^[0-9]+x[0-9]+(x[0-9]+)?$")
 
 
 class RayNotInstalled(ImportError):
@@ -101,6 +105,8 @@ def _check_llm_args(ray, args, where, report):
             report.add(at, f"expected a mapping, got {type(raw).__name__}")
             continue
         cfg = dict(raw)
+        if "accelerator_config" in cfg:
+            _check_accelerator_config(cfg.pop("accelerator_config"), raw, at, report)
         if isinstance(cfg.get("server_cls"), str):
             cfg["server_cls"] = None  # Ray imports this class while validating; don't
         for key in sorted(raw.keys() & (ray.deployment_options - set(ray.LLMConfig.model_fields))):
@@ -126,6 +132,20 @@ def _check_llm_args(ray, args, where, report):
                 report.add((*at, "model_loading_config", "model_id"),
                            f"duplicate model id {model_id!r} (also llm_configs[{seen[model_id]}])")
             seen.setdefault(model_id, k)
+
+
+def _check_accelerator_config(value, raw, at, report):
+    """accelerator_config (Ray > 2.54): {kind: tpu, topology: AxB[xC]} with a TPU type."""
+    where = (*at, "accelerator_config")
+    if not isinstance(value, dict) or set(value) != {"kind", "topology"}:
+        report.add(where, "expected {kind: tpu, topology: ...}")
+        return
+    if value["kind"] != "tpu":
+        report.add((*where, "kind"), f"unsupported kind {value['kind']!r}; only 'tpu'")
+    if not isinstance(value["topology"], str) or not _TOPOLOGY.match(value["topology"]):
+        report.add((*where, "topology"), f"{value['topology']!r} is not a topology such as 4x4")
+    if not str(raw.get("accelerator_type", "")).startswith("TPU-"):
+        report.add(where, "needs a TPU accelerator_type such as TPU-V6E")
 
 
 def _check_engine_kwargs(raw, at, report):

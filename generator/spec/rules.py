@@ -184,6 +184,16 @@ def check_model(spec: dict[str, Any], i: int, m: dict[str, Any]) -> Iterator[Fin
                                        f"({format_path(p + ('loadBalancing', 'customMetric'))} "
                                        f"and {format_path(p + ('loadBalancing', 'inFlight'))}); "
                                        "keep one")
+    if m["accelerator"]["type"] in catalog.tpus() and "image" not in m \
+            and "image" not in spec["defaults"]:
+        yield p, ("TPU models need an `image` with vLLM for TPU and a Ray whose Serve LLM has "
+                  "`accelerator_config` (the default Ray 2.54 GPU image has neither); build it as "
+                  "in the GKE multi-host TPU sample")
+    reserved = set(catalog.accelerators()["hfTokenEnv"].values()) | {
+        "RAY_SERVE_THROUGHPUT_OPTIMIZED", "RAY_SERVE_ENABLE_HA_PROXY"}
+    for key in sorted(set(m.get("env", {})) & reserved):
+        yield p + ("env", key), (f"{key} is set by gen (the token comes from hfTokenSecret, the "
+                                 "Ray Serve tuning from the chart); remove it here")
     if m.get("dranet") and m["accelerator"]["type"] not in catalog.tpus():
         yield p + ("dranet",), "DRANET is for multi-host TPU slices; remove it or use a TPU"
     if "path" in m and spec["gateway"]["routing"] != "path":

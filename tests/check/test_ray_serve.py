@@ -200,9 +200,19 @@ def test_unknown_key_in_llm_config():
         f"{LLM0}.max_num_models_per_replica: unknown field"]
 
 
-def test_no_accelerator_config_field_in_ray_2_54():
+def test_accelerator_config_is_checked_by_gen_not_by_ray_2_54():
+    """Ray 2.54's LLMConfig has no accelerator_config (Ray's master, used by the GKE TPU
+    sample, has): gen checks its shape itself and hides it from 2.54's model."""
+    tpu = {"accelerator_type": "TPU-V6E"}
+    assert check(with_llm(accelerator_config={"kind": "tpu", "topology": "4x4"}, **tpu)) == []
+    assert check(with_llm(accelerator_config={"kind": "gpu", "topology": "4x4"}, **tpu)) == [
+        f"{LLM0}.accelerator_config.kind: unsupported kind 'gpu'; only 'tpu'"]
+    assert check(with_llm(accelerator_config={"kind": "tpu", "topology": "4"}, **tpu)) == [
+        f"{LLM0}.accelerator_config.topology: '4' is not a topology such as 4x4"]
+    assert check(with_llm(accelerator_config={"kind": "tpu"}, **tpu)) == [
+        f"{LLM0}.accelerator_config: expected {{kind: tpu, topology: ...}}"]
     assert check(with_llm(accelerator_config={"kind": "tpu", "topology": "4x4"})) == [
-        f"{LLM0}.accelerator_config: unknown field"]
+        f"{LLM0}.accelerator_config: needs a TPU accelerator_type such as TPU-V6E"]
 
 
 def test_unknown_key_in_model_loading_config():

@@ -21,6 +21,10 @@ applications:
         model_id: {{ $llm.modelId | quote }}
         model_source: {{ $llm.modelSource | quote }}
       accelerator_type: {{ $llm.acceleratorType | quote }}
+      {{- with $llm.acceleratorConfig }}
+      accelerator_config:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
       {{- with $llm.engineKwargs }}
       engine_kwargs:
         {{- toYaml . | nindent 8 }}
@@ -37,7 +41,7 @@ applications:
 
 {{/*
 ray-llm.env: the environment of a Ray container: the shared Ray Serve tuning, the
-Hugging Face token by secret reference (never by value), then extra variables.
+Hugging Face token by secret reference (never by value), then extra EnvVars.
 Usage: {{ include "ray-llm.env" (dict "ctx" $ "m" $m "extra" $m.worker.env) }}
 */}}
 {{- define "ray-llm.env" -}}
@@ -46,28 +50,71 @@ Usage: {{ include "ray-llm.env" (dict "ctx" $ "m" $m "extra" $m.worker.env) }}
   value: {{ .value | quote }}
 {{- end }}
 {{- with .m.hfTokenSecret }}
-- name: HUGGING_FACE_HUB_TOKEN
+- name: {{ $.m.hfTokenEnv }}
   valueFrom:
     secretKeyRef:
       name: {{ .name | quote }}
       key: {{ .key | quote }}
 {{- end }}
-{{- range $k, $v := .extra }}
-- name: {{ $k }}
-  value: {{ $v | quote }}
+{{- with .extra }}
+{{ toYaml . }}
 {{- end }}
 {{- end -}}
 
 {{/*
-ray-llm.gcsFuse: pod annotations, volumes and mounts for the GCS Fuse CSI driver.
-Usage: {{ include "ray-llm.gcsFuseVolumes" (dict "ctx" $ "m" $m) }}
+ray-llm.podMetadata: metadata of a Ray pod template: the model-server selector labels
+(role head or worker) and, with GCS Fuse, the sidecar annotations.
+Usage: {{ include "ray-llm.podMetadata" (dict "ctx" $ "m" $m "role" "worker") }}
 */}}
-{{- define "ray-llm.gcsFuseVolumes" -}}
+{{- define "ray-llm.podMetadata" -}}
+metadata:
+  labels:
+    {{- include "gen-common.modelServerSelector" (dict "ctx" .ctx "model" .m.name "role" .role) | nindent 4 }}
+  {{- if .m.gcsFuse }}
+  annotations:
+    {{- toYaml .ctx.Values.gcsFuseSidecar | nindent 4 }}
+  {{- end }}
+{{- end -}}
+
+{{/*
+ray-llm.volumeMounts / ray-llm.volumes: the shared-memory volume (TPU) and the GCS Fuse
+CSI volume with its memory-backed file cache, when the model uses them.
+Usage: {{ include "ray-llm.volumeMounts" $m }} and {{ include "ray-llm.volumes" $m }}
+*/}}
+{{- define "ray-llm.volumeMounts" -}}
+{{- if or .sharedMemory .gcsFuse }}
+volumeMounts:
+{{- if .sharedMemory }}
+- name: dshm
+  mountPath: /dev/shm
+{{- end }}
+{{- with .gcsFuse }}
+- name: gcs-fuse-csi-ephemeral
+  mountPath: {{ .mountPath | quote }}
+  readOnly: {{ .readOnly }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "ray-llm.volumes" -}}
+{{- if or .sharedMemory .gcsFuse }}
+volumes:
+{{- if .sharedMemory }}
+- name: dshm
+  emptyDir:
+    medium: Memory
+{{- end }}
+{{- with .gcsFuse }}
+- name: gke-gcsfuse-cache
+  emptyDir:
+    medium: Memory
 - name: gcs-fuse-csi-ephemeral
   csi:
     driver: gcsfuse.csi.storage.gke.io
-    readOnly: {{ .m.gcsFuse.readOnly }}
+    readOnly: {{ .readOnly }}
     volumeAttributes:
-      bucketName: {{ .m.gcsFuse.bucket | quote }}
-      mountOptions: {{ .m.gcsFuse.mountOptions | quote }}
+      bucketName: {{ .bucket | quote }}
+      mountOptions: {{ .mountOptions | quote }}
+{{- end }}
+{{- end }}
 {{- end -}}

@@ -1,0 +1,120 @@
+{{/*
+ray-llm.serveConfig: the Ray Serve config (serveConfigV2) of one RayService: a Ray
+Serve LLM OpenAI app with one llm_config per served model (several when multiplexed;
+the app routes each request by its OpenAI `model`).
+Usage: {{ include "ray-llm.serveConfig" (dict "ctx" $ "m" $m) }}
+*/}}
+{{- define "ray-llm.serveConfig" -}}
+{{- $app := .ctx.Values.serveApp -}}
+applications:
+- name: {{ $app.name }}
+  route_prefix: {{ $app.routePrefix | quote }}
+  import_path: {{ $app.importPath }}
+  {{- with .m.runtimeEnv }}
+  runtime_env:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  args:
+    llm_configs:
+    {{- range $llm := .m.llmConfigs }}
+    - model_loading_config:
+        model_id: {{ $llm.modelId | quote }}
+        model_source: {{ $llm.modelSource | quote }}
+      accelerator_type: {{ $llm.acceleratorType | quote }}
+      {{- with $llm.acceleratorConfig }}
+      accelerator_config:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $llm.engineKwargs }}
+      engine_kwargs:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      log_engine_metrics: {{ $llm.logEngineMetrics }}
+      deployment_config:
+        autoscaling_config:
+          min_replicas: {{ $llm.minReplicas }}
+          max_replicas: {{ $llm.maxReplicas }}
+        health_check_period_s: {{ $llm.healthCheckPeriodS }}
+        health_check_timeout_s: {{ $llm.healthCheckTimeoutS }}
+    {{- end }}
+{{- end -}}
+
+{{/*
+ray-llm.env: the environment of a Ray container: the shared Ray Serve tuning, the
+Hugging Face token by secret reference (never by value), then extra EnvVars.
+Usage: {{ include "ray-llm.env" (dict "ctx" $ "m" $m "extra" $m.worker.env) }}
+*/}}
+{{- define "ray-llm.env" -}}
+{{- range .ctx.Values.rayEnv }}
+- name: {{ .name }}
+  value: {{ .value | quote }}
+{{- end }}
+{{- with .m.hfTokenSecret }}
+- name: {{ $.m.hfTokenEnv }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ .name | quote }}
+      key: {{ .key | quote }}
+{{- end }}
+{{- with .extra }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/*
+ray-llm.podMetadata: metadata of a Ray pod template: the model-server selector labels
+(role head or worker) and, with GCS Fuse, the sidecar annotations.
+Usage: {{ include "ray-llm.podMetadata" (dict "ctx" $ "m" $m "role" "worker") }}
+*/}}
+{{- define "ray-llm.podMetadata" -}}
+metadata:
+  labels:
+    {{- include "gen-common.modelServerSelector" (dict "ctx" .ctx "model" .m.name "role" .role) | nindent 4 }}
+  {{- if .m.gcsFuse }}
+  annotations:
+    {{- toYaml .ctx.Values.gcsFuseSidecar | nindent 4 }}
+  {{- end }}
+{{- end -}}
+
+{{/*
+ray-llm.volumeMounts / ray-llm.volumes: the shared-memory volume (TPU) and the GCS Fuse
+CSI volume with its memory-backed file cache, when the model uses them.
+Usage: {{ include "ray-llm.volumeMounts" $m }} and {{ include "ray-llm.volumes" $m }}
+*/}}
+{{- define "ray-llm.volumeMounts" -}}
+{{- if or .sharedMemory .gcsFuse }}
+volumeMounts:
+{{- if .sharedMemory }}
+- name: dshm
+  mountPath: /dev/shm
+{{- end }}
+{{- with .gcsFuse }}
+- name: gcs-fuse-csi-ephemeral
+  mountPath: {{ .mountPath | quote }}
+  readOnly: {{ .readOnly }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "ray-llm.volumes" -}}
+{{- if or .sharedMemory .gcsFuse }}
+volumes:
+{{- if .sharedMemory }}
+- name: dshm
+  emptyDir:
+    medium: Memory
+{{- end }}
+{{- with .gcsFuse }}
+- name: gke-gcsfuse-cache
+  emptyDir:
+    medium: Memory
+- name: gcs-fuse-csi-ephemeral
+  csi:
+    driver: gcsfuse.csi.storage.gke.io
+    readOnly: {{ .readOnly }}
+    volumeAttributes:
+      bucketName: {{ .bucket | quote }}
+      mountOptions: {{ .mountOptions | quote }}
+{{- end }}
+{{- end }}
+{{- end -}}
