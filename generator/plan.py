@@ -201,6 +201,7 @@ def _model_values(spec: dict[str, Any], i: int, m: dict[str, Any],
         "image": m.get("image", d.get("image", rel["image"])),
         "rayVersion": m.get("rayVersion", d.get("rayVersion", rel["version"])),
         "hfTokenSecret": hf,
+        "family": family,
         "hfTokenEnv": accel["hfTokenEnv"][family],
         "serviceAccount": ({"name": sa["name"], "create": True,
                             "gcpServiceAccount": sa.get("gcpServiceAccount", "")}

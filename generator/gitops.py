@@ -1,0 +1,117 @@
+"""GitOps helpers: what `gen render` would change in an output directory, and starter specs."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .render import render_spec
+from .render.writer import MANIFEST
+from .resources import data_dir
+from .spec import load_spec
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass
+class FileChange:
+    path: str
+    status: str  # added | changed | removed
+    diff: str
+
+
+@dataclass
+class DiffResult:
+    files: list[FileChange] = field(default_factory=list)
+    resources: dict[str, list[str]] = field(default_factory=dict)  # status -> Kind/name
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.files)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"changed": self.changed,
+                "files": [{"path": f.path, "status": f.status} for f in self.files],
+                "resources": self.resources}
+
+
+def _resources(files: dict[str, bytes]) -> dict[str, str]:
+    """cluster/Kind/namespace/name -> the document text, for every manifest."""
+    out: dict[str, str] = {}
+    for rel, data in files.items():
+        parts = rel.split("/")
+        if len(parts) != 3 or parts[0] != "manifests" or parts[2] == "kustomization.yaml":
+            continue
+        for doc in data.decode().split("\n---\n"):
+            obj = yaml.load(doc, Loader=_Loader)
+            if isinstance(obj, dict) and "kind" in obj:
+                meta = obj.get("metadata") or {}
+                key = f"{parts[1]}/{obj['kind']}/{meta.get('name', '')}"
+                out[key] = yaml.safe_dump(obj, sort_keys=True)
+    return out
+
+
+def _on_disk(out_dir: Path, wanted: set[str]) -> dict[str, bytes]:
+    """The files gen owns in out_dir (its manifest) plus any it is about to write."""
+    owned: set[str] = set()
+    manifest = out_dir / MANIFEST
+    if manifest.is_file():
+        owned = set(json.loads(manifest.read_text(encoding="utf-8")).get("files", []))
+    found = {}
+    for rel in sorted(owned | wanted):
+        path = out_dir / rel
+        if path.is_file() and not path.is_symlink():
+            found[rel] = path.read_bytes()
+    return found
+
+
+def diff_output(spec_path: str | Path, out_dir: str | Path) -> DiffResult:
+    """What rendering spec_path into out_dir would change (raises SpecError)."""
+    _, new, _ = render_spec(load_spec(spec_path))
+    out = Path(out_dir)
+    old = _on_disk(out, set(new))
+    result = DiffResult()
+    for rel in sorted(set(old) | set(new)):
+        a, b = old.get(rel), new.get(rel)
+        if a == b:
+            continue
+        status = "added" if a is None else "removed" if b is None else "changed"
+        text = "".join(difflib.unified_diff(
+            (a or b"").decode(errors="replace").splitlines(keepends=True),
+            (b or b"").decode(errors="replace").splitlines(keepends=True),
+            fromfile=f"a/{rel}" if a is not None else "/dev/null",
+            tofile=f"b/{rel}" if b is not None else "/dev/null"))
+        result.files.append(FileChange(rel, status, text))
+    before, after = _resources(old), _resources(new)
+    for status, keys in (("added", sorted(set(after) - set(before))),
+                         ("removed", sorted(set(before) - set(after))),
+                         ("changed", sorted(k for k in set(before) & set(after)
+                                            if before[k] != after[k]))):
+        if keys:
+            result.resources[status] = keys
+    return result
+
+
+def scenarios() -> dict[str, str]:
+    """Example scenario name -> its one-line description (second comment line)."""
+    out = {}
+    for spec in sorted(data_dir("examples").glob("*/models.yaml")):
+        lines = spec.read_text(encoding="utf-8").splitlines()
+        about = next((ln[2:] for ln in lines[1:] if ln.startswith("# ")), "")
+        out[spec.parent.name] = about
+    return out
+
+
+def starter_spec(scenario: str) -> str:
+    """A commented starter models.yaml for a scenario, pointing editors at the schema."""
+    text = (data_dir("examples") / scenario / "models.yaml").read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    body = "".join(lines[1:]) if lines and lines[0].startswith("# yaml-language-server") else text
+    return ("# yaml-language-server: $schema=models.schema.json\n"
+            "# Created by `gen init`. Validate with `gen validate models.yaml`, render with\n"
+            "# `gen render models.yaml -o out`. Every field: `gen schema` / docs/spec.md.\n" + body)
