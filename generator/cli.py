@@ -16,11 +16,15 @@ from .diagnostics import Diagnostic, SpecError, plural
 
 EXAMPLES = {
     "validate": "  gen validate models.yaml\n  gen validate --format json examples/*/models.yaml",
-    "render": "  gen render models.yaml -o out/\n  helm install fleet out/chart -f out/chart/values-default.yaml",
+    "render": "  gen render models.yaml -o out/\n  gen render models.yaml -o out/ --check   # CI: fail when out/ is stale\n"
+              "  helm install fleet out/chart -f out/chart/values-default.yaml",
+    "diff": "  gen diff models.yaml -o out/\n  gen diff --format json models.yaml -o out/",
+    "init": "  gen init --list\n  gen init --scenario multi-cluster fleet/",
     "schema": "  gen schema > models.schema.json",
     "check": "  gen check out/\n  gen check --format json --kube-version 1.34 out/ gitops/clusters/prod/",
-    "schemas export": "  gen schemas export schemas/ && kubeconform -strict -schema-location "
-                      "'schemas/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json' out/manifests/",
+    "schemas export": "  gen schemas export kube-schemas/ && kubeconform -strict -schema-location "
+                      "'kube-schemas/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json' "
+                      "-skip Kustomization out/manifests/",
 }
 
 
@@ -41,10 +45,12 @@ def main() -> None:
     """Generate Ray Serve LLM deployments for GKE from one models.yaml.
 
     \b
+    gen init --scenario NAME DIR    start a models.yaml from an example scenario
     gen validate models.yaml        check the spec (schema + semantic rules)
     gen render models.yaml -o out   write a Helm umbrella chart + raw manifests
+    gen diff models.yaml -o out     what a render would change
+    gen check out                   validate rendered output against upstream schemas
     gen schema                      print the spec's JSON Schema
-    gen check out                   check rendered output against the pinned upstream schemas
     """
 
 
@@ -84,14 +90,33 @@ def validate(specs: tuple[Path, ...], fmt: str, quiet: bool) -> None:
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output directory (created; gen only replaces what it wrote there).")
+@click.option("--check", "check_only", is_flag=True,
+              help="Write nothing; exit 1 when OUTPUT is not what a render would produce.")
+@click.option("--strict", is_flag=True,
+              help="Also validate every resource against the pinned upstream schemas (gen check).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
-def render(spec: Path, output: Path, quiet: bool) -> None:
+def render(spec: Path, output: Path, check_only: bool, strict: bool, quiet: bool) -> None:
     """Render SPEC into OUTPUT: chart/ (Helm umbrella chart), manifests/<cluster>/
-    (the same resources as plain YAML) and addons/ (pinned upstream charts)."""
+    (the same resources as plain YAML) and addons/ (pinned upstream charts).
+
+    Cross-references between the rendered resources are always checked first; nothing
+    is written when anything is wrong."""
     from .render import RenderError, render_to_dir
 
     try:
-        result = render_to_dir(spec, output)
+        if check_only:
+            from .gitops import diff_output
+
+            result = diff_output(spec, output)
+            if result.changed:
+                click.echo(f"{output}/ is out of date: {plural(len(result.files), 'file')} "
+                           f"would change; run `gen render {spec} -o {output}` "
+                           "(`gen diff` shows how)", err=True)
+                sys.exit(1)
+            if not quiet:
+                click.echo(f"{output}/ is up to date")
+            return
+        rendered = render_to_dir(spec, output, strict=strict)
     except SpecError as exc:
         _print_diagnostics(exc.diagnostics, "text")
         click.echo(f"Summary: {plural(len(exc.diagnostics), 'error')}; nothing written",
@@ -101,9 +126,76 @@ def render(spec: Path, output: Path, quiet: bool) -> None:
         click.echo(f"gen: {exc}", err=True)
         sys.exit(1)
     if not quiet:
-        click.echo(f"Rendered {plural(result.resources, 'resource')} for "
-                   f"{plural(len(result.clusters), 'cluster')} into {output}/ "
-                   f"({plural(result.files, 'file')})")
+        click.echo(f"Rendered {plural(rendered.resources, 'resource')} for "
+                   f"{plural(len(rendered.clusters), 'cluster')} into {output}/ "
+                   f"({plural(rendered.files, 'file')})")
+
+
+@main.command(epilog=_epilog("diff"))
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The output directory to compare with.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+def diff(spec: Path, output: Path, fmt: str) -> None:
+    """Show what `gen render SPEC -o OUTPUT` would change: a unified diff per file and
+    the resources added, changed and removed. Exit 0 no change, 1 changes (like
+    `git diff --exit-code`)."""
+    from .gitops import diff_output
+
+    try:
+        result = diff_output(spec, output)
+    except SpecError as exc:
+        _print_diagnostics(exc.diagnostics, "text")
+        click.echo(f"Summary: {plural(len(exc.diagnostics), 'error')}", err=True)
+        sys.exit(1)
+    if fmt == "json":
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        for change in result.files:
+            click.echo(change.diff, nl=False)
+        counts = {k: len(v) for k, v in result.resources.items()}
+        summary = ", ".join(f"{counts[k]} {k}" for k in ("added", "changed", "removed")
+                            if k in counts) or "no resource changes"
+        for status in ("added", "changed", "removed"):
+            for key in result.resources.get(status, []):
+                click.echo(f"{status}: {key}")
+        click.echo(f"Summary: {plural(len(result.files), 'file')} differ; {summary}"
+                   if result.changed else "Summary: no changes")
+    sys.exit(1 if result.changed else 0)
+
+
+@main.command(epilog=_epilog("init"))
+@click.argument("path", required=False, default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--scenario", default="single-cluster-gpu", show_default=True,
+              help="Example scenario to start from (see --list).")
+@click.option("--list", "list_only", is_flag=True, help="List the scenarios and exit.")
+@click.option("--force", is_flag=True, help="Overwrite an existing models.yaml.")
+def init(path: Path, scenario: str, list_only: bool, force: bool) -> None:
+    """Write a commented starter PATH/models.yaml for a scenario, and the spec's JSON
+    Schema beside it (models.schema.json) for editor completion."""
+    from .gitops import scenarios, starter_spec
+    from .resources import spec_schema_path
+
+    known = scenarios()
+    if list_only:
+        width = max(map(len, known))
+        for name, about in known.items():
+            click.echo(f"{name:<{width}}  {about}")
+        return
+    if scenario not in known:
+        raise click.BadParameter(f"unknown scenario {scenario!r}; choose from: "
+                                 f"{', '.join(known)}", param_hint="--scenario")
+    target = path / "models.yaml"
+    if target.exists() and not force:
+        click.echo(f"gen: {target} exists; use --force to overwrite it", err=True)
+        sys.exit(1)
+    path.mkdir(parents=True, exist_ok=True)
+    target.write_text(starter_spec(scenario), encoding="utf-8")
+    (path / "models.schema.json").write_text(spec_schema_path().read_text(encoding="utf-8"),
+                                             encoding="utf-8")
+    click.echo(f"Wrote {target} ({scenario}) and {path / 'models.schema.json'}; next: "
+               f"gen validate {target}")
 
 
 @main.command(epilog=_epilog("schema"))
@@ -118,7 +210,7 @@ def _kube_version_option(f):  # type: ignore[no-untyped-def]
     from .check.schemas import DEFAULT_KUBE_VERSION
 
     return click.option("--kube-version", default=DEFAULT_KUBE_VERSION, show_default=True,
-                        help="Kubernetes minor whose built-in kinds to check against.")(f)
+                        help="Kubernetes minor for the schemas of built-in kinds (Service, Deployment, ...).")(f)
 
 
 @main.command(epilog=_epilog("check"))

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-_PKG = Path(__file__).resolve().parent.parent  # generator/
+from ..resources import data_dir
 
 
 def schemas_dir() -> Path:
     """``generator/_bundled/schemas`` when installed from a wheel, else ``<repo>/schemas``."""
-    bundled = _PKG / "_bundled" / "schemas"
-    return bundled if bundled.is_dir() else _PKG.parent / "schemas"
+    return data_dir("schemas")
 
 
 def upstream_dir() -> Path:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +76,7 @@ def render_plan(plan: Plan) -> tuple[dict[str, bytes], list[Resource]]:
         with helm_python.Chart.load_archive(archive) as loaded:
             rendered = render_chart(loaded, cluster.values, release=plan.fleet,
                                     namespace=plan.namespace)
-        resources += rendered
+        resources += [replace(r, cluster=cluster.name) for r in rendered]
         for rel, data in kind_files(rendered, head).items():
             files[f"manifests/{cluster.name}/{rel}"] = data
     if plan.addons:
@@ -91,6 +91,28 @@ def render_plan(plan: Plan) -> tuple[dict[str, bytes], list[Resource]]:
     return files, resources
 
 
+def verify(resources: list[Resource], *, strict: bool = False) -> list[str]:
+    """Problems in the rendered resources: cross-references and GKE lints always (cheap);
+    with ``strict`` also every resource against the pinned upstream schemas and every
+    serve config against Ray's own models. Formatted as ``cluster: Kind/name: ...``."""
+    from ..check.crossref import check_references
+
+    scopes: dict[str, list[dict[str, Any]]] = {}
+    for r in resources:
+        scopes.setdefault(r.cluster, []).append(r.obj)
+    problems = [f"{f.scope}: {f.problem.format()}" for f in check_references(scopes)]
+    if strict:
+        from ..check.ray_serve import ray_available, validate_serve_config
+        from ..check.schemas import validate_resource
+
+        for r in resources:
+            problems += [f"{r.cluster}: {p.format()}" for p in validate_resource(r.obj)]
+            if r.kind == "RayService" and ray_available():
+                problems += [f"{r.cluster}: RayService/{r.name}: spec.serveConfigV2.{p}"
+                             for p in validate_serve_config(r.obj["spec"]["serveConfigV2"])]
+    return problems
+
+
 def render_spec(spec: Spec) -> tuple[Plan, dict[str, bytes], list[Resource]]:
     plan = build_plan(spec)
     try:
@@ -100,10 +122,16 @@ def render_spec(spec: Spec) -> tuple[Plan, dict[str, bytes], list[Resource]]:
     return plan, files, resources
 
 
-def render_to_dir(spec_path: str | Path, output: str | Path) -> RenderResult:
-    """Validate, plan, render and atomically write; raises SpecError or RenderError."""
+def render_to_dir(spec_path: str | Path, output: str | Path, *,
+                  strict: bool = False) -> RenderResult:
+    """Validate, plan, render, verify and atomically write; raises SpecError or
+    RenderError, and writes nothing then."""
     spec = load_spec(spec_path)
     plan, files, resources = render_spec(spec)
+    problems = verify(resources, strict=strict)
+    if problems:
+        raise RenderError("the rendered output is inconsistent (this is a bug in gen or its "
+                          "charts; please report it):\n  " + "\n  ".join(problems))
     try:
         write_tree(Path(output), files)
     except (OutputError, OSError) as exc:

@@ -31,6 +31,7 @@ class Resource:
     namespace: str
     text: str  # the document as Helm rendered it, with its "# Source:" line
     obj: dict[str, Any]
+    cluster: str = ""
 
 
 def chart_archive(files: dict[str, bytes], name: str) -> bytes:

@@ -1,0 +1,114 @@
+"""CLI behaviour: exact exit codes and output of init, diff, render --check, help, version."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+import pytest
+
+from generator import __version__
+
+from .conftest import ROOT
+
+SPEC = ROOT / "examples" / "single-cluster-gpu" / "models.yaml"
+# every file of the committed output except gen's own bookkeeping file
+OUTPUT_FILES = sum(1 for p in (ROOT / "golden" / "single-cluster-gpu").rglob("*")
+                   if p.is_file() and p.name != ".gen-files.json")
+
+
+def test_version(cli):
+    result = cli("--version")
+    assert result.exit_code == 0
+    assert result.stdout == f"gen, version {__version__}\n"
+
+
+@pytest.mark.parametrize("command", ["validate", "render", "diff", "init", "schema", "check"])
+def test_every_command_has_help_with_an_example(cli, command):
+    result = cli(command, "--help")
+    assert result.exit_code == 0
+    assert "Examples:" in result.stdout
+    assert f"gen {command}" in result.stdout
+
+
+def test_unknown_command_is_a_usage_error(cli):
+    assert cli("frobnicate").exit_code == 2
+
+
+def test_schema_prints_the_published_schema(cli):
+    result = cli("schema")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == json.loads((ROOT / "schemas/models.schema.json").read_text())
+
+
+def test_init_writes_spec_and_schema_and_refuses_to_overwrite(cli, tmp_path):
+    result = cli("init", "--scenario", "path-routing", str(tmp_path / "f"))
+    assert result.exit_code == 0
+    spec = tmp_path / "f" / "models.yaml"
+    assert spec.read_text().startswith("# yaml-language-server: $schema=models.schema.json\n")
+    assert (tmp_path / "f" / "models.schema.json").exists()
+    assert cli("validate", str(spec)).exit_code == 0
+    spec.write_text("mine\n")
+    result = cli("init", str(tmp_path / "f"))
+    assert result.exit_code == 1
+    assert result.stderr == f"gen: {spec} exists; use --force to overwrite it\n"
+    assert spec.read_text() == "mine\n"
+    assert cli("init", "--force", str(tmp_path / "f")).exit_code == 0
+
+
+def test_init_unknown_scenario(cli, tmp_path):
+    result = cli("init", "--scenario", "nope", str(tmp_path))
+    assert result.exit_code == 2
+    assert "unknown scenario 'nope'; choose from: multi-cluster," in result.stderr
+
+
+def test_init_list(cli):
+    result = cli("init", "--list")
+    assert result.exit_code == 0
+    assert [line.split()[0] for line in result.stdout.splitlines()] == sorted(
+        p.parent.name for p in (ROOT / "examples").glob("*/models.yaml"))
+
+
+def test_diff_exit_codes_and_summary(cli, tmp_path):
+    out = tmp_path / "out"
+    result = cli("diff", str(SPEC), "-o", str(out))
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[-1] == f"Summary: {OUTPUT_FILES} files differ; 7 added"
+    assert cli("render", "-q", str(SPEC), "-o", str(out)).exit_code == 0
+    result = cli("diff", str(SPEC), "-o", str(out))
+    assert (result.exit_code, result.stdout) == (0, "Summary: no changes\n")
+    result = cli("diff", "--format", "json", str(SPEC), "-o", str(out))
+    assert json.loads(result.stdout) == {"changed": False, "files": [], "resources": {}}
+
+
+def test_render_check(cli, tmp_path):
+    out = tmp_path / "out"
+    result = cli("render", "--check", str(SPEC), "-o", str(out))
+    assert result.exit_code == 1
+    assert f"is out of date: {OUTPUT_FILES} files would change" in result.stderr
+    assert not out.exists()
+    cli("render", str(SPEC), "-o", str(out))
+    result = cli("render", "--check", str(SPEC), "-o", str(out))
+    assert (result.exit_code, result.stdout) == (0, f"{out}/ is up to date\n")
+
+
+def test_render_strict(cli, tmp_path):
+    result = cli("render", "--strict", str(SPEC), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.stderr
+
+
+def test_getting_started_commands_run_verbatim(cli, tmp_path, monkeypatch):
+    """docs/getting-started.md's first shell block, command by command."""
+    doc = (ROOT / "docs" / "getting-started.md").read_text()
+    block = doc.split("```sh\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    commands = [line for line in block.splitlines() if line.strip()]
+    assert commands[0].startswith("gen init")
+    for line in commands:
+        argv = shlex.split(line)
+        if argv[0] == "cd":
+            monkeypatch.chdir(argv[1])
+            continue
+        assert argv[0] == "gen", line
+        result = cli(*argv[1:])
+        assert result.exit_code == 0, (line, result.output)
