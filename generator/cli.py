@@ -207,7 +207,9 @@ def schema() -> None:
 
 
 def _kube_version_option(f):  # type: ignore[no-untyped-def]
-    from .check.schemas import DEFAULT_KUBE_VERSION
+    from .catalog import releases
+
+    DEFAULT_KUBE_VERSION = releases()["kubernetes"]["defaultVersion"]  # noqa: N806 (no heavy import)
 
     return click.option("--kube-version", default=DEFAULT_KUBE_VERSION, show_default=True,
                         help="Kubernetes minor for the schemas of built-in kinds (Service, Deployment, ...).")(f)

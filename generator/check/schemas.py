@@ -15,6 +15,7 @@ from typing import Any, Iterable, Optional
 
 import jsonschema_rs
 
+from .. import catalog
 from . import core_kinds
 from .cel_rules import RuleSet, UnevaluatedRule
 from .index import load_index
@@ -25,9 +26,9 @@ from .problem import Problem, format_path
 __all__ = ["DEFAULT_KUBE_VERSION", "Problem", "UnevaluatedRule", "pinned_kinds",
            "supported_kube_versions", "unevaluated_rules", "validate_resource", "validate_resources"]
 
-# Newest GKE Regular-channel minor that kubernetes-validate 1.37.0 ships strict schemas
-# for; resource.k8s.io/v1 (ResourceClaimTemplate) needs >= 1.34.
-DEFAULT_KUBE_VERSION = "1.35"
+# Catalog data (releases.yaml): the newest GKE Regular-channel minor that
+# kubernetes-validate ships strict schemas for.
+DEFAULT_KUBE_VERSION: str = catalog.releases()["kubernetes"]["defaultVersion"]
 
 
 def _is_base64(value: str) -> bool:
