@@ -68,10 +68,10 @@ class _World:
     def import_problem(self, ix: ScopeIndex, ns: str, name: str) -> Optional[str]:
         if (ns, name) in self.exported or (*POOL_IMPORT, ns, name) in ix.objects:
             return None
-        why = (f'InferencePool "{name}" is not exported' if (ns, name) in self.pools
-               else f'no cluster has an InferencePool "{name}" in namespace "{ns}"')
-        return (f'GCPInferencePoolImport "{name}" has no source: {why} '
-                '(annotate the pool networking.gke.io/export: "True")')
+        why = (f'InferencePool "{name}" is not exported (annotate it networking.gke.io/export: "True")'
+               if (ns, name) in self.pools else f'no cluster has an InferencePool "{name}" in namespace "{ns}"')
+        return f'GCPInferencePoolImport "{name}" has no source: {why}'
+
 
     def resolves(self, ix: ScopeIndex, ns: str, ref: Ref) -> bool:
         """The backend or policy target exists (lints skip what is already reported)."""
@@ -175,14 +175,13 @@ class _Checker:
                 self.add(i, obj, ("spec", "selector", "matchLabels"),
                          f'selects no pods: no pod template in namespace "{ns}" has the labels {wanted}')
             else:
-                open_ports = set().union(*(p.ports for p in pods))
                 for k, tp in enumerate(as_list(spec.get("targetPorts"))):
                     number = as_port(as_dict(tp).get("number"))
-                    if number is not None and number not in open_ports:
-                        owners = ", ".join(sorted({p.owner for p in pods}))
+                    if number is not None and number not in pods.ports:
                         self.add(i, obj, ("spec", "targetPorts", k, "number"),
-                                 f"no selected pod listens on port {number} ({owners}: container ports "
-                                 f"{', '.join(str(p) for p in sorted(open_ports))})")
+                                 f"no selected pod listens on port {number} ({', '.join(pods.owners[:3])}"
+                                 f"{', ...' if len(pods.owners) > 3 else ''}: container ports "
+                                 f"{', '.join(str(p) for p in sorted(pods.ports))})")
         epp = spec.get("endpointPickerRef")
         if isinstance(epp, dict):
             self.target(i, obj, make_ref(("spec", "endpointPickerRef"), epp, "", "Service"), check_port=True)

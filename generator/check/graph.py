@@ -95,9 +95,6 @@ class Service:
 class PodTemplate:
     index: int                                  # owning resource
     owner: str                                  # 'RayService "x"'
-    namespace: str
-    path: Path                                  # of the pod template in the owner
-    spec: dict[str, Any]
     labels: dict[str, str]                      # as the running pods will have them
     ports: dict[int, str]                       # container port -> name
     ray_node: Optional[str] = None              # "head" / "worker" for Ray pods
@@ -156,6 +153,23 @@ def _is_serve_port(name: str) -> bool:
     return name == "serve" or name.startswith("serve-")
 
 
+class Selection:
+    """The pod templates a label selector matches, with what the checks ask of them."""
+
+    def __init__(self, templates: list[PodTemplate]):
+        self.templates = templates
+        self.ports: set[int] = set().union(*(t.ports for t in templates))
+        self.owners = sorted({t.owner for t in templates})
+        self.ray = any(t.ray_node for t in templates)
+        self.ray_head = any(t.ray_node == "head" for t in templates)
+
+    def __bool__(self) -> bool:
+        return bool(self.templates)
+
+
+_MAX_HINTS = 50
+
+
 class ScopeIndex:
     """Everything the checks look up in one cluster."""
 
@@ -171,6 +185,8 @@ class ScopeIndex:
         self.gateway_classes: dict[tuple[str, str], Optional[str]] = {}
         self.health_checked: set[Key] = set()
         self.exported_pools: set[tuple[str, str]] = set()
+        self._selections: dict[tuple[str, tuple[tuple[str, str], ...]], Selection] = {}
+        self._hints_left = _MAX_HINTS
         for i, obj in enumerate(objs):
             if isinstance(obj, Mapping):
                 self._add(i, obj)
@@ -198,8 +214,8 @@ class ScopeIndex:
                 self.exported_pools.add((ns, name))
         if kind in ("RayService", "RayCluster") and group == "ray.io":
             self._add_ray_services(i, kind, name, ns, spec)
-        for path, tpl, ray_node, ray_group in pod_templates(obj):
-            self._add_template(i, f'{kind} "{name}"', ns, path, tpl, ray_node, ray_group)
+        for _, tpl, ray_node, ray_group in pod_templates(obj):
+            self._add_template(i, f'{kind} "{name}"', ns, tpl, ray_node, ray_group)
 
     def _add_service(self, i: int, name: str, ns: str, spec: dict[str, Any]) -> None:
         ports, targets = {}, {}
@@ -238,7 +254,7 @@ class ScopeIndex:
         self.services.setdefault((ns, serve_name), Service(
             serve_name, ns, serve, dict((p, p) for p in serve), "ClusterIP", i, creator))
 
-    def _add_template(self, i: int, owner: str, ns: str, path: Path, tpl: dict[str, Any],
+    def _add_template(self, i: int, owner: str, ns: str, tpl: dict[str, Any],
                       ray_node: Optional[str], ray_group: str) -> None:
         spec = as_dict(tpl.get("spec"))
         labels = {k: v for k, v in as_dict(as_dict(tpl.get("metadata")).get("labels")).items()
@@ -250,16 +266,25 @@ class ScopeIndex:
                       "ray.io/node-type": ray_node, "ray.io/group": ray_group}
             ports.setdefault(SERVE_PORT, "serve")  # Ray Serve's proxy listens on every node
         t = len(self.templates)
-        self.templates.append(PodTemplate(i, owner, ns, path, spec, labels, ports, ray_node))
+        self.templates.append(PodTemplate(i, owner, labels, ports, ray_node))
         for kv in labels.items():
             self._by_label.setdefault((ns, *kv), []).append(t)
         if ray_node:
             self._ray_by_ns.setdefault(ns, []).append(t)
 
-    def select(self, ns: str, selector: Mapping[str, Any]) -> list[PodTemplate]:
-        """Pod templates in ``ns`` whose pods carry every label of ``selector``."""
-        exact = [(k, v) for k, v in selector.items() if k not in _RAY_RUNTIME_LABELS]
-        runtime_only = len(exact) < len(selector)
+    def select(self, ns: str, selector: Mapping[str, Any]) -> "Selection":
+        """Pod templates in ``ns`` whose pods carry every label of ``selector``.
+
+        Cached per selector: many pools or Services with one selector cost one lookup."""
+        items = tuple(sorted((k, v) for k, v in selector.items() if isinstance(k, str) and isinstance(v, str)))
+        key = (ns, items)
+        if key not in self._selections:
+            self._selections[key] = Selection([self.templates[t] for t in sorted(self._match(ns, items))])
+        return self._selections[key]
+
+    def _match(self, ns: str, items: tuple[tuple[str, str], ...]) -> set[int]:
+        exact = [(k, v) for k, v in items if k not in _RAY_RUNTIME_LABELS]
+        runtime_only = len(exact) < len(items)
         if exact:
             sets = sorted((self._by_label.get((ns, k, v), []) for k, v in exact), key=len)
             found = set(sets[0]).intersection(*sets[1:])
@@ -267,12 +292,16 @@ class ScopeIndex:
             found = set(self._ray_by_ns.get(ns, ())) if runtime_only else set()
         if runtime_only:  # only KubeRay sets those labels: only Ray pods can match
             found = {t for t in found if self.templates[t].ray_node}
-        return [self.templates[t] for t in sorted(found)]
+        return found
 
     def similar(self, group: str, kind: str, ns: str, name: str) -> Optional[str]:
-        """The closest existing name, for "did you mean" (only computed on a miss)."""
+        """The closest existing name, for "did you mean" (only computed on a miss, and
+        only for the first misses: each costs a scan of the names)."""
         import difflib
 
+        if self._hints_left <= 0:
+            return None
+        self._hints_left -= 1
         pool = self.names.get((group, kind, ns), [])
         if (group, kind) == ("", "Service"):
             pool = [n for (s_ns, n) in self.services if s_ns == ns]

@@ -57,15 +57,8 @@ def lint(scope: str, ix: ScopeIndex, resolves: Resolves) -> list["Finding"]:
         out.append(Finding(scope, i, Problem(str(obj.get("kind")), name_of(obj), format_path(path), message),
                            "lint"))
 
-    head_cache: dict[tuple[str, str], bool] = {}
-
     def is_ray_head(svc: Service) -> bool:
-        if svc.ray_head or not svc.selector:
-            return svc.ray_head
-        key = (svc.namespace, svc.name)
-        if key not in head_cache:
-            head_cache[key] = any(t.ray_node == "head" for t in ix.select(svc.namespace, svc.selector))
-        return head_cache[key]
+        return svc.ray_head or (bool(svc.selector) and ix.select(svc.namespace, svc.selector).ray_head)
 
     for i, obj in enumerate(ix.objs):
         if not isinstance(obj, Mapping):
@@ -95,7 +88,7 @@ def lint(scope: str, ix: ScopeIndex, resolves: Resolves) -> list["Finding"]:
         elif gk == POOL:
             spec = as_dict(obj.get("spec"))
             labels = as_dict(as_dict(spec.get("selector")).get("matchLabels"))
-            if labels and any(t.ray_node for t in ix.select(ns, labels)):
+            if labels and ix.select(ns, labels).ray:
                 for k, tp in enumerate(as_list(spec.get("targetPorts"))):
                     what = _private(as_dict(tp).get("number"))
                     if what:
@@ -108,7 +101,7 @@ def lint(scope: str, ix: ScopeIndex, resolves: Resolves) -> list["Finding"]:
             continue
         obj = ix.objs[svc.index]
         if svc.creator:  # KubeRay's head Service, typed by headGroupSpec.serviceType
-            exposed = sorted(filter(None, (_service_private(svc, p) for p in svc.ports)))
+            exposed = list(filter(None, (_service_private(svc, p) for p in sorted(svc.ports))))
             if exposed:
                 head = ("spec", "rayClusterConfig") if obj.get("kind") == "RayService" else ("spec",)
                 add(svc.index, obj, (*head, "headGroupSpec", "serviceType"),

@@ -43,6 +43,7 @@ class Scope:
 class FileError:
     file: str
     message: str
+    scope: str
 
 
 @dataclass
@@ -112,6 +113,7 @@ def _shown(dir_arg: str, root: Path, path: Path) -> str:
 
 
 def _read(dir_arg: str, root: Path, out: Loaded) -> Scope:
+    scope = dir_arg.rstrip("/") or "/"
     skipped: list[Path] = []
     docs: list[Document] = []
     for path in _yaml_files(root, skipped):
@@ -125,14 +127,16 @@ def _read(dir_arg: str, root: Path, out: Loaded) -> Scope:
                     docs.append(Document(shown, index, doc, dups))
                     index += 1
         except UnicodeDecodeError as exc:
-            out.errors.append(FileError(shown, f"not UTF-8 text: {exc.reason}"))
+            out.errors.append(FileError(shown, f"not UTF-8 text: {exc.reason}", scope))
+        except OSError as exc:
+            out.errors.append(FileError(shown, f"cannot read: {exc.strerror or exc}", scope))
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"{shown}:{mark.line + 1}:{mark.column + 1}" if mark else shown
             problem = getattr(exc, "problem", None) or str(exc)
-            out.errors.append(FileError(where, f"not valid YAML: {problem}"))
+            out.errors.append(FileError(where, f"not valid YAML: {problem}", scope))
     out.skipped_charts += [_shown(dir_arg, root, p) for p in skipped]
-    return Scope(dir_arg.rstrip("/") or "/", docs)
+    return Scope(scope, docs)
 
 
 def rendered_clusters(root: Path) -> Optional[list[Path]]:
@@ -148,9 +152,9 @@ def load(dir_args: list[str]) -> Loaded:
     """Read every DIR; raises NotADirectory before reading anything if one is missing."""
     for arg in dir_args:
         if not Path(arg).is_dir():
-            raise NotADirectory(f"{arg}: no such directory")
+            raise NotADirectory(f"{arg}: " + ("not a directory" if Path(arg).exists() else "no such directory"))
     out = Loaded()
-    for arg in dict.fromkeys(dir_args):  # a directory given twice is read once
+    for arg in dict.fromkeys(a.rstrip("/") or "/" for a in dir_args):  # each directory once
         root = Path(arg)
         clusters = rendered_clusters(root)
         if clusters is None:

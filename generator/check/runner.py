@@ -61,7 +61,13 @@ def check_dirs(dirs: Sequence[str], *, kube_version: str = DEFAULT_KUBE_VERSION,
     report.issues += _serve_configs(docs, report.notes)
     report.issues += _duplicates(loaded)
     scopes = {s.name: s.docs for s in loaded.scopes}
+    # A cluster with an unreadable file is incomplete: its references cannot be judged.
+    broken = {e.scope for e in loaded.errors}
+    report.notes += [f"cross-references in {b} not checked: a file there could not be read"
+                     for b in sorted(broken)]
     for finding in check_references({name: [d.obj for d in docs] for name, docs in scopes.items()}):
+        if finding.scope in broken:
+            continue
         doc = scopes[finding.scope][finding.index]
         p = finding.problem
         report.issues.append(Issue(doc.file, p.kind, p.name, p.path, p.message, finding.check, doc.index))
@@ -115,10 +121,9 @@ def _duplicates(loaded: Loaded) -> list[Issue]:
             key = (group_of(doc.obj), doc.obj.get("kind"), namespace_of(doc.obj), name_of(doc.obj))
             first = seen.setdefault(key, doc)
             if first is not doc:
-                where = f'namespace "{key[2]}"' if key[2] else "the cluster"
                 out.append(Issue(doc.file, str(key[1]), key[3], "metadata.name",
-                                 f"another {key[1]} with this name in {where} is in {first.file}",
-                                 "duplicate", doc.index))
+                                 f"defined twice in this cluster (first in {first.file})", "duplicate",
+                                 doc.index))
     return out
 
 
