@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..diagnostics import Diagnostic, SpecError
+from ..diagnostics import Diagnostic, SpecError, format_path
 from .loader import Document, LoadError, load_file
 from .rules import RULES, redact
 from .schema import apply_defaults, schema_diagnostics
@@ -24,6 +25,13 @@ class Spec:
         return self.doc.file
 
 
+def clip(message: str, limit: int = 400) -> str:
+    """Shorten a message that quotes a huge value, so one field cannot flood the output."""
+    if len(message) <= limit:
+        return message
+    return f"{message[:limit // 2]}[... {len(message) - limit} characters ...]{message[-limit // 2:]}"
+
+
 def _semantic(doc: Document, data: dict[str, Any], guarded: bool) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for rule in RULES:
@@ -36,13 +44,38 @@ def _semantic(doc: Document, data: dict[str, Any], guarded: bool) -> list[Diagno
     return out
 
 
+# Plain integers YAML 1.1 reads unlike YAML 1.2 and unlike people: 0443 (octal: 291), 1:30
+# (base 60: 90). Where a string is expected the schema already says so; elsewhere refuse.
+_AMBIGUOUS_INT = re.compile(r"[-+]?(?:0[0-7_]+|[1-9][0-9_]*(?::[0-5]?[0-9])+)")
+
+
+def _ambiguous_ints(doc: Document, reported: set[str]) -> list[Diagnostic]:
+    out = []
+    for path, pos in doc.positions.items():
+        if not pos.raw or pos.raw[-1] not in "0123456789" or not _AMBIGUOUS_INT.fullmatch(pos.raw):
+            continue
+        value: Any = doc.data
+        for part in path:
+            value = value[part]
+        if type(value) is not int or format_path(path) in reported:
+            continue
+        if ":" in pos.raw:
+            out.append(doc.diag(path, f"YAML reads {pos.raw!r} as the base-60 number {value}; "
+                                      "write the number in decimal"))
+        else:
+            out.append(doc.diag(path, f"YAML reads {pos.raw!r} as the octal number {value}; "
+                                      "write the number in decimal without a leading 0"))
+    return out
+
+
 def validate_document(doc: Document) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
     """All problems of one document; the defaulted data when there are none."""
     diags = schema_diagnostics(doc)
     data = apply_defaults(doc.data)
     diags += _semantic(doc, data, guarded=bool(diags))
+    diags += _ambiguous_ints(doc, {d.path for d in diags})
     unique = {d.sort_key(): d for d in diags}
-    clean = [Diagnostic(d.file, d.line, d.col, d.path, redact(d.message))
+    clean = [Diagnostic(d.file, d.line, d.col, redact(d.path), clip(redact(d.message)))
              for d in (unique[k] for k in sorted(unique))]
     return (None if clean else data), clean
 
@@ -52,7 +85,7 @@ def validate_file(path: str | Path) -> tuple[Spec | None, list[Diagnostic]]:
         doc = load_file(path)
     except LoadError as exc:
         return None, [Diagnostic(exc.diagnostic.file, exc.diagnostic.line, exc.diagnostic.col,
-                                 exc.diagnostic.path, redact(exc.diagnostic.message))]
+                                 redact(exc.diagnostic.path), clip(redact(exc.diagnostic.message)))]
     data, diags = validate_document(doc)
     return (Spec(doc, data) if data is not None else None), diags
 

@@ -9,6 +9,7 @@ no need for them, and refusing them makes alias bombs impossible.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,9 @@ from ..diagnostics import Diagnostic, SpecPath, format_path
 
 MAX_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 64
-MAX_EVENTS = 5_000_000
+# Each node costs a few microseconds and a few hundred bytes; the biggest fleet in
+# bench/ (10,000 models) has ~520,000. Keep a hostile file within seconds and MBs.
+MAX_EVENTS = 1_000_000
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STD = "tag:yaml.org,2002:"
@@ -87,6 +90,8 @@ def _scalar(event: yaml.ScalarEvent, file: str, path: SpecPath) -> Any:
         raise LoadError(Diagnostic(file, line, col, format_path(path),
                                    f"YAML tag {event.tag or tag!r} is not allowed; "
                                    "only plain strings, numbers, booleans and null"))
+    if tag == _STD + "str":
+        return event.value
     node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
     try:
         value = _constructor.construct_object(node, deep=True)
@@ -94,6 +99,10 @@ def _scalar(event: yaml.ScalarEvent, file: str, path: SpecPath) -> Any:
         line, col = _mark(event.start_mark)
         raise LoadError(Diagnostic(file, line, col, format_path(path), f"invalid {tag[len(_STD):]} "
                                    f"value {event.value!r}: {exc}")) from None
+    finally:
+        # construct_object caches every node it built: without this, each load keeps all
+        # its scalar nodes (with their marks) alive for the life of the process
+        _constructor.constructed_objects.clear()
     if isinstance(value, float) and not math.isfinite(value):
         line, col = _mark(event.start_mark)
         raise LoadError(Diagnostic(file, line, col, format_path(path),
@@ -203,6 +212,15 @@ _NO_KEY = object()
 def load_text(text: str, file: str) -> Document:
     if text.startswith("\ufeff"):  # a UTF-8 BOM from Windows editors is harmless
         text = text[1:]
+    # YAML 1.1 breaks lines at NEL, LS and PS too, editors do not: every position after one
+    # would be off by a line, so refuse them (positions below count "\n" only)
+    odd = [i for i in (text.find(c) for c in "\x85\u2028\u2029") if i >= 0]
+    if odd:
+        at = min(odd)
+        before = text[:at]
+        line, col = before.count("\n") + 1, at - before.rfind("\n")
+        raise LoadError(Diagnostic(file, line, col, "", f"U+{ord(text[at]):04X} is a line break "
+                                   "in YAML but not in most editors; use a plain newline"))
     try:
         data, positions = _build(yaml.parse(text, Loader=_Loader), file)
     except yaml.MarkedYAMLError as exc:
@@ -221,8 +239,12 @@ def load_text(text: str, file: str) -> Document:
                                    "is not allowed in YAML; remove it")) from None
     except yaml.YAMLError as exc:
         raise LoadError(Diagnostic(file, 1, 1, "", f"YAML error: {exc}")) from None
+    if data is None and positions[()].raw == "":  # only `---`: no content at all
+        raise LoadError(Diagnostic(file, 1, 1, "", "the file is empty; "
+                                   "start from `gen init` or an example"))
     if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else f"a {type(data).__name__} value"
+        kind = {list: "a list", str: "a string", int: "an integer", float: "a number",
+                bool: "a boolean", type(None): "null"}.get(type(data), "a scalar")
         raise LoadError(Diagnostic(file, 1, 1, "", f"the top level is {kind}; "
                                    "a ModelFleet spec must be a mapping (apiVersion, kind, ...)"))
     return Document(file, data, positions)
@@ -231,17 +253,23 @@ def load_text(text: str, file: str) -> Document:
 def load_file(path: str | Path) -> Document:
     name = str(path)
     try:
-        raw = Path(path).read_bytes()
+        with open(path, "rb") as fh:  # never read past the limit: /dev/zero, a 2 GiB file
+            size = os.fstat(fh.fileno()).st_size
+            raw = b"" if size > MAX_BYTES else fh.read((size or MAX_BYTES) + 1)
+            if size < len(raw) <= MAX_BYTES:  # grew meanwhile
+                raw += fh.read(MAX_BYTES + 1 - len(raw))
     except OSError as exc:
         raise LoadError(Diagnostic(name, 0, 0, "", f"cannot read file: {exc.strerror}")) from None
-    if len(raw) > MAX_BYTES:
-        raise LoadError(Diagnostic(name, 0, 0, "", f"file is {len(raw)} bytes; "
+    if size > MAX_BYTES or len(raw) > MAX_BYTES:
+        what = f"{size} bytes" if size > MAX_BYTES else f"more than {MAX_BYTES} bytes"
+        raise LoadError(Diagnostic(name, 0, 0, "", f"file is {what}; "
                                    f"the limit is {MAX_BYTES} bytes"))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        start = raw.rfind(b"\n", 0, exc.start) + 1  # columns count characters, not bytes
+        col = len(raw[start:exc.start].decode("utf-8-sig" if start == 0 else "utf-8")) + 1
         raise LoadError(Diagnostic(name, line, col, "", "the file is not valid UTF-8 "
                                    f"(byte 0x{raw[exc.start]:02x}); save it as UTF-8")) from None
     return load_text(text, name)

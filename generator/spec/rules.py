@@ -48,6 +48,7 @@ def _strings(value: Any, path: SpecPath) -> Iterator[tuple[SpecPath, str]]:
         yield path, value
     elif isinstance(value, dict):
         for k, v in value.items():
+            yield path + (k,), k  # keys too: env names and engineArgs keys are free text
             yield from _strings(v, path + (k,))
     elif isinstance(value, list):
         for i, v in enumerate(value):

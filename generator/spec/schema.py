@@ -106,7 +106,9 @@ def _message(doc: Document, error: Any, path: SpecPath) -> list[tuple[SpecPath, 
         return [(path, f"must be {sub.get('const')!r}, got {value!r}", False)]
     if kind == "pattern":
         what = sub.get("description", "").split(".")[0] or f"pattern {sub.get('pattern')}"
-        return [(path, f"{value!r} is not valid: expected {what[0].lower() + what[1:]}", False)]
+        if not what[1:2].isupper():  # "A DNS-1123 label" -> "a DNS-1123 label"; keep "CPU"
+            what = what[0].lower() + what[1:]
+        return [(path, f"{value!r} is not valid: expected {what}", False)]
     return [(path, error.message, False)]
 
 
