@@ -165,3 +165,22 @@ def test_output_is_deterministic_across_processes(tmp_path):
                        check=True, env={**os.environ, **env}, cwd=ROOT)
         outs.append(tree(out))
     assert outs[0] == outs[1]
+
+
+def test_staging_trees_left_by_a_killed_render_are_removed(tmp_path):
+    out = tmp_path / "out"
+    leftover = tmp_path / ".out.gen-abc123"
+    (leftover / "chart").mkdir(parents=True)
+    (leftover / "chart" / "Chart.yaml").write_text("half written\n")
+    render_to_dir(SPEC, out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.gen.lock", "out"]
+
+
+def test_file_modes_do_not_depend_on_the_umask(tmp_path):
+    old = os.umask(0o077)
+    try:
+        render_to_dir(SPEC, tmp_path / "out")
+    finally:
+        os.umask(old)
+    modes = {oct(p.stat().st_mode & 0o777) for p in (tmp_path / "out").rglob("*")}
+    assert modes == {"0o644", "0o755"}

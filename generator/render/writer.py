@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import fcntl
 import json
 import os
 import shutil
@@ -89,6 +90,24 @@ def _carry_over(target: Path, staging: Path, ours: set[str], new: set[str]) -> N
                 os.link(src, dst)
 
 
+def _write(path: Path, data: bytes) -> None:
+    # explicit modes: the output is the same whatever the caller's umask
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    with os.fdopen(fd, "wb") as fh:
+        os.fchmod(fd, 0o644)
+        fh.write(data)
+
+
+def _mkdirs(path: Path, top: Path) -> None:
+    missing = []
+    while path != top and not path.exists():
+        missing.append(path)
+        path = path.parent
+    for d in reversed(missing):
+        d.mkdir()
+        os.chmod(d, 0o755)
+
+
 def write_tree(target: Path, files: dict[str, bytes]) -> None:
     """Make ``target`` hold exactly ``files`` plus whatever gen did not write there."""
     rels = {str(_safe_rel(r)) for r in files}
@@ -98,18 +117,30 @@ def write_tree(target: Path, files: dict[str, bytes]) -> None:
     if target.exists() and not target.is_dir():
         raise OutputError(f"{target} exists and is not a directory")
     target.parent.mkdir(parents=True, exist_ok=True)
+    # One writer per target at a time; under the lock, staging trees left by a killed
+    # run (never swapped in, so never visible as the target) are removed.
+    lock = os.open(target.parent / f".{target.name}.gen.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for stale in target.parent.glob(f".{target.name}.gen-*"):
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
+        _write_locked(target, files, rels)
+    finally:
+        os.close(lock)
+
+
+def _write_locked(target: Path, files: dict[str, bytes], rels: set[str]) -> None:
     ours = _previous_files(target) if target.exists() else set()
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.gen-", dir=target.parent))
     try:
         os.chmod(staging, 0o755)
         for rel in sorted(rels):
             path = staging / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "wb") as fh:
-                fh.write(files[rel])
-        (staging / MANIFEST).write_text(
-            json.dumps({"generator": "gen", "files": sorted(rels)}, indent=1) + "\n",
-            encoding="utf-8")
+            _mkdirs(path.parent, staging)
+            _write(path, files[rel])
+        _write(staging / MANIFEST, (json.dumps({"generator": "gen", "files": sorted(rels)},
+                                               indent=1) + "\n").encode())
         if not target.exists():
             os.rename(staging, target)
             return
