@@ -310,6 +310,7 @@ def build_plan(spec: Spec) -> Plan:
         values = {
             "global": global_values,
             "ray-llm": {"enabled": bool(placed),
+                        "networkPolicy": _network_policy(data, rel),
                         "models": [_model_values(data, i, m, c) for i, m in placed]},
             "inference-pool": {
                 "enabled": routing == "inference-pool" and bool(placed),
@@ -372,6 +373,16 @@ def build_plan(spec: Spec) -> Plan:
         hf_secrets=_hf_secrets(data), tls_secret=gw.get("tls", {}).get("certificateSecret", ""),
         objective_profile=profile, pools=routing == "inference-pool",
         metrics_reader=gw["metricsReader"])
+
+
+def _network_policy(data: dict[str, Any], rel: dict[str, Any]) -> dict[str, Any]:
+    np = data["security"].get("networkPolicy")
+    if not np or not np["enabled"]:
+        return {"enabled": False}
+    return {"enabled": True, "operatorNamespace": np["operatorNamespace"],
+            "sourceCIDRs": [*rel["googleLoadBalancerCIDRs"], *np["loadBalancerCIDRs"]],
+            "metricsNamespaces": np["metricsNamespaces"],
+            "metricsPort": rel["endpointPicker"]["modelServerMetricsPort"]}
 
 
 def _addresses(data: dict[str, Any]) -> list[dict[str, str]]:

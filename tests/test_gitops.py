@@ -39,7 +39,7 @@ def test_changed_and_removed_resources(tmp_path):
     result = gitops.diff_output(spec, out)
     assert result.resources == {
         "removed": ["default/HTTPRoute/qwen-25-3b-route", "default/HealthCheckPolicy/qwen-25-3b-healthcheck",
-                    "default/RayService/qwen-25-3b"],
+                    "default/NetworkPolicy/qwen-25-3b", "default/RayService/qwen-25-3b"],
         "changed": ["default/RayService/gemma-2b-it"],
     }
     rayservice = next(f for f in result.files if f.path == "manifests/default/rayservice.yaml")

@@ -132,6 +132,15 @@ def check_clusters(spec: dict[str, Any]) -> Iterator[Finding]:
                                          "gateway classes (*-mc)")
 
 
+def check_security(spec: dict[str, Any]) -> Iterator[Finding]:
+    np = spec["security"].get("networkPolicy")
+    if np and np["enabled"] and not np["loadBalancerCIDRs"] and \
+            catalog.gateway_classes()[spec["gateway"]["class"]]["regional"]:
+        yield ("security", "networkPolicy"), (
+            f"gateway class {spec['gateway']['class']!r} sends traffic from its proxy-only "
+            "subnet: list that range in loadBalancerCIDRs, or the policy blocks every request")
+
+
 def check_accelerator(acc: dict[str, Any], path: SpecPath) -> Iterator[Finding]:
     kind = acc["type"]
     if kind in catalog.gpus():
@@ -263,7 +272,7 @@ def check_models(spec: dict[str, Any]) -> Iterator[Finding]:
         yield from check_model(spec, i, m)
 
 
-RULES = [check_secrets, check_metadata, check_clusters, check_models]
+RULES = [check_secrets, check_metadata, check_clusters, check_models, check_security]
 
 
 def findings(spec: dict[str, Any]) -> list[Finding]:
