@@ -32,6 +32,29 @@ def _epilog(name: str) -> str:
     return "\b\nExamples:\n" + EXAMPLES[name]
 
 
+class _Progress:
+    """Stage lines on stderr for renders that take longer than a second; only on a
+    terminal (never in CI logs or pipes) and never with --quiet."""
+
+    def __init__(self, enabled: bool) -> None:
+        import time
+
+        self._clock = time.monotonic
+        self._start = self._clock()
+        self._enabled = enabled and sys.stderr.isatty()
+        self._shown = False
+
+    def __call__(self, stage: str) -> None:
+        elapsed = self._clock() - self._start
+        if self._enabled and elapsed > 1.0:
+            click.echo(f"\r\033[Kgen: {stage} ({elapsed:.1f} s)", err=True, nl=False)
+            self._shown = True
+
+    def done(self) -> None:
+        if self._shown:
+            click.echo("\r\033[K", err=True, nl=False)
+
+
 def _print_diagnostics(diags: list[Diagnostic], fmt: str) -> None:
     if fmt == "json":
         return
@@ -116,7 +139,11 @@ def render(spec: Path, output: Path, check_only: bool, strict: bool, quiet: bool
             if not quiet:
                 click.echo(f"{output}/ is up to date")
             return
-        rendered = render_to_dir(spec, output, strict=strict)
+        progress = _Progress(not quiet)
+        try:
+            rendered = render_to_dir(spec, output, strict=strict, progress=progress)
+        finally:
+            progress.done()
     except SpecError as exc:
         _print_diagnostics(exc.diagnostics, "text")
         click.echo(f"Summary: {plural(len(exc.diagnostics), 'error')}; nothing written",

@@ -42,6 +42,7 @@ class ModelInfo:
     bucket: str | None = None
     service_account: str | None = None
     gcp_service_account: str | None = None
+    tpu: dict[str, Any] | None = None
 
 
 @dataclass
@@ -366,7 +367,7 @@ def build_plan(spec: Spec) -> Plan:
         gateway={"name": gateway_name, "class": gw["class"], "port": gw["port"],
                  "tls": "tls" in gw},
         routing=routing, model_header=gw["modelHeader"], clusters=clusters,
-        models=[_model_info(m, all_clusters) for m in models],
+        models=[_model_info(m, all_clusters, data["clusters"]) for m in models],
         addons=addons, project=data["metadata"].get("project"),
         ray_version=data["defaults"].get("rayVersion", rel["ray"]["version"]),
         internal=gw_class["internal"], multi_cluster=gw["multiCluster"],
@@ -399,7 +400,19 @@ def _addresses(data: dict[str, Any]) -> list[dict[str, str]]:
     return out
 
 
-def _model_info(m: dict[str, Any], all_clusters: list[str]) -> ModelInfo:
+def _tpu_info(m: dict[str, Any], clusters: list[dict[str, Any]]) -> dict[str, Any] | None:
+    acc = m["accelerator"]
+    if acc["type"] not in catalog.tpus():
+        return None
+    topo = catalog.tpu_topology(acc["type"], acc["topology"])
+    assert topo is not None  # validated
+    placed = [c for c in clusters if c["name"] in m.get("clusters", [c["name"]])]
+    return {**topo, "count": topo["hosts"] * topo["chipsPerHost"], "dranet": m["dranet"],
+            "autopilot": any(c["mode"] == "autopilot" for c in placed)}
+
+
+def _model_info(m: dict[str, Any], all_clusters: list[str],
+                clusters: list[dict[str, Any]]) -> ModelInfo:
     sa = m.get("serviceAccount") or {}
     fuse = m.get("storage", {}).get("gcsFuse") or {}
     objectives = [o["name"] for o in m.get("objectives", [])]
@@ -409,7 +422,7 @@ def _model_info(m: dict[str, Any], all_clusters: list[str]) -> ModelInfo:
         path=m.get("path", "/" + m["name"]), source=m["source"],
         accelerator=m["accelerator"]["type"], clusters=m.get("clusters", all_clusters),
         objectives=objectives, bucket=fuse.get("bucket"), service_account=sa.get("name"),
-        gcp_service_account=sa.get("gcpServiceAccount"))
+        gcp_service_account=sa.get("gcpServiceAccount"), tpu=_tpu_info(m, clusters))
 
 
 def _hf_secrets(data: dict[str, Any]) -> list[dict[str, str]]:

@@ -115,3 +115,20 @@ def test_getting_started_commands_run_verbatim(cli, tmp_path, monkeypatch):
         assert argv[0] == "gen", line
         result = cli(*argv[1:])
         assert result.exit_code == 0, (line, result.output)
+
+
+def test_progress_is_shown_only_on_a_terminal_after_a_second(monkeypatch):
+    from generator import cli as cli_module
+
+    shown = []
+    monkeypatch.setattr(cli_module.click, "echo", lambda text, **kw: shown.append(text))
+    ticks = iter([0.5, 2.0])
+    progress = cli_module._Progress(True)
+    progress._enabled = True  # as on a terminal
+    progress._clock = lambda: next(ticks)
+    progress._start = 0.0
+    progress("validating")          # 0.5 s: too early
+    progress("writing 10 files")    # 2.0 s: shown
+    assert shown == ["\r\033[Kgen: writing 10 files (2.0 s)"]
+    assert cli_module._Progress(True)._enabled is False  # stderr is not a terminal under pytest
+    assert cli_module._Progress(False)._enabled is False

@@ -13,6 +13,7 @@ from generator.render import render_spec
 from generator.spec import validate_document
 from generator.spec.loader import load_text
 
+from .conftest import ROOT
 from .renderutil import RENDERED, rendered
 
 CASES = [(e, i) for e in RENDERED for i in range(len(rendered(e)[1]))]
@@ -67,3 +68,22 @@ def test_checker_catches_a_broken_resource():
         "imagePullPolcy"] = "Always"
     problems = [p.format() for p in validate_resource(obj)]
     assert len(problems) == 1 and "imagePullPolcy" in problems[0]
+
+
+def test_llm_d_objective_profile(tmp_path):
+    """The llm-d profile emits llm-d.ai/v1alpha2 objectives, valid against their pinned CRD,
+    and lets the endpoint pickers read that API group."""
+    from generator.spec import Spec
+
+    text = (ROOT / "examples" / "multi-cluster" / "models.yaml").read_text().replace(
+        "defaults:\n", "defaults:\n  inferenceObjectiveProfile: llm-d\n")
+    doc = load_text(text, "models.yaml")
+    data, diags = validate_document(doc)
+    assert diags == []
+    _, _, resources = render_spec(Spec(doc, data))
+    objectives = [r.obj for r in resources if r.kind == "InferenceObjective"]
+    assert objectives and {o["apiVersion"] for o in objectives} == {"llm-d.ai/v1alpha2"}
+    for o in objectives:
+        assert validate_resource(o) == []
+    roles = [r.obj for r in resources if r.kind == "Role"]
+    assert all(any(rule["apiGroups"] == ["llm-d.ai"] for rule in role["rules"]) for role in roles)

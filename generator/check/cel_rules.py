@@ -6,23 +6,37 @@ path reaches, after defaults are applied to that node; property names that are C
 keywords or hold ``.-/`` are escaped (``namespace`` -> ``__namespace__``) while map
 keys are not. A rule is never guessed at: if it needs ``oldSelf`` (update-only), a
 function cel-python lacks, or does not compile, it is listed by ``unevaluated()``.
+
+Speed: each rule is first run by ``cel_fast`` (compiled once to Python closures over the
+plain JSON value), which can only say "holds". Any other outcome -- false, an error, or
+a case cel_fast does not model -- is decided by cel-python, so every reported problem and
+its message come from cel-python as before. cel-python itself (~0.25 s to import and
+build its parser) is loaded only when some rule needs it.
 """
 
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
+from . import cel_fast
 from .crd_compile import ITEMS, VALUES
 
-try:
-    import celpy
-    from celpy import celtypes
-except ImportError:  # pragma: no cover - exercised only without the dependency
-    celpy = None
+_CELPY_INSTALLED = importlib.util.find_spec("celpy") is not None
+_ENV: Any = None
+
+
+def _celpy_env() -> Any:
+    """cel-python's Environment, built on first use (import + lark grammar ~0.25 s)."""
+    global _ENV
+    if _ENV is None:
+        import celpy
+        _ENV = celpy.Environment()
+    return _ENV
 
 # Functions/macros cel-python evaluates like Kubernetes' cel-go, plus _EXTENSIONS below.
 _STANDARD = {"all", "exists", "exists_one", "map", "filter", "has", "size", "matches",
@@ -33,9 +47,11 @@ _CEL_KEYWORDS = {"true", "false", "null", "in", "as", "break", "const", "continu
                  "for", "function", "if", "import", "let", "loop", "package", "namespace",
                  "return", "var", "void", "while"}
 _MEMO_LIMIT = 100_000
+_UNSET = object()
 
 
 def _split(s: Any, sep: Any, limit: Any = -1) -> Any:
+    from celpy import celtypes
     # cel-go strings ext: limit < 0 -> all parts, 0 -> none, n -> at most n parts.
     n = int(limit)
     parts = [] if n == 0 else str(s).split(str(sep), n - 1 if n > 0 else -1)
@@ -43,7 +59,13 @@ def _split(s: Any, sep: Any, limit: Any = -1) -> Any:
 
 
 def _ascii_case(s: Any, upper: bool) -> Any:
+    from celpy import celtypes
     return celtypes.StringType("".join((c.upper() if upper else c.lower()) if c.isascii() else c for c in str(s)))
+
+
+def _trim(s: Any) -> Any:
+    from celpy import celtypes
+    return celtypes.StringType(str(s).strip())
 
 
 # Kubernetes' CEL strings extension (cel-go ext.Strings), the subset the pinned CRDs
@@ -52,7 +74,7 @@ _EXTENSIONS = {
     "split": _split,
     "lowerAscii": lambda s: _ascii_case(s, upper=False),
     "upperAscii": lambda s: _ascii_case(s, upper=True),
-    "trim": lambda s: celtypes.StringType(str(s).strip()),
+    "trim": _trim,
 }
 
 
@@ -118,7 +140,37 @@ def apply_defaults(value: Any, schema: dict[str, Any], root: dict[str, Any]) -> 
     return value
 
 
+def to_native(value: Any, schema: dict[str, Any], root: dict[str, Any]) -> Any:
+    """``to_cel(apply_defaults(value))`` in plain Python values, for ``cel_fast``: defaults
+    filled in, property names escaped, schema numbers as float, map keys as they are."""
+    schema = _resolve(schema, root)
+    if isinstance(value, dict):
+        props = schema.get("properties")
+        addl = schema.get("additionalProperties")
+        sub = addl if isinstance(addl, dict) else {}
+        out: dict[str, Any] = {}
+        if props is None:
+            for k, v in value.items():
+                out[k] = to_native(v, sub, root)
+            return out
+        for k, prop in props.items():
+            if k not in value and "default" in prop:
+                out[escape_property(k)] = to_native(prop["default"], prop, root)
+        for k, v in value.items():
+            out[escape_property(k)] = to_native(v, props.get(k, sub), root)
+        return out
+    if isinstance(value, list):
+        items = schema.get("items", {})
+        return [to_native(v, items, root) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        typ = schema.get("type")
+        if typ == "number" or (isinstance(typ, list) and "number" in typ):
+            return float(value)
+    return value
+
+
 def to_cel(value: Any, schema: dict[str, Any], root: dict[str, Any]) -> Any:
+    from celpy import celtypes
     schema = _resolve(schema, root)
     if isinstance(value, dict):
         props = schema.get("properties")
@@ -192,12 +244,53 @@ def _walk(trie: _Trie, value: Any, at: list[str | int]) -> Iterator[tuple[list[s
                 yield from _walk(child, copy.deepcopy(child.schema["default"]), at + [seg])
 
 
+def _fast_check(rule: str) -> Optional[Callable[[Any], bool]]:
+    """cel_fast's compiled rule, shared by kinds that pin the same rule (e.g. HTTPRoute
+    v1 and v1beta1), or None when cel_fast cannot run it."""
+    if rule not in _FAST_CACHE:
+        _FAST_CACHE[rule] = cel_fast.try_compile(rule)
+    return _FAST_CACHE[rule]
+
+
+_FAST_CACHE: dict[str, Optional[Callable[[Any], bool]]] = {}
+
+
 class _Compiled:
-    def __init__(self, index: int, spec: dict[str, Any], program: Any, message_program: Any) -> None:
+    """One evaluated rule: its cel_fast check (None if cel_fast cannot run it) and its
+    cel-python programs, compiled on first need."""
+
+    def __init__(self, index: int, spec: dict[str, Any], fast: Optional[Callable[[Any], bool]]) -> None:
         self.index = index
         self.spec = spec
-        self.program = program
-        self.message_program = message_program
+        self.fast = fast
+        self._programs: Optional[tuple[Any, Any]] = None
+
+    def compile_celpy(self) -> tuple[Any, Any]:
+        """(program, message_program); raises what cel-python raises for a bad rule."""
+        if self._programs is None:
+            env = _celpy_env()
+            program = env.program(env.compile(self.spec["rule"]), functions=_EXTENSIONS)
+            message_program = None
+            if "messageExpression" in self.spec:
+                message_program = env.program(env.compile(self.spec["messageExpression"]), functions=_EXTENSIONS)
+            self._programs = (program, message_program)
+        return self._programs
+
+    @property
+    def program(self) -> Any:
+        return self.compile_celpy()[0]
+
+    @property
+    def message_program(self) -> Any:
+        return self.compile_celpy()[1]
+
+
+def _parses(text: str) -> bool:
+    try:
+        cel_fast.parse(text)
+        return True
+    except (cel_fast.Unsupported, RecursionError):
+        return False
 
 
 class RuleSet:
@@ -211,28 +304,31 @@ class RuleSet:
         self._unevaluated: list[UnevaluatedRule] = []
         self._programs: list[_Compiled] = []
         self._memo: dict[tuple[int, str], Optional[str]] = {}
-        env = celpy.Environment() if celpy is not None else None
         for i, spec in enumerate(compiled.get("rules", [])):
             reason = self._unsupported(spec["rule"])
-            program = message_program = None
+            prog: Optional[_Compiled] = None
             if reason is None:
-                try:
-                    program = env.program(env.compile(spec["rule"]), functions=_EXTENSIONS)
-                    if "messageExpression" in spec:
-                        message_program = env.program(env.compile(spec["messageExpression"]),
-                                                      functions=_EXTENSIONS)
-                except Exception as exc:  # cel-python parse/compile errors have no common base
-                    reason = f"cel-python cannot compile it: {exc}"
+                prog = _Compiled(i, spec, _fast_check(spec["rule"]))
+                # cel-python must be able to compile what it may be asked to decide. cel_fast's
+                # parser accepts exactly cel-python's parses for the pinned rules (tested), so
+                # cel-python is loaded here only for text cel_fast cannot parse.
+                texts = [spec["rule"]] + ([spec["messageExpression"]] if "messageExpression" in spec else [])
+                if prog.fast is None or not all(_parses(t) for t in texts):
+                    try:
+                        prog.compile_celpy()
+                    except Exception as exc:  # cel-python parse/compile errors have no common base
+                        reason = f"cel-python cannot compile it: {exc}"
             if reason is not None:
                 self._unevaluated.append(UnevaluatedRule(
                     api_version, kind, _display_path(spec["path"]), spec["rule"], reason))
             else:
-                self._programs.append(_Compiled(i, spec, program, message_program))
+                assert prog is not None
+                self._programs.append(prog)
         self._cel = _build_trie([(p.spec["path"], p) for p in self._programs], self.root)
 
     @staticmethod
     def _unsupported(rule: str) -> Optional[str]:
-        if celpy is None:
+        if not _CELPY_INSTALLED:
             return "cel-python is not installed"
         if re.search(r"\boldSelf\b", rule):
             return "transition rule (uses oldSelf): the API server checks it only on update"
@@ -246,18 +342,26 @@ class RuleSet:
 
     def check_cel(self, obj: dict[str, Any]) -> Iterator[tuple[list[str | int], str]]:
         for at, value, node in _walk(self._cel, obj, []):
-            # Defaults, memo key and CEL value are computed once per node, for all its rules.
-            value = apply_defaults(value, node.schema, self.root)
-            dumped = json.dumps(value, sort_keys=True, separators=(",", ":"))
-            activation: Optional[dict[str, Any]] = None
+            native: Any = _UNSET
+            slow: Optional[tuple[str, dict[str, Any]]] = None  # (memo key, activation), per node
             for prog in node.payload:
-                key = (prog.index, dumped)
+                if prog.fast is not None:
+                    if native is _UNSET:
+                        native = to_native(value, node.schema, self.root)
+                    try:
+                        if prog.fast(native):
+                            continue  # holds: cel-python would return true too
+                    except cel_fast.Unknown:
+                        pass  # false, an error, or not modelled: cel-python decides
+                if slow is None:
+                    defaulted = apply_defaults(value, node.schema, self.root)
+                    slow = (json.dumps(defaulted, sort_keys=True, separators=(",", ":")),
+                            {"self": to_cel(defaulted, node.schema, self.root)})
+                key = (prog.index, slow[0])
                 if key in self._memo:
                     failure = self._memo[key]
                 else:
-                    if activation is None:
-                        activation = {"self": to_cel(value, node.schema, self.root)}
-                    failure = self._evaluate(prog, activation)
+                    failure = self._evaluate(prog, slow[1])
                     if len(self._memo) >= _MEMO_LIMIT:
                         self._memo.clear()
                     self._memo[key] = failure
@@ -267,14 +371,16 @@ class RuleSet:
                     yield at + extra, failure
 
     def _evaluate(self, prog: _Compiled, activation: dict[str, Any]) -> Optional[str]:
+        program = prog.program
         try:
-            result = prog.program.evaluate(activation)
+            result = program.evaluate(activation)
         except Exception as exc:  # CELEvalError and friends: the server fails the rule too
             result = exc
         if isinstance(result, Exception):
             detail = str(result.args[0] if result.args else result)[:200]
             return (f"rule did not evaluate to true ({detail}); the API server rejects that "
                     f"too: {prog.spec['rule']}")
+        from celpy import celtypes
         if isinstance(result, celtypes.BoolType) and bool(result):
             return None
         return self._message(prog, activation)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .. import catalog
 from ..plan import Plan, build_plan
@@ -60,7 +60,14 @@ def _context(plan: Plan) -> dict[str, Any]:
             "regions": sorted({c.region for c in plan.clusters if c.region})}
 
 
-def render_plan(plan: Plan) -> tuple[dict[str, bytes], list[Resource]]:
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def render_plan(plan: Plan, progress: Progress = _quiet) -> tuple[dict[str, bytes], list[Resource]]:
     """Every output file (relative path -> bytes) and every rendered resource."""
     import helm_python
 
@@ -70,7 +77,8 @@ def render_plan(plan: Plan) -> tuple[dict[str, bytes], list[Resource]]:
     head = header(plan.spec_name)
     resources: list[Resource] = []
     archive = chart_archive(chart, plan.fleet)
-    for cluster in plan.clusters:
+    for n, cluster in enumerate(plan.clusters, 1):
+        progress(f"rendering cluster {cluster.name} ({n}/{len(plan.clusters)})")
         # a fresh load per cluster: rendering drops subcharts whose condition is false
         # from the loaded chart object, which would leak into the next cluster's render
         with helm_python.Chart.load_archive(archive) as loaded:
@@ -113,25 +121,29 @@ def verify(resources: list[Resource], *, strict: bool = False) -> list[str]:
     return problems
 
 
-def render_spec(spec: Spec) -> tuple[Plan, dict[str, bytes], list[Resource]]:
+def render_spec(spec: Spec, progress: Progress = _quiet
+                ) -> tuple[Plan, dict[str, bytes], list[Resource]]:
     plan = build_plan(spec)
     try:
-        files, resources = render_plan(plan)
+        files, resources = render_plan(plan, progress)
     except HelmRenderError as exc:
         raise RenderError(f"the Helm engine rejected the generated chart: {exc}") from None
     return plan, files, resources
 
 
-def render_to_dir(spec_path: str | Path, output: str | Path, *,
-                  strict: bool = False) -> RenderResult:
+def render_to_dir(spec_path: str | Path, output: str | Path, *, strict: bool = False,
+                  progress: Progress = _quiet) -> RenderResult:
     """Validate, plan, render, verify and atomically write; raises SpecError or
-    RenderError, and writes nothing then."""
+    RenderError, and writes nothing then. ``progress`` is told each stage."""
+    progress("validating")
     spec = load_spec(spec_path)
-    plan, files, resources = render_spec(spec)
+    plan, files, resources = render_spec(spec, progress)
+    progress(f"checking {len(resources)} resources")
     problems = verify(resources, strict=strict)
     if problems:
         raise RenderError("the rendered output is inconsistent (this is a bug in gen or its "
                           "charts; please report it):\n  " + "\n  ".join(problems))
+    progress(f"writing {len(files)} files")
     try:
         write_tree(Path(output), files)
     except (OutputError, OSError) as exc:
