@@ -27,6 +27,8 @@ every rule of every pinned CRD, and both engines against each other on real obje
 
 from __future__ import annotations
 
+import datetime
+import math
 import re
 from typing import Any, Callable, Optional
 
@@ -292,48 +294,62 @@ def parse(text: str) -> tuple:
 # --------------------------------------------------------------------------- runtime
 _Env = dict
 _Fn = Callable[[_Env], Any]
-_DURATION: Any = None
 
 
-def _duration_type() -> Any:
-    global _DURATION
-    if _DURATION is None:
-        from celpy.celtypes import DurationType
-        _DURATION = DurationType
-    return _DURATION
+class _Duration(datetime.timedelta):
+    """A CEL duration, parsed like cel-python's ``DurationType`` (so without loading it)."""
+
+
+_DURATION_SCALE = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION_PAT = re.compile(r"^[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+$")
+_DURATION_PART = re.compile(r"([0-9]*(\.[0-9]*)?)([a-z]+)")
+_DURATION_MAX = 315576000000
+
+
+def _parse_duration(text: str) -> _Duration:
+    if not _DURATION_PAT.match(text):
+        raise ValueError(text)
+    sign = -1 if text.startswith("-") else 1
+    if text[:1] in "+-":
+        text = text[1:]
+    seconds = sign * math.fsum(float(m.group(1)) * _DURATION_SCALE[m.group(3)]
+                               for m in _DURATION_PART.finditer(text))
+    if not -_DURATION_MAX <= seconds <= _DURATION_MAX:
+        raise ValueError(text)
+    return _Duration(seconds=seconds)
 
 
 def _scalar(a: Any, b: Any) -> bool:
     """Both operands of one type that cel-python compares like Python does."""
     t = type(a)
-    return t is type(b) and (t in (str, int, float, bool, type(None)) or t is _DURATION)
+    return t is type(b) and t in (str, int, float, bool, type(None), _Duration)
 
 
 def _ordered(a: Any, b: Any) -> bool:
     t = type(a)
-    return t is type(b) and (t in (str, int, float) or t is _DURATION)
+    return t is type(b) and t in (str, int, float, _Duration)
 
 
 def _rel(op: str, a: Any, b: Any) -> bool:
     if op == "==":
         if not _scalar(a, b):
-            raise _UNKNOWN
+            raise _UNKNOWN.with_traceback(None)
         return bool(a == b)
     if op == "!=":
         if not _scalar(a, b):
-            raise _UNKNOWN
+            raise _UNKNOWN.with_traceback(None)
         return bool(a != b)
     if op == "in":
         if type(b) is list or type(b) is dict:
             for c in b:
                 if not _scalar(c, a):
-                    raise _UNKNOWN
+                    raise _UNKNOWN.with_traceback(None)
                 if c == a:
                     return True
             return False
-        raise _UNKNOWN
+        raise _UNKNOWN.with_traceback(None)
     if not _ordered(a, b):
-        raise _UNKNOWN
+        raise _UNKNOWN.with_traceback(None)
     if op == "<":
         return bool(a < b)
     if op == "<=":
@@ -346,15 +362,15 @@ def _rel(op: str, a: Any, b: Any) -> bool:
 def _arith(op: str, a: Any, b: Any) -> Any:
     ta = type(a)
     if ta is not type(b):
-        raise _UNKNOWN
+        raise _UNKNOWN.with_traceback(None)
     if ta is int and op in ("+", "-"):
         out = a + b if op == "+" else a - b
         if not _INT64_MIN <= out <= _INT64_MAX:
-            raise _UNKNOWN  # cel-python: an overflow error
+            raise _UNKNOWN.with_traceback(None)  # cel-python: an overflow error
         return out
     if op == "+" and (ta is str or ta is list):
         return a + b
-    raise _UNKNOWN
+    raise _UNKNOWN.with_traceback(None)
 
 
 def _eval_both(fa: _Fn, fb: _Fn, env: _Env) -> tuple[Any, Any]:
@@ -372,7 +388,7 @@ def _eval_both(fa: _Fn, fb: _Fn, env: _Env) -> tuple[Any, Any]:
 
 def _split(s: Any, sep: Any, limit: Any = -1) -> list[str]:
     if type(s) is not str or type(sep) is not str or type(limit) is not int or sep == "":
-        raise _UNKNOWN
+        raise _UNKNOWN.with_traceback(None)
     n = limit
     return [] if n == 0 else s.split(sep, n - 1 if n > 0 else -1)
 
@@ -380,7 +396,7 @@ def _split(s: Any, sep: Any, limit: Any = -1) -> list[str]:
 def _str_method(fn: Callable[..., Any]) -> Callable[..., Any]:
     def call(s: Any, *args: Any) -> Any:
         if type(s) is not str or any(type(a) is not str for a in args):
-            raise _UNKNOWN
+            raise _UNKNOWN.with_traceback(None)
         return fn(s, *args)
     return call
 
@@ -395,7 +411,7 @@ def _matches(s: str, pattern: str) -> bool:
         try:
             regex = re2.compile(pattern)
         except Exception as exc:  # re2.error: cel-python reports an error
-            raise _UNKNOWN from exc
+            raise _UNKNOWN.with_traceback(None) from exc
         _REGEX_CACHE[pattern] = regex
     return regex.search(s) is not None
 
@@ -404,7 +420,7 @@ def _size(x: Any) -> int:
     t = type(x)
     if t is str or t is list or t is dict:
         return len(x)
-    raise _UNKNOWN
+    raise _UNKNOWN.with_traceback(None)
 
 
 def _ascii_case(s: str, upper: bool) -> str:
@@ -427,11 +443,11 @@ _METHODS: dict[str, tuple[tuple[int, ...], Callable[..., Any]]] = {
 
 def _duration(s: Any) -> Any:
     if type(s) is not str:
-        raise _UNKNOWN
+        raise _UNKNOWN.with_traceback(None)
     try:
-        return _duration_type()(s)
-    except Exception as exc:  # cel-python: an error value
-        raise _UNKNOWN from exc
+        return _parse_duration(s)
+    except Exception as exc:  # cel-python: an error value (or, out of range, an exception)
+        raise _UNKNOWN.with_traceback(None) from exc
 
 
 _FUNCTIONS: dict[str, tuple[tuple[int, ...], Callable[..., Any]]] = {
@@ -444,7 +460,38 @@ _MACROS = {"all", "exists", "exists_one", "filter", "map"}
 def _iterable(x: Any) -> Any:
     if type(x) is list or type(x) is dict:
         return x  # a map iterates its keys
-    raise _UNKNOWN
+    raise _UNKNOWN.with_traceback(None)
+
+
+def _may_raise(node: tuple) -> bool:
+    """Whether cel-python may raise a Python exception out of the whole evaluation while
+    evaluating ``node`` (rather than produce an error value that ``&&``/``||`` absorb):
+    the macros (an error in ``exists_one``/``filter``/``map``, a non-iterable target),
+    ``duration()`` (OverflowError), unary minus (OverflowError on durations) and
+    ``split()`` with a computed limit."""
+    kind = node[0]
+    if kind in ("lit", "ident"):
+        return False
+    if kind == "neg":
+        return True
+    if kind == "call":
+        _, name, target, args = node
+        if target is not None and name in _MACROS:
+            return True
+        if target is None and name not in ("has", "dyn", "size"):
+            return True
+        if target is not None and name not in _METHODS:
+            return True
+        if name == "split" and len(args) == 2 and args[1][0] != "lit":
+            return True  # int(limit) raises OverflowError for an infinite double
+        return any(_may_raise(n) for n in ((target,) if target is not None else ()) + tuple(args))
+    if kind == "list":
+        return any(_may_raise(n) for n in node[1])
+    if kind == "select":
+        return _may_raise(node[1])
+    if kind == "op":
+        return _may_raise(node[2]) or _may_raise(node[3])
+    return any(_may_raise(n) for n in node[1:] if isinstance(n, tuple))
 
 
 def _compile(node: tuple, scope: frozenset[str]) -> _Fn:
@@ -471,7 +518,7 @@ def _compile(node: tuple, scope: frozenset[str]) -> _Fn:
                 except _Err:
                     failed = True
             if failed:
-                raise _ERR
+                raise _ERR.with_traceback(None)
             return out
         return make_list
     if kind == "select":
@@ -483,8 +530,8 @@ def _compile(node: tuple, scope: frozenset[str]) -> _Fn:
                 try:
                     return v[field]
                 except KeyError:
-                    raise _ERR from None
-            raise _ERR
+                    raise _ERR.with_traceback(None) from None
+            raise _ERR.with_traceback(None)
         return select
     if kind == "index":
         fo, fi = _compile(node[1], scope), _compile(node[2], scope)
@@ -492,18 +539,18 @@ def _compile(node: tuple, scope: frozenset[str]) -> _Fn:
         def index(env: _Env) -> Any:
             v, i = _eval_both(fo, fi, env)
             if v is _ERR or i is _ERR:
-                raise _ERR
+                raise _ERR.with_traceback(None)
             if type(v) is list and type(i) is int:
                 if 0 <= i < len(v):
                     return v[i]
                 if i >= len(v):
-                    raise _ERR
+                    raise _ERR.with_traceback(None)
             elif type(v) is dict and type(i) is str:
                 try:
                     return v[i]
                 except KeyError:
-                    raise _ERR from None
-            raise _UNKNOWN
+                    raise _ERR.with_traceback(None) from None
+            raise _UNKNOWN.with_traceback(None)
         return index
     if kind == "not":
         operand = _compile(node[1], scope)
@@ -512,7 +559,7 @@ def _compile(node: tuple, scope: frozenset[str]) -> _Fn:
             v = operand(env)
             if type(v) is bool:
                 return not v
-            raise _UNKNOWN
+            raise _UNKNOWN.with_traceback(None)
         return not_
     if kind == "neg":
         operand = _compile(node[1], scope)
@@ -523,20 +570,42 @@ def _compile(node: tuple, scope: frozenset[str]) -> _Fn:
                 return -v
             if type(v) is float:
                 return -v
-            raise _UNKNOWN
+            raise _UNKNOWN.with_traceback(None)
         return neg
     if kind in ("and", "or"):
         fa, fb = _compile(node[1], scope), _compile(node[2], scope)
         decisive = kind == "or"  # the value that decides: true for ||, false for &&
+        if not _may_raise(node[2]):
+            # cel-python evaluates both sides, but when the left one decides, the right one
+            # can only change the outcome by raising out of the rule, which it cannot.
+            def short_circuit(env: _Env) -> bool:
+                try:
+                    a = fa(env)
+                except _Err:
+                    a = _ERR
+                if a is decisive:
+                    return decisive
+                try:
+                    b = fb(env)
+                except _Err:
+                    b = _ERR
+                if (a is not _ERR and type(a) is not bool) or (b is not _ERR and type(b) is not bool):
+                    raise _UNKNOWN.with_traceback(None)
+                if b is decisive:
+                    return decisive
+                if a is _ERR or b is _ERR:
+                    raise _ERR.with_traceback(None)
+                return not decisive
+            return short_circuit
 
         def logic(env: _Env) -> bool:
             a, b = _eval_both(fa, fb, env)
             if (a is not _ERR and type(a) is not bool) or (b is not _ERR and type(b) is not bool):
-                raise _UNKNOWN
+                raise _UNKNOWN.with_traceback(None)
             if a is decisive or b is decisive:
                 return decisive
             if a is _ERR or b is _ERR:
-                raise _ERR
+                raise _ERR.with_traceback(None)
             return not decisive
         return logic
     if kind == "cond":
@@ -546,9 +615,9 @@ def _compile(node: tuple, scope: frozenset[str]) -> _Fn:
             try:
                 c = fc(env)
             except _Err:
-                raise _UNKNOWN from None  # cel-python still evaluates a branch here
+                raise _UNKNOWN.with_traceback(None) from None  # cel-python still evaluates a branch here
             if type(c) is not bool:
-                raise _UNKNOWN
+                raise _UNKNOWN.with_traceback(None)
             return fy(env) if c else fn(env)
         return cond
     if kind == "op":
@@ -558,14 +627,14 @@ def _compile(node: tuple, scope: frozenset[str]) -> _Fn:
             def relation(env: _Env) -> bool:
                 a, b = _eval_both(fa, fb, env)
                 if a is _ERR or b is _ERR:
-                    raise _ERR
+                    raise _ERR.with_traceback(None)
                 return _rel(op, a, b)
             return relation
         if op in ("+", "-"):
             def arith(env: _Env) -> Any:
                 a, b = _eval_both(fa, fb, env)
                 if a is _ERR or b is _ERR:
-                    raise _ERR
+                    raise _ERR.with_traceback(None)
                 return _arith(op, a, b)
             return arith
         raise Unsupported(f"operator {op}")
@@ -602,7 +671,7 @@ def _compile_call(node: tuple, scope: frozenset[str]) -> _Fn:
                 except _Err:
                     failed = True
             if failed:
-                raise _ERR
+                raise _ERR.with_traceback(None)
             return impl(*values)
         return function
     if name in _MACROS:
@@ -626,7 +695,7 @@ def _compile_call(node: tuple, scope: frozenset[str]) -> _Fn:
             except _Err:
                 failed = True
         if failed:
-            raise _ERR
+            raise _ERR.with_traceback(None)
         return impl(obj, *values)
     return method
 
@@ -662,7 +731,7 @@ def _compile_macro(name: str, target: tuple, args: tuple, scope: frozenset[str])
                         seen_err = True
                         continue
                     if type(r) is not bool:
-                        raise _UNKNOWN
+                        raise _UNKNOWN.with_traceback(None)
                     if r is decisive:
                         seen_decisive = True
             finally:
@@ -670,7 +739,7 @@ def _compile_macro(name: str, target: tuple, args: tuple, scope: frozenset[str])
             if seen_decisive:
                 return decisive
             if seen_err:
-                raise _ERR
+                raise _ERR.with_traceback(None)
             return not decisive
         return fold
 
@@ -683,14 +752,14 @@ def _compile_macro(name: str, target: tuple, args: tuple, scope: frozenset[str])
                 try:
                     r = pred(env)
                 except _Err:
-                    raise _UNKNOWN from None  # cel-python raises out of the whole rule
+                    raise _UNKNOWN.with_traceback(None) from None  # cel-python raises out of the whole rule
                 results.append((item, r))
         finally:
             restore(env, saved)
         if name == "map":
             return [r for _, r in results]
         if any(type(r) is not bool for _, r in results):
-            raise _UNKNOWN
+            raise _UNKNOWN.with_traceback(None)
         if name == "filter":
             return [item for item, r in results if r]
         return sum(1 for _, r in results if r) == 1  # exists_one
@@ -711,10 +780,10 @@ def compile_rule(text: str) -> Callable[[Any], bool]:
         try:
             result = fn({"self": value})
         except _Err:
-            raise _UNKNOWN from None
+            raise _UNKNOWN.with_traceback(None) from None
         if result is True:
             return True
-        raise _UNKNOWN
+        raise _UNKNOWN.with_traceback(None)
     return check
 
 

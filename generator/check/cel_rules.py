@@ -80,10 +80,19 @@ _EXTENSIONS = {
 
 def escape_property(name: str) -> str:
     """Kubernetes CEL property-name escaping (apiextensions-apiserver, v1.2x+)."""
-    if name in _CEL_KEYWORDS:
-        return f"__{name}__"
-    return (name.replace("__", "__underscores__").replace(".", "__dot__")
-            .replace("-", "__dash__").replace("/", "__slash__"))
+    escaped = _ESCAPED.get(name)
+    if escaped is None:
+        if name in _CEL_KEYWORDS:
+            escaped = f"__{name}__"
+        else:
+            escaped = (name.replace("__", "__underscores__").replace(".", "__dot__")
+                       .replace("-", "__dash__").replace("/", "__slash__"))
+        if len(_ESCAPED) < _MEMO_LIMIT:
+            _ESCAPED[name] = escaped
+    return escaped
+
+
+_ESCAPED: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -244,6 +253,41 @@ def _walk(trie: _Trie, value: Any, at: list[str | int]) -> Iterator[tuple[list[s
                 yield from _walk(child, copy.deepcopy(child.schema["default"]), at + [seg])
 
 
+def _walk_native(trie: _Trie, value: Any, native: Any, at: list[str | int],
+                 root: dict[str, Any]) -> Iterator[tuple[list[str | int], Any, Any, _Trie]]:
+    """``_walk`` that also yields each node's ``to_native`` value, converting once at the
+    first node of a branch and then taking children out of their parent's conversion
+    wherever ``to_native`` gave the child the schema the trie has for it."""
+    if trie.payload:
+        if native is _UNSET:
+            native = to_native(value, trie.schema, root)
+        yield at, value, native, trie
+    if not trie.children:
+        return
+    props = trie.schema.get("properties")
+    for seg, child in trie.children.items():
+        if seg == ITEMS:
+            if isinstance(value, list):
+                reuse = type(native) is list and len(native) == len(value)
+                for i, item in enumerate(value):
+                    yield from _walk_native(child, item, native[i] if reuse else _UNSET, at + [i], root)
+        elif seg == VALUES:
+            if isinstance(value, dict):
+                reuse = props is None and type(native) is dict
+                for k, item in value.items():
+                    yield from _walk_native(child, item, native.get(k, _UNSET) if reuse else _UNSET,
+                                            at + [k], root)
+        elif isinstance(value, dict):
+            reuse = props is not None and seg in props and type(native) is dict
+            sub_native = native.get(escape_property(seg), _UNSET) if reuse else _UNSET
+            sub = value.get(seg)
+            if sub is not None:
+                yield from _walk_native(child, sub, sub_native, at + [seg], root)
+            elif seg not in value and "default" in child.schema:
+                yield from _walk_native(child, copy.deepcopy(child.schema["default"]), sub_native,
+                                        at + [seg], root)
+
+
 def _fast_check(rule: str) -> Optional[Callable[[Any], bool]]:
     """cel_fast's compiled rule, shared by kinds that pin the same rule (e.g. HTTPRoute
     v1 and v1beta1), or None when cel_fast cannot run it."""
@@ -341,27 +385,28 @@ class RuleSet:
         return list(self._unevaluated)
 
     def check_cel(self, obj: dict[str, Any]) -> Iterator[tuple[list[str | int], str]]:
-        for at, value, node in _walk(self._cel, obj, []):
-            native: Any = _UNSET
-            slow: Optional[tuple[str, dict[str, Any]]] = None  # (memo key, activation), per node
+        for at, value, native, node in _walk_native(self._cel, obj, _UNSET, [], self.root):
+            # cel-python's input (defaults, memo key, CEL value): once per node, if needed.
+            defaulted: Any = _UNSET
+            dumped = ""
+            activation: Optional[dict[str, Any]] = None
             for prog in node.payload:
                 if prog.fast is not None:
-                    if native is _UNSET:
-                        native = to_native(value, node.schema, self.root)
                     try:
                         if prog.fast(native):
                             continue  # holds: cel-python would return true too
                     except cel_fast.Unknown:
                         pass  # false, an error, or not modelled: cel-python decides
-                if slow is None:
+                if defaulted is _UNSET:
                     defaulted = apply_defaults(value, node.schema, self.root)
-                    slow = (json.dumps(defaulted, sort_keys=True, separators=(",", ":")),
-                            {"self": to_cel(defaulted, node.schema, self.root)})
-                key = (prog.index, slow[0])
+                    dumped = json.dumps(defaulted, sort_keys=True, separators=(",", ":"))
+                key = (prog.index, dumped)
                 if key in self._memo:
                     failure = self._memo[key]
                 else:
-                    failure = self._evaluate(prog, slow[1])
+                    if activation is None:
+                        activation = {"self": to_cel(defaulted, node.schema, self.root)}
+                    failure = self._evaluate(prog, activation)
                     if len(self._memo) >= _MEMO_LIMIT:
                         self._memo.clear()
                     self._memo[key] = failure
