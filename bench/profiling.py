@@ -131,8 +131,9 @@ def summarize_pyspy(raw: Path, top: int = 25) -> str:
                 seen.add(k)
         own[_short(frames[-1])] += n
         for f in reversed(frames):
-            if "/generator/" in f and "site-packages" not in f:
-                deepest[_short(f, True)] += n
+            k = _short(f, True)
+            if k.startswith("generator/") or "/generator/" in k:
+                deepest[k] += n
                 break
     out = [f"py-spy samples: {total}"]
     for title, counter in (("inclusive", incl), ("self", own),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import gc
 import json
 import os
 import platform
@@ -192,17 +193,21 @@ def w_render(spec: str, samples: int, warmup: str, baseline: bool, keep: bool) -
     last: Path | None = None
     for i in range(samples):
         out = _render_out(spec_p.stem)
+        gc.collect()  # every sample starts from the same heap: nothing left from the last
         t0 = time.perf_counter()
         result = render_to_dir(spec_p, out)
         gen_s.append(time.perf_counter() - t0)
         info.update(resources=result.resources, files=result.files,
                     clusters=len(result.clusters))
+        del result
         if baseline:
             values = _cluster_values(out)  # outside the timed region
+            gc.collect()
             t0 = time.perf_counter()
             templates = _helm_render_dir(out / "chart", values, release, namespace)
             helm_s.append(time.perf_counter() - t0)
             info["helm_templates"] = templates
+            del values
         if last is not None:
             shutil.rmtree(last, ignore_errors=True)
         last = out
@@ -302,6 +307,7 @@ class Bench:
             "value": value, "target": {"op": target_op, "value": target},
             "pass": bool(ok) if ok is not None else False, "error": error,
             "info": info or {}, "machine": self.machine, "git": self.git,
+            "loadavg_after": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
             "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         }
         self.results.append(res)
@@ -555,11 +561,15 @@ def _medians(r: dict[str, Any]) -> str:
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    rows = ["| measurement | value | target | result | medians |", "|---|---|---|---|---|"]
+    rows = ["| measurement | value | target | result | medians / notes |", "|---|---|---|---|---|"]
     for r in results:
-        status = "ERROR" if r["error"] else ("pass" if r["pass"] else "**FAIL**")
+        status = "**ERROR**" if r["error"] else ("pass" if r["pass"] else "**FAIL**")
+        notes = _medians(r)
+        if r["error"]:
+            last = r["error"].strip().splitlines()[-1].replace("|", "/")
+            notes = "; ".join(x for x in (notes, last[:160]) if x)
         rows.append(f"| {r['title']} | {fmt_value(r)} | {r['target']['op']} "
-                    f"{fmt_num(r['target']['value'], r['unit'])} | {status} | {_medians(r)} |")
+                    f"{fmt_num(r['target']['value'], r['unit'])} | {status} | {notes} |")
     return "\n".join(rows)
 
 
@@ -570,15 +580,15 @@ make bench                                   # = .venv/bin/python bench/run.py  
 .venv/bin/python bench/run.py --quick        # 3 samples, no 10k render/RSS (~1-2 min)
 .venv/bin/python bench/run.py --only p2,p4   # a subset: p1 p2 p3 p4 rss
 .venv/bin/python bench/make_specs.py         # just write the synthetic specs
-.venv/bin/python bench/profiling.py            # cProfile (+ py-spy if installed) of the slow paths
+.venv/bin/python bench/profiling.py          # cProfile (+ py-spy if installed) of the slow paths
 ```
 
 Synthetic specs (`bench/make_specs.py`, deterministic, written to `bench/.specs/`, never
 committed): `render-N.yaml` for N = 10, 100, 1000, 10000 (one implicit cluster, every NVIDIA
 GPU type and valid count of the catalog, body routing; `render-header-100`, `render-path-100`
 for the other routings), and `validate-N.yaml` (three clusters behind a multi-cluster gateway,
-mixed GPU and every TPU type/topology, GCS Fuse, DRANET, multiplexing, objectives — valid,
-but not renderable yet).
+mixed GPU and every TPU type/topology, GCS Fuse, DRANET, multiplexing, objectives: the
+whole validated surface; rendered by P3/RSS only through the `render-N` specs).
 
 Every number is a ratio against a baseline measured in the same run, samples alternating,
 median of {samples} (the 10000-model cases: {big} samples). Raw samples, machine info and
@@ -603,13 +613,30 @@ The profiles behind the failing rows, and the proposed fixes, are in the issue-1
 """
 
 
+ORDER = ["p1-render-vs-helm-10", "p1-render-vs-helm-100", "p1-render-vs-helm-header-100",
+         "p1-render-vs-helm-path-100", "p1-render-vs-helm-1000", "p2-validate-cold-example",
+         "p2-validate-cold-1000", "p3-validate-scaling", "p3-render-scaling", "p4-check-rate",
+         "rss-render-10000"]
+
+
+def saved_results() -> list[dict[str, Any]]:
+    """bench/results/*.json in table order (for --readme-only)."""
+    found = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in RESULTS.glob("*.json")}
+    return [found[n] for n in ORDER if n in found] + [
+        found[n] for n in sorted(found) if n not in ORDER]
+
+
 def write_readme(results: list[dict[str, Any]], samples: int, big: int,
-                 started: float) -> None:
-    m = machine()
-    stamp = (f"Run {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC, git "
-             f"{git_state()['head']}{' (+ uncommitted changes)' if git_state()['dirty'] else ''}, "
-             f"{m['nproc']} CPUs ({m['cpu'] or 'unknown CPU'}), Python {m['python']}, "
-             f"whole run {time.time() - started:.0f}s.")
+                 started: float | None) -> None:
+    m = results[0]["machine"] if results else machine()
+    git = results[0]["git"] if results else git_state()
+    when = results[-1]["time"].replace("T", " ")[:16] if results else ""
+    load = results[-1].get("loadavg_after") if results else None
+    stamp = (f"Run {when} UTC, git {git['head']}{' (+ uncommitted changes)' if git['dirty'] else ''}, "
+             f"{m['nproc']} CPUs ({m['cpu'] or 'unknown CPU'}), Python {m['python']}"
+             + (f", load average at the end {load[0]:.1f}" if load else "")
+             + (f", whole run {time.time() - started:.0f}s" if started else "") + ". "
+             "The machine is shared: absolute times vary by 2x between runs, the ratios less.")
     text = README.format(samples=samples, big=big, stamp=stamp, table=table(results))
     (BENCH / "README.md").write_text(text, encoding="utf-8")
 
@@ -623,7 +650,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="3 samples, skip the 10000-model cases")
     ap.add_argument("--only", default="", help="comma-separated subset of p1,p2,p3,p4,rss")
     ap.add_argument("--no-readme", action="store_true", help="do not rewrite bench/README.md")
+    ap.add_argument("--readme-only", action="store_true",
+                    help="rewrite bench/README.md from bench/results/*.json, measure nothing")
     args = ap.parse_args(argv)
+    if args.readme_only:
+        saved = saved_results()
+        write_readme(saved, max(args.samples, 1), max(args.big_samples, 1), None)
+        print(table(saved))
+        return 0
 
     if args.worker:
         kind, params = args.worker

@@ -9,7 +9,7 @@ from typing import Any, Callable
 from .. import catalog
 from ..plan import Plan, build_plan
 from ..spec import Spec, load_spec
-from .chart import dump_yaml, header, scaffold, umbrella_files
+from .chart import cluster_values_files, dump_yaml, header, scaffold, umbrella_files
 from .manifests import HelmRenderError, Resource, chart_archive, kind_files, render_chart
 from .writer import OutputError, write_tree
 
@@ -67,35 +67,58 @@ def _quiet(_: str) -> None:
     return None
 
 
-def render_plan(plan: Plan, progress: Progress = _quiet) -> tuple[dict[str, bytes], list[Resource]]:
-    """Every output file (relative path -> bytes) and every rendered resource."""
+def _helm_render_all(archive: bytes, plan: Plan, progress: Progress) -> list[list[Resource]]:
     import helm_python
 
-    ctx = _context(plan)
-    chart = umbrella_files(plan, ctx)
-    files = {f"chart/{rel}": data for rel, data in chart.items()}
-    head = header(plan.spec_name)
-    resources: list[Resource] = []
-    archive = chart_archive(chart, plan.fleet)
+    out = []
     for n, cluster in enumerate(plan.clusters, 1):
         progress(f"rendering cluster {cluster.name} ({n}/{len(plan.clusters)})")
         # a fresh load per cluster: rendering drops subcharts whose condition is false
         # from the loaded chart object, which would leak into the next cluster's render
-        with helm_python.Chart.load_archive(archive) as loaded:
+        try:
+            loaded = helm_python.Chart.load_archive(archive)
+        except helm_python.HelmError as exc:  # e.g. a chart file over Helm's 5 MiB limit
+            raise HelmRenderError(str(exc)) from None
+        with loaded:
             rendered = render_chart(loaded, cluster.values, release=plan.fleet,
                                     namespace=plan.namespace)
-        resources += [replace(r, cluster=cluster.name) for r in rendered]
+        out.append([replace(r, cluster=cluster.name) for r in rendered])
+    return out
+
+
+def render_plan(plan: Plan, progress: Progress = _quiet) -> tuple[dict[str, bytes], list[Resource]]:
+    """Every output file (relative path -> bytes) and every rendered resource."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ctx = _context(plan)
+    chart = umbrella_files(plan, ctx, with_cluster_values=False)  # what Helm loads
+    archive = chart_archive(chart, plan.fleet)
+    head = header(plan.spec_name)
+    resources: list[Resource] = []
+    # The Helm engine (Go, via ctypes: the GIL is released) renders in a thread while
+    # this one writes values-<cluster>.yaml (PyYAML), add-ons and README: the slowest
+    # Python step and the Helm engine overlap on two cores.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="helm") as pool:
+        future = pool.submit(_helm_render_all, archive, plan, progress)
+        chart.update(cluster_values_files(plan))
+        extra: dict[str, bytes] = {}
+        if plan.addons:
+            addons = []
+            for key, addon in sorted(plan.addons.items()):
+                values_file = f"{addon['releaseName']}-values.yaml"
+                extra[f"addons/{values_file}"] = (head + dump_yaml(addon["values"])).encode()
+                addons.append({**addon, "valuesFile": values_file})
+            extra["addons/helmfile.yaml"] = scaffold("helmfile.yaml.j2", header=head,
+                                                     addons=addons,
+                                                     namespace=plan.namespace).encode()
+        extra["README.md"] = scaffold("README.md.j2", plan=plan, header=head, **ctx).encode()
+        rendered_all = future.result()
+    files = {f"chart/{rel}": data for rel, data in sorted(chart.items())}
+    for cluster, rendered in zip(plan.clusters, rendered_all):
+        resources += rendered
         for rel, data in kind_files(rendered, head).items():
             files[f"manifests/{cluster.name}/{rel}"] = data
-    if plan.addons:
-        addons = []
-        for key, addon in sorted(plan.addons.items()):
-            values_file = f"{addon['releaseName']}-values.yaml"
-            files[f"addons/{values_file}"] = (head + dump_yaml(addon["values"])).encode()
-            addons.append({**addon, "valuesFile": values_file})
-        files["addons/helmfile.yaml"] = scaffold("helmfile.yaml.j2", header=head, addons=addons,
-                                                 namespace=plan.namespace).encode()
-    files["README.md"] = scaffold("README.md.j2", plan=plan, header=head, **ctx).encode()
+    files.update(extra)
     return files, resources
 
 
@@ -124,6 +147,7 @@ def verify(resources: list[Resource], *, strict: bool = False) -> list[str]:
 def render_spec(spec: Spec, progress: Progress = _quiet
                 ) -> tuple[Plan, dict[str, bytes], list[Resource]]:
     plan = build_plan(spec)
+    del spec  # the Document (a position for every node) is not needed while rendering
     try:
         files, resources = render_plan(plan, progress)
     except HelmRenderError as exc:
@@ -136,8 +160,7 @@ def render_to_dir(spec_path: str | Path, output: str | Path, *, strict: bool = F
     """Validate, plan, render, verify and atomically write; raises SpecError or
     RenderError, and writes nothing then. ``progress`` is told each stage."""
     progress("validating")
-    spec = load_spec(spec_path)
-    plan, files, resources = render_spec(spec, progress)
+    plan, files, resources = render_spec(load_spec(spec_path), progress)
     progress(f"checking {len(resources)} resources")
     problems = verify(resources, strict=strict)
     if problems:

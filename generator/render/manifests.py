@@ -10,7 +10,7 @@ import io
 import re
 import tarfile
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 import yaml
 
@@ -47,6 +47,15 @@ def chart_archive(files: dict[str, bytes], name: str) -> bytes:
     return buf.getvalue()
 
 
+def _split_docs(text: str) -> Iterator[str]:
+    """``_DOC_SPLIT.split(text)`` one document at a time (no list of every document)."""
+    start = 0
+    for m in _DOC_SPLIT.finditer(text):
+        yield text[start:m.start()]
+        start = m.end()
+    yield text[start:]
+
+
 def render_chart(chart: Any, values: dict[str, Any], *, release: str,
                  namespace: str) -> list[Resource]:
     """Render a loaded helm_python Chart and parse every document it produced."""
@@ -59,9 +68,10 @@ def render_chart(chart: Any, values: dict[str, Any], *, release: str,
         raise HelmRenderError(str(exc)) from None
     out: list[Resource] = []
     for template in sorted(rendered):
+        source = rendered.pop(template)  # each template's text is freed once split
         if template.endswith("NOTES.txt"):
             continue
-        for part in _DOC_SPLIT.split(rendered[template]):
+        for part in _split_docs(source):
             obj = yaml.load(part, Loader=_Loader)
             if not obj:
                 continue
@@ -82,7 +92,12 @@ def kind_files(resources: list[Resource], head: str) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     for fname in sorted(by_kind):
         docs = sorted(by_kind[fname], key=lambda r: (r.namespace, r.name))
-        files[fname] = (head + "".join("---\n" + r.text for r in docs)).encode()
+        buf = io.BytesIO()  # getvalue() hands over the buffer: one copy of the file, not two
+        buf.write(head.encode())
+        for r in docs:
+            buf.write(b"---\n")
+            buf.write(r.text.encode())
+        files[fname] = buf.getvalue()
     kustomization = {"apiVersion": "kustomize.config.k8s.io/v1beta1",
                      "kind": "Kustomization", "resources": sorted(by_kind)}
     files["kustomization.yaml"] = (head + dump_yaml(kustomization)).encode()

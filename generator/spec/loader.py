@@ -8,11 +8,13 @@ no need for them, and refusing them makes alias bombs impossible.
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 import yaml
 
@@ -31,9 +33,9 @@ _resolver = yaml.resolver.Resolver()
 _constructor = yaml.constructor.SafeConstructor()
 
 
-@dataclass(frozen=True)
-class Pos:
-    """Where a value (and, for mapping values, its key) starts; 1-based."""
+class Pos(NamedTuple):
+    """Where a value (and, for mapping values, its key) starts; 1-based. (A NamedTuple,
+    not a frozen dataclass: one is built per node, and that __init__ is 3x slower.)"""
 
     line: int
     col: int
@@ -73,10 +75,21 @@ def _mark(m: Any) -> tuple[int, int]:
     return (m.line + 1, m.column + 1) if m is not None else (1, 1)
 
 
-def _scalar(event: yaml.ScalarEvent, file: str, path: SpecPath) -> Any:
+@lru_cache(maxsize=4096)
+def _implicit_tag(value: str) -> str:
+    """Tag of a plain scalar (the resolver tries a regex per candidate type)."""
+    return str(_resolver.resolve(yaml.ScalarNode, value, (True, False)))
+
+
+def _scalar(event: yaml.ScalarEvent, file: str, where: Callable[[], SpecPath]) -> Any:
     tag = event.tag
     if tag in (None, "!"):
-        tag = _resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if not event.implicit[0]:  # quoted or block scalar: a string, nothing to resolve
+            return event.value
+        tag = _implicit_tag(event.value)
+        if tag == _STD + "str":
+            return event.value
+    path = where()  # only needed for messages: built lazily
     if tag == _STD + "timestamp":
         line, col = _mark(event.start_mark)
         raise LoadError(Diagnostic(file, line, col, format_path(path), f"YAML reads {event.value!r} as a "
@@ -185,7 +198,7 @@ def _build(events: Any, file: str) -> tuple[Any, dict[SpecPath, Pos]]:
                      "repeat the value instead")
             if isinstance(event, yaml.ScalarEvent):
                 raw = event.value if not event.style else None
-                attach(_scalar(event, file, child_path()), event.start_mark, raw)
+                attach(_scalar(event, file, child_path), event.start_mark, raw)
                 continue
             if event.tag not in (None, "!", _STD + "map", _STD + "seq"):
                 fail(event.start_mark, f"YAML tag {event.tag!r} is not allowed", child_path())
@@ -221,6 +234,8 @@ def load_text(text: str, file: str) -> Document:
         line, col = before.count("\n") + 1, at - before.rfind("\n")
         raise LoadError(Diagnostic(file, line, col, "", f"U+{ord(text[at]):04X} is a line break "
                                    "in YAML but not in most editors; use a plain newline"))
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # the tree has no cycles; collections while it grows cost O(n) each
     try:
         data, positions = _build(yaml.parse(text, Loader=_Loader), file)
     except yaml.MarkedYAMLError as exc:
@@ -239,6 +254,9 @@ def load_text(text: str, file: str) -> Document:
                                    "is not allowed in YAML; remove it")) from None
     except yaml.YAMLError as exc:
         raise LoadError(Diagnostic(file, 1, 1, "", f"YAML error: {exc}")) from None
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     if data is None and positions[()].raw == "":  # only `---`: no content at all
         raise LoadError(Diagnostic(file, 1, 1, "", "the file is empty; "
                                    "start from `gen init` or an example"))
