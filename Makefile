@@ -5,6 +5,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
+# checkov pins boto3/packaging against ours: the security scanner lives in its own venv
+SCAN   := .venv-scan
+SSTAMP := $(SCAN)/.installed
 
 .PHONY: demo test golden bench lint schema-docs clean
 
@@ -20,14 +23,19 @@ $(TSTAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,ray]'
 	touch $@ $(STAMP)
 
+$(SSTAMP): security/requirements.txt
+	$(PYTHON) -m venv $(SCAN)
+	$(SCAN)/bin/python -m pip install --quiet -r security/requirements.txt
+	touch $@
+
 ## demo: install gen, validate every example, render the single-cluster GPU example to out/
 demo: $(STAMP)
 	$(BIN)/gen validate examples/*/models.yaml
 	$(BIN)/gen render examples/single-cluster-gpu/models.yaml -o out
 	@echo "Next: helm install ray-multi-model out/chart -f out/chart/values-default.yaml"
 
-## test: install gen with its test extras and run the whole suite
-test: $(TSTAMP)
+## test: install gen with its test extras (and the security scanner) and run the whole suite
+test: $(TSTAMP) $(SSTAMP)
 	$(BIN)/python -m pytest -q
 
 ## golden: regenerate the golden snapshots (review the diff before committing!)
@@ -43,4 +51,4 @@ lint: $(TSTAMP)
 	$(BIN)/python -m pytest -q tests/test_charts.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache
+	rm -rf $(VENV) $(SCAN) out .pytest_cache
