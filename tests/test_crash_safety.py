@@ -28,6 +28,7 @@ from generator.render import render_to_dir
 from generator.render.writer import MANIFEST
 
 from .conftest import ROOT
+from .renderutil import snapshot
 
 N_MODELS = 300
 EVEN_KILLS = 4  # at 5%, 35%, 65%, 95% of the measured render time
@@ -51,16 +52,6 @@ def fleet(n: int) -> str:
                   "    accelerator: {type: nvidia-l4, count: 1}",
                   "    replicas: {min: 2, max: 2}"]
     return "\n".join(lines) + "\n"
-
-
-def snapshot(root: Path) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            path = Path(dirpath) / name
-            rel = path.relative_to(root).as_posix()
-            out[rel] = "dir" if path.is_dir() else path.read_bytes()
-    return out
 
 
 def with_user_files(tree: dict[str, object]) -> dict[str, object]:

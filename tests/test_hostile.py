@@ -35,6 +35,7 @@ from click.testing import CliRunner
 from generator.cli import main
 
 from .conftest import ROOT
+from .renderutil import snapshot
 
 HOSTILE = ROOT / "tests" / "hostile"
 EXAMPLE = ROOT / "examples" / "single-cluster-gpu" / "models.yaml"
@@ -121,22 +122,6 @@ def secrets_in(data: bytes) -> list[str]:
 
 def invoke(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-
-def snapshot(root: Path) -> dict[str, object]:
-    """Every file's bytes, every directory and symlink under root."""
-    out: dict[str, object] = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            path = Path(dirpath) / name
-            rel = path.relative_to(root).as_posix()
-            if path.is_symlink():
-                out[rel] = ("link", os.readlink(path))
-            elif path.is_dir():
-                out[rel] = "dir"
-            else:
-                out[rel] = path.read_bytes()
-    return out
 
 
 @pytest.fixture(scope="session")
