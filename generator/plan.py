@@ -317,6 +317,8 @@ def build_plan(spec: Spec) -> Plan:
                 "enabled": routing == "inference-pool" and bool(placed),
                 "objectiveApiVersion": profile["apiVersion"],
                 "metricsReader": {"enabled": gw["metricsReader"]},
+                "networkPolicy": {k: v for k, v in _network_policy(data, rel).items()
+                                  if k in ("enabled", "sourceCIDRs", "metricsNamespaces")},
                 "pools": ([_pool(m, i, gw["multiCluster"]) for i, m in placed]
                           if routing == "inference-pool" else []),
             },

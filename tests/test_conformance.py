@@ -87,3 +87,31 @@ def test_llm_d_objective_profile(tmp_path):
         assert validate_resource(o) == []
     roles = [r.obj for r in resources if r.kind == "Role"]
     assert all(any(rule["apiGroups"] == ["llm-d.ai"] for rule in role["rules"]) for role in roles)
+
+
+def test_network_policies_with_inference_pools():
+    """security.networkPolicy also locks down the endpoint pickers: only the gateway's
+    ranges reach ext-proc and health, only collectors the metrics port."""
+    from generator.check.crossref import check_references
+    from generator.spec import Spec
+
+    text = (ROOT / "examples" / "multi-cluster" / "models.yaml").read_text() + (
+        "security:\n  networkPolicy:\n    operatorNamespace: ray-system\n"
+        "    loadBalancerCIDRs: [10.0.0.0/23, 10.5.0.0/23]\n")
+    doc = load_text(text, "models.yaml")
+    data, diags = validate_document(doc)
+    assert diags == []
+    _, _, resources = render_spec(Spec(doc, data))
+    policies = [r for r in resources if r.kind == "NetworkPolicy"]
+    epp = [p.obj for p in policies if p.name.endswith("-epp")]
+    assert len(epp) == 2  # one per workload cluster
+    for obj in (p.obj for p in policies):
+        assert validate_resource(obj) == []
+    rule = epp[0]["spec"]["ingress"][0]
+    assert [b["ipBlock"]["cidr"] for b in rule["from"]] == [
+        "35.191.0.0/16", "130.211.0.0/22", "10.0.0.0/23", "10.5.0.0/23"]
+    assert [p["port"] for p in rule["ports"]] == [9002, 9003]
+    scopes: dict[str, list] = {}
+    for r in resources:
+        scopes.setdefault(r.cluster, []).append(r.obj)
+    assert check_references(scopes) == []

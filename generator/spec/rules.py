@@ -134,8 +134,10 @@ def check_clusters(spec: dict[str, Any]) -> Iterator[Finding]:
 
 def check_security(spec: dict[str, Any]) -> Iterator[Finding]:
     np = spec["security"].get("networkPolicy")
-    if np and np["enabled"] and not np["loadBalancerCIDRs"] and \
-            catalog.gateway_classes()[spec["gateway"]["class"]]["regional"]:
+    cls = catalog.gateway_classes()[spec["gateway"]["class"]]
+    # internal and regional classes run Envoy proxies in proxy-only subnets; only the
+    # global external ones reach pods from Google's front-end ranges (always admitted)
+    if np and np["enabled"] and not np["loadBalancerCIDRs"] and (cls["regional"] or cls["internal"]):
         yield ("security", "networkPolicy"), (
             f"gateway class {spec['gateway']['class']!r} sends traffic from its proxy-only "
             "subnet: list that range in loadBalancerCIDRs, or the policy blocks every request")
