@@ -23,7 +23,6 @@ class RenderResult:
     files: int
     resources: int
     clusters: list[str]
-    tree: dict[str, bytes]
 
 
 def _curls(plan: Plan) -> list[str]:
@@ -104,7 +103,7 @@ def render_plan(plan: Plan, progress: Progress = _quiet) -> tuple[dict[str, byte
         extra: dict[str, bytes] = {}
         if plan.addons:
             addons = []
-            for key, addon in sorted(plan.addons.items()):
+            for _, addon in sorted(plan.addons.items()):
                 values_file = f"{addon['releaseName']}-values.yaml"
                 extra[f"addons/{values_file}"] = (head + dump_yaml(addon["values"])).encode()
                 addons.append({**addon, "valuesFile": values_file})
@@ -171,4 +170,4 @@ def render_to_dir(spec_path: str | Path, output: str | Path, *, strict: bool = F
         write_tree(Path(output), files)
     except (OutputError, OSError) as exc:
         raise RenderError(str(exc)) from None
-    return RenderResult(len(files), len(resources), [c.name for c in plan.clusters], files)
+    return RenderResult(len(files), len(resources), [c.name for c in plan.clusters])
