@@ -40,8 +40,14 @@ class DiffResult:
                 "resources": self.resources}
 
 
+def _keyed(cluster: str, obj: dict[str, Any]) -> tuple[str, str]:
+    """cluster/Kind/name and a canonical dump of one resource, for comparing."""
+    meta = obj.get("metadata") or {}
+    return f"{cluster}/{obj['kind']}/{meta.get('name', '')}", yaml.safe_dump(obj, sort_keys=True)
+
+
 def _resources(files: dict[str, bytes]) -> dict[str, str]:
-    """cluster/Kind/namespace/name -> the document text, for every manifest."""
+    """The resources of the manifest files on disk, keyed as by _keyed."""
     out: dict[str, str] = {}
     for rel, data in files.items():
         parts = rel.split("/")
@@ -50,9 +56,8 @@ def _resources(files: dict[str, bytes]) -> dict[str, str]:
         for doc in data.decode().split("\n---\n"):
             obj = yaml.load(doc, Loader=_Loader)
             if isinstance(obj, dict) and "kind" in obj:
-                meta = obj.get("metadata") or {}
-                key = f"{parts[1]}/{obj['kind']}/{meta.get('name', '')}"
-                out[key] = yaml.safe_dump(obj, sort_keys=True)
+                key, dumped = _keyed(parts[1], obj)
+                out[key] = dumped
     return out
 
 
@@ -72,7 +77,7 @@ def _on_disk(out_dir: Path, wanted: set[str]) -> dict[str, bytes]:
 
 def diff_output(spec_path: str | Path, out_dir: str | Path) -> DiffResult:
     """What rendering spec_path into out_dir would change (raises SpecError)."""
-    _, new, _ = render_spec(load_spec(spec_path))
+    _, new, rendered = render_spec(load_spec(spec_path))
     out = Path(out_dir)
     old = _on_disk(out, set(new))
     result = DiffResult()
@@ -87,7 +92,8 @@ def diff_output(spec_path: str | Path, out_dir: str | Path) -> DiffResult:
             fromfile=f"a/{rel}" if a is not None else "/dev/null",
             tofile=f"b/{rel}" if b is not None else "/dev/null"))
         result.files.append(FileChange(rel, status, text))
-    before, after = _resources(old), _resources(new)
+    # the new side is already parsed by the render: no need to read its files back
+    before, after = _resources(old), dict(_keyed(r.cluster, r.obj) for r in rendered)
     for status, keys in (("added", sorted(set(after) - set(before))),
                          ("removed", sorted(set(before) - set(after))),
                          ("changed", sorted(k for k in set(before) & set(after)
