@@ -1,31 +1,49 @@
-# Every target creates/uses its own virtual environment in .venv: nothing depends on
-# what happens to be installed on the machine.
+# Every target creates/uses its own virtual environment: nothing depends on what happens to
+# be installed on the machine. Environments install only from the hash-pinned lock files
+# (locks/*.txt, security/requirements.txt), with uv, itself installed from its own lock.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+# uv lives in its own small venv, bootstrapped with the machine's pip from locks/uv.txt
+TOOLS  := .venv-tools
+UV     := $(TOOLS)/bin/uv
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 # checkov pins boto3/packaging against ours: the security scanner lives in its own venv
 SCAN   := .venv-scan
 SSTAMP := $(SCAN)/.installed
+LATEST := .venv-latest
+# one lock for every platform and Python >= 3.11 (markers decide what installs where)
+COMPILE := $(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+           --annotation-style line --custom-compile-command 'make lock'
+# pytest-xdist: the suite runs on every core; `-p no:cacheprovider` keeps runs stateless
+PYTEST := $(BIN)/python -m pytest -q -n auto -p no:cacheprovider -m "not lock"
 
-.PHONY: demo test golden bench lint schema-docs clean
+.PHONY: demo test test-fast test-latest golden bench lint lock install schema-docs clean
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e .
+$(UV): locks/uv.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --no-deps --require-hashes -r locks/uv.txt
 	touch $@
 
-$(TSTAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test,ray]'
+$(BIN)/python: | $(UV)
+	$(UV) venv --quiet --python $(PYTHON) $(VENV)
+
+# gen with its runtime dependencies only (make demo)
+$(STAMP): $(BIN)/python locks/gen.txt pyproject.toml
+	VIRTUAL_ENV=$(VENV) $(UV) pip sync --quiet --require-hashes locks/gen.txt
+	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+# gen with the test, ray and lint extras (make test, lint, golden, bench)
+$(TSTAMP): $(BIN)/python locks/dev.txt pyproject.toml
+	VIRTUAL_ENV=$(VENV) $(UV) pip sync --quiet --require-hashes locks/dev.txt
+	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@ $(STAMP)
 
-$(SSTAMP): security/requirements.txt
-	$(PYTHON) -m venv $(SCAN)
-	$(SCAN)/bin/python -m pip install --quiet -r security/requirements.txt
+$(SSTAMP): security/requirements.txt | $(UV)
+	$(UV) venv --quiet --python $(PYTHON) $(SCAN)
+	VIRTUAL_ENV=$(SCAN) $(UV) pip sync --quiet --require-hashes security/requirements.txt
 	touch $@
 
 ## demo: install gen, validate every example, render the single-cluster GPU example to out/
@@ -34,21 +52,47 @@ demo: $(STAMP)
 	$(BIN)/gen render examples/single-cluster-gpu/models.yaml -o out
 	@echo "Next: helm install ray-multi-model out/chart -f out/chart/values-default.yaml"
 
-## test: install gen with its test extras (and the security scanner) and run the whole suite
-test: $(TSTAMP) $(SSTAMP)
-	$(BIN)/python -m pytest -q
+## test: install gen with its test extras (and the security scanner), lint, run the whole suite
+test: lint $(SSTAMP)
+	$(PYTEST)
+
+## test-fast: the suite without the slow tests (crash safety, hostile corpus, scanner, ...)
+test-fast: $(TSTAMP)
+	$(PYTEST) -m "not slow"
+
+## test-latest: the suite against the newest versions pyproject.toml's ranges allow (.venv-latest)
+test-latest: | $(UV) $(SSTAMP)
+	rm -rf $(LATEST)
+	$(UV) venv --quiet --python $(PYTHON) $(LATEST)
+	VIRTUAL_ENV=$(LATEST) $(UV) pip install --quiet --upgrade --resolution highest -e '.[test,ray,lint]'
+	VIRTUAL_ENV=$(LATEST) $(UV) pip list --format freeze
+	$(LATEST)/bin/python -m pytest -q -n auto -p no:cacheprovider -m "not lock"
+
+## lint: ruff (lint + format check) and mypy --strict over generator/
+lint: $(TSTAMP)
+	$(BIN)/ruff check generator tests bench security
+	$(BIN)/ruff format --check generator tests bench security
+	$(BIN)/mypy generator
+
+## lock: re-resolve every lock file (then run make test, review the diff, commit)
+lock: | $(UV)
+	$(COMPILE) -o locks/uv.txt locks/uv.in
+	$(COMPILE) -o locks/dev.txt --extra test --extra ray --extra lint pyproject.toml locks/build.in
+	# the runtime lock takes its versions from the dev lock: demo and test install the same gen
+	$(COMPILE) -o locks/gen.txt --constraint locks/dev.txt pyproject.toml locks/build.in
+	$(COMPILE) -o security/requirements.txt security/requirements.in
 
 ## golden: regenerate the golden snapshots (review the diff before committing!)
 golden: $(TSTAMP)
-	$(BIN)/python -m pytest -q tests/test_golden.py --snapshot-update
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_golden.py --snapshot-update
 
 ## bench: run the benchmarks, results in bench/results/
 bench: $(TSTAMP)
 	$(BIN)/python bench/run.py
 
-## lint: helm lint every chart
-lint: $(TSTAMP)
-	$(BIN)/python -m pytest -q tests/test_charts.py
+## install: gen into the current environment (or use `source .venv/bin/activate` after make demo)
+install:
+	$(PYTHON) -m pip install .
 
 clean:
-	rm -rf $(VENV) $(SCAN) out .pytest_cache
+	rm -rf $(VENV) $(SCAN) $(TOOLS) $(LATEST) out .pytest_cache

@@ -194,13 +194,14 @@ def _model_values(spec: dict[str, Any], i: int, m: dict[str, Any],
         "healthCheckTimeoutS": m["healthCheck"]["timeoutS"],
     }
     head = {**accel["headResources"][family], **m["resources"].get("head", {})}
+    ray_version = m.get("rayVersion", d.get("rayVersion", rel["version"]))
     dl = m.get("download", {})
     chat = m.get("chatUI", {})
     return {
         "name": m["name"],
         "source": format_path(("models", i)),
-        "image": m.get("image", d.get("image", rel["image"])),
-        "rayVersion": m.get("rayVersion", d.get("rayVersion", rel["version"])),
+        "image": m.get("image", d.get("image", rel["images"].get(ray_version, ""))),
+        "rayVersion": ray_version,
         "hfTokenSecret": hf,
         "family": family,
         "hfTokenEnv": accel["hfTokenEnv"][family],

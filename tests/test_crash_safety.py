@@ -24,11 +24,15 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from generator.render import render_to_dir
 from generator.render.writer import MANIFEST
 
 from .conftest import ROOT
 from .renderutil import snapshot
+
+pytestmark = pytest.mark.slow  # `make test-fast` leaves these to `make test`
 
 N_MODELS = 300
 EVEN_KILLS = 4  # at 5%, 35%, 65%, 95% of the measured render time

@@ -24,6 +24,8 @@ from generator.render import render_to_dir
 
 from .conftest import ROOT
 
+pytestmark = pytest.mark.slow  # `make test-fast` leaves these to `make test`
+
 EXAMPLES = [ROOT / "examples" / e / "models.yaml" for e in ("single-cluster-gpu", "path-routing")]
 
 

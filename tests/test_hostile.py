@@ -37,6 +37,8 @@ from generator.cli import main
 from .conftest import ROOT
 from .renderutil import snapshot
 
+pytestmark = pytest.mark.slow  # `make test-fast` leaves these to `make test`
+
 HOSTILE = ROOT / "tests" / "hostile"
 EXAMPLE = ROOT / "examples" / "single-cluster-gpu" / "models.yaml"
 MAX_BYTES = 16 * 1024 * 1024  # the documented input size limit

@@ -16,7 +16,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from . import locks
 from .conftest import ROOT
+
+pytestmark = pytest.mark.slow  # `make test-fast` leaves these to `make test`
 
 _spec = importlib.util.spec_from_file_location("gen_security_scan", ROOT / "security" / "scan.py")
 scan = importlib.util.module_from_spec(_spec)
@@ -33,7 +36,8 @@ def _scanner_or_fail() -> tuple[Path, Path]:
     if not python.is_file() or not checkov.is_file():
         pytest.fail(
             f"checkov is not installed at {checkov.parent}: run `make test`, or "
-            "`python3 -m venv .venv-scan && .venv-scan/bin/pip install -r security/requirements.txt`, "
+            "`python3 -m venv .venv-scan && .venv-scan/bin/pip install --require-hashes "
+            "-r security/requirements.txt`, "
             "or set GEN_SCAN_PYTHON to the scan venv's python"
         )
     return python, checkov
@@ -52,10 +56,7 @@ def baseline() -> list:
 
 def test_scanner_is_the_pinned_checkov():
     python, _ = _scanner_or_fail()
-    pins = dict(
-        line.split("==", 1) for line in REQUIREMENTS.read_text().splitlines()
-        if line and not line.startswith("#")
-    )
+    pins = locks.pins(REQUIREMENTS)
     import subprocess
 
     out = subprocess.run(

@@ -1,7 +1,10 @@
-"""Validate a RayService ``spec.serveConfigV2`` with Ray 2.54's own models, offline.
+"""Validate a RayService ``spec.serveConfigV2`` with Ray's own models, offline.
 
-Needs the ``ray`` extra (``ray[serve]==2.54.0``, ``pyarrow``, ``boto3``) but no vLLM and
-no GPU. Nothing here touches the network: Ray only reads Hugging Face configs when a
+Needs the ``ray`` extra (``ray[serve]==2.60.*``, ``pyarrow``, ``boto3``) but no vLLM and
+no GPU (``import ray.serve.llm`` needs vLLM or SGLang; the config models below do not).
+Ray 2.60's Serve schemas and ``LLMConfig`` are pydantic v2 models, and ``LLMConfig`` knows
+``accelerator_config`` (``{kind: tpu, topology: ...}``), so TPU slices are validated by Ray
+like every other config. Nothing here touches the network: Ray only reads Hugging Face configs when a
 replica starts (``LLMConfig.apply_checkpoint_info``), never while validating.
 """
 
@@ -10,8 +13,8 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import logging
-import re
 from types import SimpleNamespace
+from typing import Any
 
 from generator.check.problem import format_path
 
@@ -21,9 +24,6 @@ _LLM_BUILDERS = {"ray.serve.llm:build_openai_app", "ray.serve.llm.build_openai_a
 # LLMServingArgs fields (ray/llm/_internal/serve/core/ingress/builder.py): that module
 # imports vLLM, so its checks are repeated here instead of importing it.
 _SERVING_ARGS = {"llm_configs", "ingress_cls_config", "ingress_deployment_config"}
-# LLMConfig fields newer than Ray 2.54 that gen emits for TPU slices (Ray's master, as in
-# the GKE multi-host TPU sample's image): checked here, then hidden from 2.54's LLMConfig.
-_TOPOLOGY = re.compile(r"^[0-9]+x[0-9]+(x[0-9]+)?$")
 
 
 class RayNotInstalled(ImportError):
@@ -33,6 +33,13 @@ class RayNotInstalled(ImportError):
 def ray_available() -> bool:
     """True when the ray extra is installed; does not import it (that takes ~1 s)."""
     return all(importlib.util.find_spec(name) is not None for name in _REQUIRED)
+
+
+def ray_version() -> str:
+    """The version of the Ray whose models validate serve configs (imports nothing heavy)."""
+    from importlib.metadata import version
+
+    return version("ray")
 
 
 def validate_serve_config(text: str) -> list[str]:
@@ -51,10 +58,10 @@ def validate_serve_config(text: str) -> list[str]:
     report = _Reporter(problems)
     # Ray Serve's schemas ignore unknown keys (forward compatibility), so a typo there
     # would be dropped silently on the cluster: flag it.
-    report.unknown(config, ray.ServeDeploySchema.__fields__, ())
+    report.unknown(config, ray.fields(ray.ServeDeploySchema), ())
     try:
-        ray.ServeDeploySchema.parse_obj(config)
-    except Exception as e:  # pydantic.v1 ValidationError
+        ray.ServeDeploySchema.model_validate(config)
+    except Exception as e:  # pydantic ValidationError
         report.errors(e, ())
 
     apps = config.get("applications")
@@ -62,7 +69,7 @@ def validate_serve_config(text: str) -> list[str]:
         if not isinstance(app, dict):
             continue
         where = ("applications", i)
-        report.unknown(app, ray.ServeApplicationSchema.__fields__, where)
+        report.unknown(app, ray.fields(ray.ServeApplicationSchema), where)
         for j, dep in enumerate(app.get("deployments") or []):
             if not isinstance(dep, dict):
                 continue
@@ -70,9 +77,9 @@ def validate_serve_config(text: str) -> list[str]:
             auto = dep.get("autoscaling_config")
             if isinstance(auto, dict):  # a plain dict in DeploymentSchema: checked on deploy
                 at = (*where, "deployments", j, "autoscaling_config")
-                report.unknown(auto, ray.AutoscalingConfig.__fields__, at)
+                report.unknown(auto, ray.fields(ray.AutoscalingConfig), at)
                 try:
-                    ray.AutoscalingConfig.parse_obj(auto)
+                    ray.AutoscalingConfig.model_validate(auto)
                 except Exception as e:
                     report.errors(e, at)
         if app.get("import_path") in _LLM_BUILDERS and isinstance(app.get("args"), dict):
@@ -105,8 +112,6 @@ def _check_llm_args(ray, args, where, report):
             report.add(at, f"expected a mapping, got {type(raw).__name__}")
             continue
         cfg = dict(raw)
-        if "accelerator_config" in cfg:
-            _check_accelerator_config(cfg.pop("accelerator_config"), raw, at, report)
         if isinstance(cfg.get("server_cls"), str):
             cfg["server_cls"] = None  # Ray imports this class while validating; don't
         for key in sorted(raw.keys() & (ray.deployment_options - set(ray.LLMConfig.model_fields))):
@@ -132,20 +137,6 @@ def _check_llm_args(ray, args, where, report):
                 report.add((*at, "model_loading_config", "model_id"),
                            f"duplicate model id {model_id!r} (also llm_configs[{seen[model_id]}])")
             seen.setdefault(model_id, k)
-
-
-def _check_accelerator_config(value, raw, at, report):
-    """accelerator_config (Ray > 2.54): {kind: tpu, topology: AxB[xC]} with a TPU type."""
-    where = (*at, "accelerator_config")
-    if not isinstance(value, dict) or set(value) != {"kind", "topology"}:
-        report.add(where, "expected {kind: tpu, topology: ...}")
-        return
-    if value["kind"] != "tpu":
-        report.add((*where, "kind"), f"unsupported kind {value['kind']!r}; only 'tpu'")
-    if not isinstance(value["topology"], str) or not _TOPOLOGY.match(value["topology"]):
-        report.add((*where, "topology"), f"{value['topology']!r} is not a topology such as 4x4")
-    if not str(raw.get("accelerator_type", "")).startswith("TPU-"):
-        report.add(where, "needs a TPU accelerator_type such as TPU-V6E")
 
 
 def _check_engine_kwargs(raw, at, report):
@@ -184,6 +175,11 @@ def _check_placement(raw, at, report):
             report.add((*where, "bundles", b), "no GPU key: Ray defaults GPU to 1; set GPU: 0")
 
 
+def _field_names(model: Any) -> set[str]:
+    """A pydantic v2 model's field names and their aliases (what YAML may spell)."""
+    return {n for name, f in model.model_fields.items() for n in (name, f.alias) if n}
+
+
 class _Reporter:
     def __init__(self, problems: list[str]):
         self.problems = problems
@@ -202,12 +198,12 @@ class _Reporter:
         self.unknown(options, allowed, where)
         auto = options.get("autoscaling_config")
         if isinstance(auto, dict):
-            self.unknown(auto, ray.AutoscalingConfig.__fields__, (*where, "autoscaling_config"))
+            self.unknown(auto, ray.fields(ray.AutoscalingConfig), (*where, "autoscaling_config"))
         if auto is not None and options.get("num_replicas") not in (None, "auto"):
             self.add((*where, "num_replicas"), "cannot be set together with autoscaling_config")
 
     def errors(self, exc: Exception, where) -> None:
-        """Flatten a pydantic (v1 or v2) error, unwrapping Ray's 'Invalid ...' wrappers."""
+        """Flatten a pydantic error, unwrapping Ray's 'Invalid ...' wrappers."""
         if not hasattr(exc, "errors"):
             self.add(where, str(exc))
             return
@@ -247,11 +243,10 @@ def _import_ray() -> SimpleNamespace:
         from ray.serve.config import AutoscalingConfig
         from ray.serve.schema import DeploymentSchema, ServeApplicationSchema, ServeDeploySchema
     except ImportError as e:
-        raise RayNotInstalled(f"{e}; install the 'ray' extra (ray[serve]==2.54.0)") from e
+        raise RayNotInstalled(f"{e}; install the 'ray' extra (ray[serve]==2.60.*)") from e
     return SimpleNamespace(
         ServeDeploySchema=ServeDeploySchema, ServeApplicationSchema=ServeApplicationSchema,
         AutoscalingConfig=AutoscalingConfig, DeploymentConfig=DeploymentConfig, LLMConfig=LLMConfig,
-        deployment_fields={n for f in DeploymentSchema.__fields__.values()
-                           for n in (f.name, f.alias)},
+        fields=_field_names, deployment_fields=_field_names(DeploymentSchema),
         deployment_options=set(inspect.signature(serve.deployment).parameters) - {"_func_or_class"},
     )

@@ -43,6 +43,8 @@ class Report:
     kinds: Counter = field(default_factory=Counter)
     issues: list[Issue] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # the Ray whose own models validated the serve configs ("" when none were validated)
+    ray_version: str = ""
 
     @property
     def resources(self) -> int:
@@ -64,4 +66,5 @@ class Report:
         issues = [{k: v for k, v in asdict(i).items() if k != "order"} for i in self.sorted_issues()]
         return {"dirs": self.dirs, "kubeVersion": self.kube_version, "valid": self.ok,
                 "resources": self.resources, "kinds": dict(sorted(self.kinds.items())),
-                "problems": issues, "notes": self.notes}
+                "problems": issues, "notes": self.notes,
+                "serveConfigsValidatedWith": f"ray {self.ray_version}" if self.ray_version else None}

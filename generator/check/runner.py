@@ -16,7 +16,7 @@ from .crossref import check_references
 from .index import load_index
 from .graph import as_dict, group_of, name_of, namespace_of
 from .loader import Document, Loaded, NotADirectory, load
-from .ray_serve import RayNotInstalled, ray_available, validate_serve_config
+from .ray_serve import RayNotInstalled, ray_available, ray_version, validate_serve_config
 from .report import Issue, Report
 from .schemas import DEFAULT_KUBE_VERSION, supported_kube_versions, unevaluated_rules, validate_resource
 
@@ -58,7 +58,7 @@ def check_dirs(dirs: Sequence[str], *, kube_version: str = DEFAULT_KUBE_VERSION,
     report.issues += [Issue(e.file, None, None, "", e.message, "yaml") for e in loaded.errors]
     for doc in docs:
         report.issues += _per_resource(doc, minor)
-    report.issues += _serve_configs(docs, report.notes)
+    report.issues += _serve_configs(docs, report)
     report.issues += _duplicates(loaded)
     scopes = {s.name: s.docs for s in loaded.scopes}
     # A cluster with an unreadable file is incomplete: its references cannot be judged.
@@ -92,7 +92,8 @@ def _per_resource(doc: Document, minor: str) -> list[Issue]:
     return out
 
 
-def _serve_configs(docs: list[Document], notes: list[str]) -> list[Issue]:
+def _serve_configs(docs: list[Document], report: Report) -> list[Issue]:
+    notes = report.notes
     configs = [d for d in docs if d.obj.get("kind") == "RayService" and group_of(d.obj) == "ray.io"
                and isinstance(as_dict(d.obj.get("spec")).get("serveConfigV2"), str)]
     if not configs:
@@ -109,6 +110,8 @@ def _serve_configs(docs: list[Document], notes: list[str]) -> list[Issue]:
             return []
         out += [Issue(doc.file, "RayService", name_of(doc.obj), "spec.serveConfigV2", p, "serve-config", doc.index)
                 for p in problems]
+    report.ray_version = ray_version()
+    notes.append(f"serve configs validated with Ray {report.ray_version}'s own models")
     return out
 
 

@@ -71,6 +71,10 @@ class LoadError(Exception):
         self.diagnostic = diagnostic
 
 
+class LimitExceeded(LoadError):
+    """One of gen's own size limits (depth, node count) tripped."""
+
+
 def _mark(m: Any) -> tuple[int, int]:
     return (m.line + 1, m.column + 1) if m is not None else (1, 1)
 
@@ -132,9 +136,9 @@ def _build(events: Any, file: str) -> tuple[Any, dict[SpecPath, Pos]]:
     stack: list[list[Any]] = []
     count = 0
 
-    def fail(mark: Any, message: str, path: SpecPath = ()) -> None:
+    def fail(mark: Any, message: str, path: SpecPath = (), error: type[LoadError] = LoadError) -> None:
         line, col = _mark(mark)
-        raise LoadError(Diagnostic(file, line, col, format_path(path), message))
+        raise error(Diagnostic(file, line, col, format_path(path), message))
 
     def attach(value: Any, start: Any, raw: str | None) -> bool:
         """Place ``value``; returns False when it was consumed as a mapping key."""
@@ -183,7 +187,7 @@ def _build(events: Any, file: str) -> tuple[Any, dict[SpecPath, Pos]]:
         count += 1
         if count > MAX_EVENTS:
             fail(getattr(event, "start_mark", None), "document is too large "
-                 f"(more than {MAX_EVENTS} YAML nodes)")
+                 f"(more than {MAX_EVENTS} YAML nodes)", error=LimitExceeded)
         if isinstance(event, yaml.DocumentStartEvent):
             docs += 1
             if docs > 1:
@@ -203,7 +207,7 @@ def _build(events: Any, file: str) -> tuple[Any, dict[SpecPath, Pos]]:
             if event.tag not in (None, "!", _STD + "map", _STD + "seq"):
                 fail(event.start_mark, f"YAML tag {event.tag!r} is not allowed", child_path())
             if len(stack) >= MAX_DEPTH:
-                fail(event.start_mark, f"nesting deeper than {MAX_DEPTH} levels")
+                fail(event.start_mark, f"nesting deeper than {MAX_DEPTH} levels", error=LimitExceeded)
             container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
             if stack and isinstance(stack[-1][0], dict) and stack[-1][2] is _NO_KEY:
                 fail(event.start_mark, "mapping keys must be strings; quote the key",
@@ -220,6 +224,27 @@ def _build(events: Any, file: str) -> tuple[Any, dict[SpecPath, Pos]]:
 
 
 _NO_KEY = object()
+
+
+def _own_limits_first(text: str, exc: yaml.MarkedYAMLError, file: str) -> None:
+    """Raise gen's own error when one of gen's limits trips before libyaml's error.
+
+    libyaml's scanner reads ahead (a flow collection may start a simple key), and newer
+    libyaml releases stop at a nesting limit of their own, so on ``[[[[...`` libyaml's
+    error can come before the event where gen's MAX_DEPTH would trip. Re-reading the text
+    up to libyaml's error with PyYAML's pure-Python parser (which has no limit of its own
+    and looks ahead at most one simple key, 1,024 characters) reproduces gen's verdict
+    whatever the libyaml version. Only error paths pay for it.
+    """
+    mark = exc.problem_mark
+    if mark is None or _Loader is yaml.SafeLoader:
+        return
+    try:
+        _build(yaml.parse(text[: mark.index], Loader=yaml.SafeLoader), file)
+    except LimitExceeded:
+        raise
+    except (LoadError, yaml.YAMLError):
+        pass  # the prefix ends mid-construct, or is empty: libyaml's error stands
 
 
 def load_text(text: str, file: str) -> Document:
@@ -239,6 +264,7 @@ def load_text(text: str, file: str) -> Document:
     try:
         data, positions = _build(yaml.parse(text, Loader=_Loader), file)
     except yaml.MarkedYAMLError as exc:
+        _own_limits_first(text, exc, file)
         line, col = _mark(exc.problem_mark)
         problem = exc.problem or "invalid YAML"
         lines = text.splitlines()

@@ -198,9 +198,16 @@ def check_model(spec: dict[str, Any], i: int, m: dict[str, Any]) -> Iterator[Fin
                                        "keep one")
     if m["accelerator"]["type"] in catalog.tpus() and "image" not in m \
             and "image" not in spec["defaults"]:
-        yield p, ("TPU models need an `image` with vLLM for TPU and a Ray whose Serve LLM has "
-                  "`accelerator_config` (the default Ray 2.54 GPU image has neither); build it as "
-                  "in the GKE multi-host TPU sample")
+        yield p, ("TPU models need an `image` with vLLM for TPU (the default ray-llm images "
+                  "are CUDA builds); build one as in the GKE multi-host TPU sample")
+    elif "image" not in m and "image" not in spec["defaults"]:
+        ray = catalog.releases()["ray"]
+        version = m.get("rayVersion", spec["defaults"].get("rayVersion", ray["version"]))
+        if isinstance(version, str) and version not in ray["images"]:
+            where = p + ("rayVersion",) if "rayVersion" in m else ("defaults", "rayVersion")
+            yield where, (f"gen knows no default image for Ray {version} (it has images for "
+                          f"{', '.join(sorted(ray['images']))}); set `image` to a ray-llm image "
+                          f"of Ray {version}, e.g. rayproject/ray-llm:{version}-py312-cu130")
     reserved = set(catalog.accelerators()["hfTokenEnv"].values()) | {
         "RAY_SERVE_THROUGHPUT_OPTIMIZED", "RAY_SERVE_ENABLE_HA_PROXY"}
     for key in sorted(set(m.get("env", {})) & reserved):

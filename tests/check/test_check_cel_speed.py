@@ -28,6 +28,8 @@ from generator.check.paths import upstream_dir
 
 from .samples import all_docs
 
+pytestmark = pytest.mark.slow  # `make test-fast` leaves these to `make test`
+
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -7,6 +7,7 @@ import copy
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 
 from generator.check.crossref import check_references
@@ -169,6 +170,7 @@ def test_malformed_resources_do_not_crash():
     assert isinstance(check_references({"c": junk}), list)  # type: ignore[dict-item]
 
 
+@pytest.mark.slow
 def test_time_grows_linearly_with_the_number_of_models():
     base = load(MC / "gke-east")
 

@@ -1,4 +1,4 @@
-"""serveConfigV2 validation against Ray 2.54's own Serve and Serve LLM models."""
+"""serveConfigV2 validation against Ray's own Serve and Serve LLM models (Ray 2.60)."""
 
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ def no_network(monkeypatch):
 
 
 def fixed_seed() -> dict:
-    """The seed with its health checks where Ray 2.54 accepts them."""
+    """The seed with its health checks where Ray accepts them."""
     config = yaml.safe_load(SEED)
     llm = config["applications"][0]["args"]["llm_configs"][0]
     for key in ("health_check_period_s", "health_check_timeout_s"):
@@ -154,7 +154,8 @@ def test_unknown_top_level_and_args_keys():
 def test_min_replicas_above_max_replicas():
     problems = check(with_llm(deployment_config={
         "autoscaling_config": {"min_replicas": 3, "max_replicas": 2}}))
-    assert problems == [f"{LLM0}.deployment_config.autoscaling_config.max_replicas: "
+    # Ray 2.60's AutoscalingConfig checks this in a model validator: no field in the path
+    assert problems == [f"{LLM0}.deployment_config.autoscaling_config: "
                         "max_replicas (2) must be greater than or equal to min_replicas (3)!"]
 
 
@@ -162,7 +163,7 @@ def test_negative_min_replicas():
     problems = check(with_llm(deployment_config={
         "autoscaling_config": {"min_replicas": -1, "max_replicas": 2}}))
     assert problems == [f"{LLM0}.deployment_config.autoscaling_config.min_replicas: "
-                        "ensure this value is greater than or equal to 0"]
+                        "Input should be greater than or equal to 0"]
 
 
 def test_bad_autoscaling_in_application_deployments():
@@ -176,7 +177,7 @@ applications:
 """)
     assert check(config) == [
         "applications[0].deployments[0].autoscaling_config.max_replica: unknown field",
-        "applications[0].deployments[0].autoscaling_config.max_replicas: "
+        "applications[0].deployments[0].autoscaling_config: "
         "max_replicas (1) must be greater than or equal to min_replicas (4)!",
     ]
 
@@ -200,19 +201,21 @@ def test_unknown_key_in_llm_config():
         f"{LLM0}.max_num_models_per_replica: unknown field"]
 
 
-def test_accelerator_config_is_checked_by_gen_not_by_ray_2_54():
-    """Ray 2.54's LLMConfig has no accelerator_config (Ray's master, used by the GKE TPU
-    sample, has): gen checks its shape itself and hides it from 2.54's model."""
+def test_accelerator_config_is_validated_by_rays_own_llmconfig():
+    """Ray 2.60's LLMConfig has accelerator_config (a union discriminated by kind): gen has
+    no shape check of its own for it any more, Ray's verdicts are the ones reported."""
     tpu = {"accelerator_type": "TPU-V6E"}
     assert check(with_llm(accelerator_config={"kind": "tpu", "topology": "4x4"}, **tpu)) == []
     assert check(with_llm(accelerator_config={"kind": "gpu", "topology": "4x4"}, **tpu)) == [
-        f"{LLM0}.accelerator_config.kind: unsupported kind 'gpu'; only 'tpu'"]
-    assert check(with_llm(accelerator_config={"kind": "tpu", "topology": "4"}, **tpu)) == [
-        f"{LLM0}.accelerator_config.topology: '4' is not a topology such as 4x4"]
-    assert check(with_llm(accelerator_config={"kind": "tpu"}, **tpu)) == [
-        f"{LLM0}.accelerator_config: expected {{kind: tpu, topology: ...}}"]
-    assert check(with_llm(accelerator_config={"kind": "tpu", "topology": "4x4"})) == [
-        f"{LLM0}.accelerator_config: needs a TPU accelerator_type such as TPU-V6E"]
+        f"{LLM0}: Hardware mismatch: accelerator_type='TPU-V6E' requires a TPU backend, but the "
+        "configuration resolved to a GPU backend. Please ensure your bundles and "
+        "accelerator_type align."]
+    assert check(with_llm(accelerator_config={"kind": "tpuz"}, **tpu)) == [
+        f"{LLM0}.accelerator_config: Input tag 'tpuz' found using 'kind' does not match any of "
+        "the expected tags: 'cpu', 'gpu', 'tpu'"]
+    # a TPU slice on the default (GPU) accelerator_type of the fixture
+    assert check(with_llm(accelerator_config={"kind": "tpu", "topology": "4x4"}))[0].startswith(
+        f"{LLM0}: Hardware mismatch: accelerator_type='L4' requires a GPU backend")
 
 
 def test_unknown_key_in_model_loading_config():
