@@ -36,9 +36,13 @@ ROUTINGS = ("body", "header", "path")
 
 # Hugging Face repositories used as sources (org, repo); cycled.
 HF_MODELS = [
-    ("google", "gemma-2b-it"), ("google", "gemma-2-9b-it"), ("Qwen", "Qwen2.5-3B"),
-    ("Qwen", "Qwen2.5-7B-Instruct"), ("meta-llama", "Llama-3.1-8B-Instruct"),
-    ("mistralai", "Mistral-7B-Instruct-v0.3"), ("microsoft", "Phi-3-mini-4k-instruct"),
+    ("google", "gemma-2b-it"),
+    ("google", "gemma-2-9b-it"),
+    ("Qwen", "Qwen2.5-3B"),
+    ("Qwen", "Qwen2.5-7B-Instruct"),
+    ("meta-llama", "Llama-3.1-8B-Instruct"),
+    ("mistralai", "Mistral-7B-Instruct-v0.3"),
+    ("microsoft", "Phi-3-mini-4k-instruct"),
     ("deepseek-ai", "DeepSeek-R1-Distill-Qwen-7B"),
 ]
 FAMILIES = ["gemma", "qwen", "llama", "mistral", "phi", "deepseek", "falcon", "granite"]
@@ -58,8 +62,11 @@ def _gpu_choices(cat: dict[str, Any]) -> list[tuple[str, int]]:
 
 def _tpu_choices(cat: dict[str, Any]) -> list[tuple[str, str, int]]:
     """Every (TPU type, topology, hosts) of the catalog, small slices first."""
-    out = [(t, topo["topology"], topo["hosts"]) for t, tpu in sorted(cat["tpus"].items())
-           for topo in tpu["topologies"]]
+    out = [
+        (t, topo["topology"], topo["hosts"])
+        for t, tpu in sorted(cat["tpus"].items())
+        for topo in tpu["topologies"]
+    ]
     return sorted(out, key=lambda x: (x[2], x[0], x[1]))
 
 
@@ -82,9 +89,11 @@ def _gpu_model(i: int, gpus: list[tuple[str, int]], routing: str) -> dict[str, A
     if i % 2:
         m["modelId"] = f"{org.lower()}/{repo}-{i}"
     if i % 3 == 0:
-        m["engineArgs"] = {"max_model_len": 2048 * (1 + i % 8),
-                           "tensor_parallel_size": count,
-                           "gpu_memory_utilization": 0.9}
+        m["engineArgs"] = {
+            "max_model_len": 2048 * (1 + i % 8),
+            "tensor_parallel_size": count,
+            "gpu_memory_utilization": 0.9,
+        }
     elif i % 3 == 1:
         m["engineArgs"] = {"max_model_len": 4096, "enable_prefix_caching": True}
     if i % 5 == 0:
@@ -120,8 +129,7 @@ CLUSTERS = [
 ]
 
 
-def _validate_model(i: int, gpus: list[tuple[str, int]],
-                    tpus: list[tuple[str, str, int]]) -> dict[str, Any]:
+def _validate_model(i: int, gpus: list[tuple[str, int]], tpus: list[tuple[str, str, int]]) -> dict[str, Any]:
     kind = i % 6
     if kind in (0, 1, 2):  # GPU, Hugging Face weights
         m = _gpu_model(i, gpus, "inference-pool")
@@ -138,8 +146,10 @@ def _validate_model(i: int, gpus: list[tuple[str, int]],
             "image": "us-east5-docker.pkg.dev/my-project/ray-repo/vllm-tpu-ray:vllm-tpu",
             "rayVersion": "3.0.0",
             "replicas": {"min": 1, "max": 1 + i % 4},
-            "serviceAccount": {"name": f"ray-ksa-{i % 13}",
-                               "gcpServiceAccount": "tpu-reader@my-project.iam.gserviceaccount.com"},
+            "serviceAccount": {
+                "name": f"ray-ksa-{i % 13}",
+                "gcpServiceAccount": "tpu-reader@my-project.iam.gserviceaccount.com",
+            },
             "storage": {"gcsFuse": {"bucket": bucket, "mountPath": "/data"}},
             "env": {"JAX_PLATFORMS": "tpu,cpu", "TPU_BACKEND_TYPE": "jax"},
             "engineArgs": {"max_model_len": 8192, "tensor_parallel_size": 4},
@@ -150,12 +160,21 @@ def _validate_model(i: int, gpus: list[tuple[str, int]],
             m["download"] = {"enabled": True, "from": f"hf://{org}/{repo}"}
             m["chatUI"] = {"enabled": True}
         if kind == 5 and i % 4 == 1:
-            m["multiplexing"] = {"models": [
-                {"name": f"mux-{i}-a", "id": f"/data/{org}/{repo}-{i}-a",
-                 "source": f"gs://{bucket}/{org}/{repo}", "priority": 10},
-                {"name": f"mux-{i}-b", "id": f"/data/{org}/{repo}-{i}-b",
-                 "source": f"gs://{bucket}/{org}/{repo}-b"},
-            ]}
+            m["multiplexing"] = {
+                "models": [
+                    {
+                        "name": f"mux-{i}-a",
+                        "id": f"/data/{org}/{repo}-{i}-a",
+                        "source": f"gs://{bucket}/{org}/{repo}",
+                        "priority": 10,
+                    },
+                    {
+                        "name": f"mux-{i}-b",
+                        "id": f"/data/{org}/{repo}-{i}-b",
+                        "source": f"gs://{bucket}/{org}/{repo}-b",
+                    },
+                ]
+            }
             m.pop("modelId")
     placement = i % 4
     if placement == 1:
@@ -165,9 +184,11 @@ def _validate_model(i: int, gpus: list[tuple[str, int]],
     if i % 8 == 0 and "multiplexing" not in m:
         m["objectives"] = [{"name": f"obj-{i}-hi", "priority": 10}, {"name": f"obj-{i}-lo"}]
     if i % 3 == 0:
-        m["loadBalancing"] = ({"customMetric": {"maxUtilization": 60 + i % 30}, "timeoutSec": 120}
-                              if i % 2 else
-                              {"inFlight": {"maxRequestsPerEndpoint": 8}, "trafficDuration": "LONG"})
+        m["loadBalancing"] = (
+            {"customMetric": {"maxUtilization": 60 + i % 30}, "timeoutSec": 120}
+            if i % 2
+            else {"inFlight": {"maxRequestsPerEndpoint": 8}, "trafficDuration": "LONG"}
+        )
     return m
 
 
@@ -180,20 +201,25 @@ def validate_spec(n: int) -> dict[str, Any]:
         "metadata": {"name": f"bench-mc-{n}", "namespace": "llm", "project": "my-project"},
         "defaults": {"hfTokenSecret": {"name": "hf-token", "key": "token"}},
         "clusters": CLUSTERS,
-        "gateway": {"name": "fleet-gateway", "class": "gke-l7-cross-regional-internal-managed-mc",
-                    "routing": "inference-pool"},
+        "gateway": {
+            "name": "fleet-gateway",
+            "class": "gke-l7-cross-regional-internal-managed-mc",
+            "routing": "inference-pool",
+        },
         "models": [_validate_model(i, gpus, tpus) for i in range(n)],
     }
 
 
 def _dump(data: dict[str, Any]) -> str:
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return ("# Generated by bench/make_specs.py; do not commit.\n"
-            + yaml.dump(data, Dumper=dumper, sort_keys=False, width=1000))
+    return "# Generated by bench/make_specs.py; do not commit.\n" + yaml.dump(
+        data, Dumper=dumper, sort_keys=False, width=1000
+    )
 
 
-def write_specs(out: Path, sizes: tuple[int, ...] = SIZES,
-                routings: tuple[str, ...] = ("body",)) -> dict[str, Path]:
+def write_specs(
+    out: Path, sizes: tuple[int, ...] = SIZES, routings: tuple[str, ...] = ("body",)
+) -> dict[str, Path]:
     """Write every spec (only when its bytes changed); returns name -> path."""
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
@@ -215,10 +241,10 @@ def write_specs(out: Path, sizes: tuple[int, ...] = SIZES,
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    ap.add_argument("--sizes", default=",".join(map(str, SIZES)),
-                    help="comma-separated model counts")
-    ap.add_argument("--routing", default="body",
-                    help=f"comma-separated routings for render specs ({', '.join(ROUTINGS)})")
+    ap.add_argument("--sizes", default=",".join(map(str, SIZES)), help="comma-separated model counts")
+    ap.add_argument(
+        "--routing", default="body", help=f"comma-separated routings for render specs ({', '.join(ROUTINGS)})"
+    )
     args = ap.parse_args(argv)
     sizes = tuple(int(s) for s in args.sizes.split(","))
     routings = tuple(args.routing.split(","))

@@ -43,12 +43,16 @@ def _spec(name: str) -> Path:
 def _child_code(target: str, tmp: str) -> str:
     """Python source that performs ``target`` once (what both profilers run)."""
     if target.startswith("validate"):
-        return ("import sys; from generator.cli import main\n"
-                f"sys.argv = ['gen', 'validate', '-q', {str(_spec(target))!r}]\n"
-                "try:\n    main()\nexcept SystemExit:\n    pass\n")
+        return (
+            "import sys; from generator.cli import main\n"
+            f"sys.argv = ['gen', 'validate', '-q', {str(_spec(target))!r}]\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        )
     if target.startswith("render"):
-        return ("from generator.render import render_to_dir\n"
-                f"render_to_dir({str(_spec(target))!r}, {tmp + '/out'!r})\n")
+        return (
+            "from generator.render import render_to_dir\n"
+            f"render_to_dir({str(_spec(target))!r}, {tmp + '/out'!r})\n"
+        )
     if target.startswith("check"):
         n = int(target.rsplit("-", 1)[1])
         spec = make_specs.write_specs(SPECS, (n,), ("body",))[f"render-{n}"]
@@ -66,7 +70,8 @@ def _child_code(target: str, tmp: str) -> str:
             "    validate_resource(d)\n"
             "__PROFILE_FROM_HERE__\n"
             "for d in docs:\n"
-            "    validate_resource(d)\n")
+            "    validate_resource(d)\n"
+        )
     raise SystemExit(f"unknown target {target!r}; known: {', '.join(TARGETS)}")
 
 
@@ -83,7 +88,8 @@ def run_cprofile(target: str) -> str:
             f"exec(compile({setup!r}, 'setup', 'exec'), globals())\n"
             "pr = cProfile.Profile(); pr.enable()\n"
             f"exec(compile({measured!r}, 'measured', 'exec'), globals())\n"
-            f"pr.disable(); pr.dump_stats({str(prof_path)!r})\n")
+            f"pr.disable(); pr.dump_stats({str(prof_path)!r})\n"
+        )
         subprocess.run([sys.executable, "-c", runner], cwd=ROOT, check=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -135,8 +141,7 @@ def summarize_pyspy(raw: Path, top: int = 25) -> str:
                 deepest[k] += n
                 break
     out = [f"py-spy samples: {total}"]
-    for title, counter in (("inclusive", incl), ("self", own),
-                           ("deepest generator/ line", deepest)):
+    for title, counter in (("inclusive", incl), ("self", own), ("deepest generator/ line", deepest)):
         out.append(f"--- {title}")
         out += [f"{v / total * 100:5.1f}%  {k}" for k, v in counter.most_common(top)]
     return "\n".join(out) + "\n"
@@ -147,9 +152,12 @@ def run_pyspy(target: str, pyspy: str) -> str | None:
     raw = PROF / f"{target}.pyspy.txt"
     try:
         code = _child_code(target, tmp).replace("__PROFILE_FROM_HERE__\n", "")
-        proc = subprocess.run([pyspy, "record", "-r", "250", "-f", "raw", "-o", str(raw), "--",
-                               sys.executable, "-c", code], cwd=ROOT,
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [pyspy, "record", "-r", "250", "-f", "raw", "-o", str(raw), "--", sys.executable, "-c", code],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         if proc.returncode != 0 or not raw.is_file():
             print(f"py-spy failed for {target}: {proc.stderr.strip()[-400:]}", file=sys.stderr)
             return None
@@ -170,11 +178,13 @@ def main(argv: list[str] | None = None) -> int:
         print(summarize_pyspy(args.summarize))
         return 0
     PROF.mkdir(exist_ok=True)
-    pyspy = None if args.no_pyspy else (shutil.which("py-spy", path=str(Path(sys.executable).parent))
-                                        or shutil.which("py-spy"))
+    pyspy = (
+        None
+        if args.no_pyspy
+        else (shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy"))
+    )
     if not args.no_pyspy and not pyspy:
-        print("py-spy not found (pip install py-spy into a scratch venv): cProfile only",
-              file=sys.stderr)
+        print("py-spy not found (pip install py-spy into a scratch venv): cProfile only", file=sys.stderr)
     for target in args.targets:
         print(f"##### {target}", flush=True)
         print("\n".join(run_cprofile(target).splitlines()[:60]))

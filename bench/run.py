@@ -27,8 +27,9 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -40,13 +41,13 @@ GEN = BIN / "gen"
 CHECK_JSONSCHEMA = BIN / "check-jsonschema"
 SCHEMA = ROOT / "schemas" / "models.schema.json"
 EXAMPLE = ROOT / "examples" / "single-cluster-gpu" / "models.yaml"
-GIB = 1024 ** 3
+GIB = 1024**3
 
 sys.path.insert(0, str(BENCH))
 import make_specs  # noqa: E402  (bench/ is not a package)
 
-
 # --------------------------------------------------------------------------- helpers
+
 
 def median(xs: list[float]) -> float:
     return statistics.median(xs) if xs else float("nan")
@@ -65,21 +66,30 @@ def machine() -> dict[str, Any]:
         mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError):
         mem = 0
-    return {"nproc": os.cpu_count(), "python": platform.python_version(),
-            "implementation": platform.python_implementation(),
-            "platform": platform.platform(), "cpu": cpu, "memory_bytes": mem,
-            "loadavg": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}
+    return {
+        "nproc": os.cpu_count(),
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "memory_bytes": mem,
+        "loadavg": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+    }
 
 
 def git_state() -> dict[str, Any]:
     def run(*args: str) -> str:
         try:
-            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
-                                  timeout=20).stdout.strip()
+            return subprocess.run(
+                ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=20
+            ).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             return ""
-    return {"head": run("rev-parse", "--short", "HEAD"),
-            "dirty": bool(run("status", "--porcelain", "--", "generator", "charts", "schemas"))}
+
+    return {
+        "head": run("rev-parse", "--short", "HEAD"),
+        "dirty": bool(run("status", "--porcelain", "--", "generator", "charts", "schemas")),
+    }
 
 
 def timed_child(cmd: list[str], timeout: float = 600) -> tuple[float, int, int, str]:
@@ -123,19 +133,18 @@ def peak_rss_child(cmd: list[str], timeout: float = 900) -> tuple[float, int, in
 
 def worker(kind: str, **params: Any) -> dict[str, Any]:
     """Run ``run.py --worker`` in a fresh interpreter; returns its JSON report."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind,
-           json.dumps(params)]
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, json.dumps(params)]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"worker {kind} failed (exit {proc.returncode}): "
-                           f"{proc.stderr.strip()[-1500:]}")
+        raise RuntimeError(f"worker {kind} failed (exit {proc.returncode}): {proc.stderr.strip()[-1500:]}")
     report: dict[str, Any] = json.loads(lines[-1])
     return report
 
 
 # --------------------------------------------------------------------------- workers
 # Each runs in its own process and prints one JSON line.
+
 
 def _render_out(tag: str) -> Path:
     WORK.mkdir(parents=True, exist_ok=True)
@@ -144,14 +153,16 @@ def _render_out(tag: str) -> Path:
 
 def _spec_identity(spec: Path) -> tuple[str, str]:
     import yaml
+
     with open(spec, encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
     meta = data.get("metadata", {})
     return meta["name"], meta.get("namespace", "default")
 
 
-def _helm_render_dir(chart_dir: Path, clusters: dict[str, dict[str, Any]], release: str,
-                     namespace: str) -> int:
+def _helm_render_dir(
+    chart_dir: Path, clusters: dict[str, dict[str, Any]], release: str, namespace: str
+) -> int:
     """The Helm engine alone: load the chart gen wrote, render it once per cluster with
     that cluster's values. Returns the number of non-empty rendered templates."""
     import helm_python
@@ -159,19 +170,19 @@ def _helm_render_dir(chart_dir: Path, clusters: dict[str, dict[str, Any]], relea
     n = 0
     with helm_python.Chart.load(str(chart_dir)) as chart:
         for values in clusters.values():
-            out = chart.render(values=values, name=release, namespace=namespace,
-                               is_install=True)
+            out = chart.render(values=values, name=release, namespace=namespace, is_install=True)
             n += sum(1 for v in out.values() if v.strip())
     return n
 
 
 def _cluster_values(out: Path) -> dict[str, dict[str, Any]]:
     import yaml
+
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     values = {}
     for path in sorted((out / "chart").glob("values-*.yaml")):
         with open(path, encoding="utf-8") as fh:
-            values[path.stem[len("values-"):]] = yaml.load(fh, Loader=loader)
+            values[path.stem[len("values-") :]] = yaml.load(fh, Loader=loader)
     return values
 
 
@@ -197,8 +208,7 @@ def w_render(spec: str, samples: int, warmup: str, baseline: bool, keep: bool) -
         t0 = time.perf_counter()
         result = render_to_dir(spec_p, out)
         gen_s.append(time.perf_counter() - t0)
-        info.update(resources=result.resources, files=result.files,
-                    clusters=len(result.clusters))
+        info.update(resources=result.resources, files=result.files, clusters=len(result.clusters))
         del result
         if baseline:
             values = _cluster_values(out)  # outside the timed region
@@ -221,6 +231,7 @@ def w_render(spec: str, samples: int, warmup: str, baseline: bool, keep: bool) -
 
 def _load_resources(manifests: Path) -> list[dict[str, Any]]:
     import yaml
+
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     docs: list[dict[str, Any]] = []
     for path in sorted(manifests.rglob("*.yaml")):
@@ -268,15 +279,21 @@ def w_check(manifests: str, warmup_manifests: str) -> dict[str, Any]:
     for d in docs:  # second pass: what the memo makes of repeated content
         check(d)
     second = time.perf_counter() - t0
-    return {"resources": len(docs), "seconds": elapsed, "compile_seconds": compile_s,
-            "second_pass_seconds": second, "invalid": problems,
-            "per_kind_rate": {k: round(len(v) / sum(v)) for k, v in sorted(per_kind.items())}}
+    return {
+        "resources": len(docs),
+        "seconds": elapsed,
+        "compile_seconds": compile_s,
+        "second_pass_seconds": second,
+        "invalid": problems,
+        "per_kind_rate": {k: round(len(v) / sum(v)) for k, v in sorted(per_kind.items())},
+    }
 
 
 WORKERS = {"render": w_render, "check": w_check}
 
 
 # --------------------------------------------------------------------------- measurements
+
 
 class Bench:
     def __init__(self, samples: int, big_samples: int, quick: bool) -> None:
@@ -292,23 +309,45 @@ class Bench:
         self.render_1k_gen: list[float] = []
 
     # -- bookkeeping
-    def record(self, name: str, title: str, *, unit: str, samples: dict[str, list[float]],
-               value: float | None, target_op: str, target: float, method: str,
-               baseline: str = "", info: dict[str, Any] | None = None,
-               error: str | None = None) -> dict[str, Any]:
+    def record(
+        self,
+        name: str,
+        title: str,
+        *,
+        unit: str,
+        samples: dict[str, list[float]],
+        value: float | None,
+        target_op: str,
+        target: float,
+        method: str,
+        baseline: str = "",
+        info: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> dict[str, Any]:
         ok = None
         if value is not None and error is None and value == value:  # not NaN
-            ok = value <= target if target_op == "<=" else (
-                value < target if target_op == "<" else value >= target)
+            ok = (
+                value <= target
+                if target_op == "<="
+                else (value < target if target_op == "<" else value >= target)
+            )
         res = {
-            "name": name, "title": title, "method": method, "baseline": baseline,
-            "unit": unit, "samples": samples,
+            "name": name,
+            "title": title,
+            "method": method,
+            "baseline": baseline,
+            "unit": unit,
+            "samples": samples,
             "median": {k: median(v) for k, v in samples.items() if v},
-            "value": value, "target": {"op": target_op, "value": target},
-            "pass": bool(ok) if ok is not None else False, "error": error,
-            "info": info or {}, "machine": self.machine, "git": self.git,
+            "value": value,
+            "target": {"op": target_op, "value": target},
+            "pass": bool(ok) if ok is not None else False,
+            "error": error,
+            "info": info or {},
+            "machine": self.machine,
+            "git": self.git,
             "loadavg_after": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-            "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "time": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         }
         self.results.append(res)
         RESULTS.mkdir(parents=True, exist_ok=True)
@@ -316,69 +355,112 @@ class Bench:
         tmp.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
         tmp.replace(RESULTS / f"{name}.json")
         shown = "ERROR" if error else ("pass" if ok else "FAIL")
-        print(f"  {name}: {fmt_value(res)} (target {target_op} {fmt_num(target, unit)}) "
-              f"{shown}", flush=True)
+        print(f"  {name}: {fmt_value(res)} (target {target_op} {fmt_num(target, unit)}) {shown}", flush=True)
         if error:
             print(f"    {error.splitlines()[-1][:300]}", flush=True)
         return res
 
-    def guard(self, name: str, title: str, unit: str, target_op: str, target: float,
-              method: str, fn: Callable[[], None]) -> None:
+    def guard(
+        self,
+        name: str,
+        title: str,
+        unit: str,
+        target_op: str,
+        target: float,
+        method: str,
+        fn: Callable[[], None],
+    ) -> None:
         try:
             fn()
         except Exception as exc:  # one broken measurement must not hide the others
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            self.record(name, title, unit=unit, samples={}, value=None, target_op=target_op,
-                        target=target, method=method, error=detail)
+            self.record(
+                name,
+                title,
+                unit=unit,
+                samples={},
+                value=None,
+                target_op=target_op,
+                target=target,
+                method=method,
+                error=detail,
+            )
 
     # -- specs
     def make_specs(self) -> None:
         t0 = time.perf_counter()
         sizes = (10, 100, 1000) if self.quick else (10, 100, 1000, 10000)
         self.specs = make_specs.write_specs(SPECS, sizes, ("body",))
-        self.specs.update({k: v for k, v in make_specs.write_specs(
-            SPECS, (100,), ("header", "path")).items() if k.startswith("render-")})
+        self.specs.update(
+            {
+                k: v
+                for k, v in make_specs.write_specs(SPECS, (100,), ("header", "path")).items()
+                if k.startswith("render-")
+            }
+        )
         bad = []
         for key, path in sorted(self.specs.items()):
             if key.endswith("-10000"):
                 continue  # checked by the measurements themselves (they take seconds)
-            proc = subprocess.run([str(GEN), "validate", "-q", str(path)], cwd=ROOT,
-                                  capture_output=True, text=True)
+            proc = subprocess.run(
+                [str(GEN), "validate", "-q", str(path)], cwd=ROOT, capture_output=True, text=True
+            )
             if proc.returncode != 0:
                 bad.append(f"{key}: {proc.stderr.strip().splitlines()[-1:]}")
-        print(f"specs in {SPECS.relative_to(ROOT)} ({time.perf_counter() - t0:.1f}s)"
-              + (f"; NOT VALID: {bad}" if bad else ""), flush=True)
+        print(
+            f"specs in {SPECS.relative_to(ROOT)} ({time.perf_counter() - t0:.1f}s)"
+            + (f"; NOT VALID: {bad}" if bad else ""),
+            flush=True,
+        )
 
     # -- P1
     def p1(self, key: str, samples: int) -> None:
         name = f"p1-render-vs-helm-{key.removeprefix('render-')}"
         title = f"P1 render {key.removeprefix('render-')} models vs Helm engine alone"
-        method = ("gen: in-process generator.render.render_to_dir(spec, fresh dir) after a "
-                  "warm-up render of the 10-model spec (imports, caches); baseline: "
-                  "helm_python.Chart.load(<out>/chart) + Chart.render(values-<cluster>.yaml, "
-                  "name=<fleet>, namespace=<ns>, is_install=True) per cluster, samples "
-                  "alternating")
+        method = (
+            "gen: in-process generator.render.render_to_dir(spec, fresh dir) after a "
+            "warm-up render of the 10-model spec (imports, caches); baseline: "
+            "helm_python.Chart.load(<out>/chart) + Chart.render(values-<cluster>.yaml, "
+            "name=<fleet>, namespace=<ns>, is_install=True) per cluster, samples "
+            "alternating"
+        )
 
         def run() -> None:
-            r = worker("render", spec=str(self.specs[key]), samples=samples,
-                       warmup=str(self.specs["render-10"]), baseline=True,
-                       keep=key in ("render-1000", "render-10"))
+            r = worker(
+                "render",
+                spec=str(self.specs[key]),
+                samples=samples,
+                warmup=str(self.specs["render-10"]),
+                baseline=True,
+                keep=key in ("render-1000", "render-10"),
+            )
             ratio = median(r["gen"]) / median(r["helm"])
             if key == "render-1000":
                 self.render_1k_gen = r["gen"]
                 self.render_1k_output = Path(r["info"]["output"])
-            self.record(name, title, unit="x", samples={"gen_s": r["gen"], "helm_s": r["helm"]},
-                        value=ratio, target_op="<=", target=1.5, method=method,
-                        baseline="Helm engine (helm-python-sdk) render of the same chart+values",
-                        info=r["info"])
+            self.record(
+                name,
+                title,
+                unit="x",
+                samples={"gen_s": r["gen"], "helm_s": r["helm"]},
+                value=ratio,
+                target_op="<=",
+                target=1.5,
+                method=method,
+                baseline="Helm engine (helm-python-sdk) render of the same chart+values",
+                info=r["info"],
+            )
+
         self.guard(name, title, "x", "<=", 1.5, method, run)
 
     # -- P2
     def p2(self, label: str, spec: Path) -> None:
         name = f"p2-validate-cold-{label}"
         title = f"P2 gen validate cold start ({label}) vs check-jsonschema"
-        method = ("wall time of a new process each: `gen validate -q SPEC` vs "
-                  "`check-jsonschema --schemafile schemas/models.schema.json SPEC`, alternating")
+        method = (
+            "wall time of a new process each: `gen validate -q SPEC` vs "
+            "`check-jsonschema --schemafile schemas/models.schema.json SPEC`, alternating"
+        )
 
         def run() -> None:
             gen_s, cj_s = [], []
@@ -388,89 +470,135 @@ class Bench:
                 if code != 0:
                     raise RuntimeError(f"gen validate exited {code}: {err.strip()[-300:]}")
                 gen_s.append(w)
-                w, code, _, err = timed_child([str(CHECK_JSONSCHEMA), "--schemafile",
-                                               str(SCHEMA), str(spec)])
+                w, code, _, err = timed_child([str(CHECK_JSONSCHEMA), "--schemafile", str(SCHEMA), str(spec)])
                 if code != 0:
                     raise RuntimeError(f"check-jsonschema exited {code}: {err.strip()[-300:]}")
                 cj_s.append(w)
-            self.record(name, title, unit="x", samples={"gen_s": gen_s, "check_jsonschema_s": cj_s},
-                        value=median(gen_s) / median(cj_s), target_op="<=", target=0.5,
-                        method=method, baseline="check-jsonschema 0.39 (same file, same schema)",
-                        info={"spec": str(spec.relative_to(ROOT))})
+            self.record(
+                name,
+                title,
+                unit="x",
+                samples={"gen_s": gen_s, "check_jsonschema_s": cj_s},
+                value=median(gen_s) / median(cj_s),
+                target_op="<=",
+                target=0.5,
+                method=method,
+                baseline="check-jsonschema 0.39 (same file, same schema)",
+                info={"spec": str(spec.relative_to(ROOT))},
+            )
+
         self.guard(name, title, "x", "<=", 0.5, method, run)
 
     # -- P3 validate
     def p3_validate(self) -> None:
         name, title = "p3-validate-scaling", "P3 gen validate 1000 -> 10000 models"
-        method = ("cold `gen validate -q` (new process) on the mixed GPU/TPU, 3-cluster specs "
-                  "validate-1000 and validate-10000, alternating; value = median(10k)/median(1k)")
+        method = (
+            "cold `gen validate -q` (new process) on the mixed GPU/TPU, 3-cluster specs "
+            "validate-1000 and validate-10000, alternating; value = median(10k)/median(1k)"
+        )
 
         def run() -> None:
             small, big, rss = [], [], []
             for _ in range(self.samples):
-                for spec, acc in ((self.specs["validate-1000"], small),
-                                  (self.specs["validate-10000"], big)):
+                for spec, acc in ((self.specs["validate-1000"], small), (self.specs["validate-10000"], big)):
                     w, code, peak, err = peak_rss_child([str(GEN), "validate", "-q", str(spec)])
                     if code != 0:
-                        raise RuntimeError(f"gen validate {spec.name} exited {code}: "
-                                           f"{err.strip()[-300:]}")
+                        raise RuntimeError(f"gen validate {spec.name} exited {code}: {err.strip()[-300:]}")
                     acc.append(w)
                     if acc is big:
                         rss.append(peak)
-            self.record(name, title, unit="x", samples={"validate_1000_s": small,
-                                                        "validate_10000_s": big},
-                        value=median(big) / median(small), target_op="<=", target=11,
-                        method=method, baseline="the same command at 1000 models",
-                        info={"peak_rss_10000_bytes": max(rss)})
+            self.record(
+                name,
+                title,
+                unit="x",
+                samples={"validate_1000_s": small, "validate_10000_s": big},
+                value=median(big) / median(small),
+                target_op="<=",
+                target=11,
+                method=method,
+                baseline="the same command at 1000 models",
+                info={"peak_rss_10000_bytes": max(rss)},
+            )
+
         self.guard(name, title, "x", "<=", 11, method, run)
 
     # -- P3 render + peak RSS
     def p3_render(self) -> None:
         name, title = "p3-render-scaling", "P3 gen render 1000 -> 10000 models"
-        method = ("in-process render_to_dir as in P1 (warm-up render first); value = "
-                  "median(render-10000)/median(render-1000); the 1000 samples are P1's")
+        method = (
+            "in-process render_to_dir as in P1 (warm-up render first); value = "
+            "median(render-10000)/median(render-1000); the 1000 samples are P1's"
+        )
 
         def run() -> None:
             if not self.render_1k_gen:
                 raise RuntimeError("no render-1000 samples (P1 at 1000 models failed)")
-            r = worker("render", spec=str(self.specs["render-10000"]),
-                       samples=self.big_samples, warmup=str(self.specs["render-10"]),
-                       baseline=False, keep=False)
-            self.record(name, title, unit="x", samples={"render_1000_s": self.render_1k_gen,
-                                                        "render_10000_s": r["gen"]},
-                        value=median(r["gen"]) / median(self.render_1k_gen), target_op="<=",
-                        target=11, method=method, baseline="render of 1000 models",
-                        info=r["info"])
+            r = worker(
+                "render",
+                spec=str(self.specs["render-10000"]),
+                samples=self.big_samples,
+                warmup=str(self.specs["render-10"]),
+                baseline=False,
+                keep=False,
+            )
+            self.record(
+                name,
+                title,
+                unit="x",
+                samples={"render_1000_s": self.render_1k_gen, "render_10000_s": r["gen"]},
+                value=median(r["gen"]) / median(self.render_1k_gen),
+                target_op="<=",
+                target=11,
+                method=method,
+                baseline="render of 1000 models",
+                info=r["info"],
+            )
+
         self.guard(name, title, "x", "<=", 11, method, run)
 
     def rss(self) -> None:
         name, title = "rss-render-10000", "Peak RSS of `gen render` 10000 models"
-        method = ("`gen render SPEC -o DIR` as a child process; peak RSS of that child from "
-                  "os.wait4() rusage (ru_maxrss)")
+        method = (
+            "`gen render SPEC -o DIR` as a child process; peak RSS of that child from "
+            "os.wait4() rusage (ru_maxrss)"
+        )
 
         def run() -> None:
             out = _render_out("rss")
             try:
-                w, code, peak, err = peak_rss_child([str(GEN), "render", "-q",
-                                                     str(self.specs["render-10000"]),
-                                                     "-o", str(out / "o")])
+                w, code, peak, err = peak_rss_child(
+                    [str(GEN), "render", "-q", str(self.specs["render-10000"]), "-o", str(out / "o")]
+                )
             finally:
                 shutil.rmtree(out, ignore_errors=True)
             info = {"wall_s": w, "exit_code": code}
             error = None
             if code != 0:
                 error = f"gen render exited {code}: {err.strip()[-600:]}"
-            self.record(name, title, unit="GiB", samples={"peak_rss_bytes": [peak]},
-                        value=peak / GIB, target_op="<", target=1.0, method=method,
-                        baseline="absolute target (1 GiB)", info=info, error=error)
+            self.record(
+                name,
+                title,
+                unit="GiB",
+                samples={"peak_rss_bytes": [peak]},
+                value=peak / GIB,
+                target_op="<",
+                target=1.0,
+                method=method,
+                baseline="absolute target (1 GiB)",
+                info=info,
+                error=error,
+            )
+
         self.guard(name, title, "GiB", "<", 1.0, method, run)
 
     # -- P4
     def p4(self) -> None:
         name, title = "p4-check-rate", "P4 generator.check resources/s on the 1000-model output"
-        method = ("fresh process per sample; schemas compiled on a 10-model render first; "
-                  "timed: generator.check.schemas.validate_resource over every resource of "
-                  "the render-1000 output (cold per-node CEL memo)")
+        method = (
+            "fresh process per sample; schemas compiled on a 10-model render first; "
+            "timed: generator.check.schemas.validate_resource over every resource of "
+            "the render-1000 output (cold per-node CEL memo)"
+        )
 
         def run() -> None:
             if self.render_1k_output is None:
@@ -479,24 +607,41 @@ class Bench:
             rates, compile_s, second = [], [], []
             info: dict[str, Any] = {}
             for _ in range(self.samples):
-                r = worker("check", manifests=str(self.render_1k_output / "manifests"),
-                           warmup_manifests=str(warm / "manifests"))
+                r = worker(
+                    "check",
+                    manifests=str(self.render_1k_output / "manifests"),
+                    warmup_manifests=str(warm / "manifests"),
+                )
                 rates.append(r["resources"] / r["seconds"])
                 compile_s.append(r["compile_seconds"])
                 second.append(r["resources"] / r["second_pass_seconds"])
-                info = {"resources": r["resources"], "invalid": r["invalid"],
-                        "per_kind_rate_last": r["per_kind_rate"]}
+                info = {
+                    "resources": r["resources"],
+                    "invalid": r["invalid"],
+                    "per_kind_rate_last": r["per_kind_rate"],
+                }
             info["compile_s_median"] = median(compile_s)
             info["second_pass_rate_median"] = median(second)
-            self.record(name, title, unit="res/s", samples={"rate": rates},
-                        value=median(rates), target_op=">=", target=2000, method=method,
-                        baseline="absolute target (2000 resources/s)", info=info)
+            self.record(
+                name,
+                title,
+                unit="res/s",
+                samples={"rate": rates},
+                value=median(rates),
+                target_op=">=",
+                target=2000,
+                method=method,
+                baseline="absolute target (2000 resources/s)",
+                info=info,
+            )
+
         self.guard(name, title, "res/s", ">=", 2000, method, run)
 
     # -- all
     def run(self, only: set[str]) -> None:
         def want(p: str) -> bool:
             return not only or p in only
+
         self.make_specs()
         if want("p1") or want("p3") or want("p4"):
             print("P1/P3/P4 render", flush=True)
@@ -531,6 +676,7 @@ class Bench:
 
 
 # --------------------------------------------------------------------------- reporting
+
 
 def fmt_num(v: float | None, unit: str) -> str:
     if v is None or v != v:
@@ -568,8 +714,10 @@ def table(results: list[dict[str, Any]]) -> str:
         if r["error"]:
             last = r["error"].strip().splitlines()[-1].replace("|", "/")
             notes = "; ".join(x for x in (notes, last[:160]) if x)
-        rows.append(f"| {r['title']} | {fmt_value(r)} | {r['target']['op']} "
-                    f"{fmt_num(r['target']['value'], r['unit'])} | {status} | {notes} |")
+        rows.append(
+            f"| {r['title']} | {fmt_value(r)} | {r['target']['op']} "
+            f"{fmt_num(r['target']['value'], r['unit'])} | {status} | {notes} |"
+        )
     return "\n".join(rows)
 
 
@@ -613,30 +761,40 @@ The profiles behind the failing rows, and the proposed fixes, are in the issue-1
 """
 
 
-ORDER = ["p1-render-vs-helm-10", "p1-render-vs-helm-100", "p1-render-vs-helm-header-100",
-         "p1-render-vs-helm-path-100", "p1-render-vs-helm-1000", "p2-validate-cold-example",
-         "p2-validate-cold-1000", "p3-validate-scaling", "p3-render-scaling", "p4-check-rate",
-         "rss-render-10000"]
+ORDER = [
+    "p1-render-vs-helm-10",
+    "p1-render-vs-helm-100",
+    "p1-render-vs-helm-header-100",
+    "p1-render-vs-helm-path-100",
+    "p1-render-vs-helm-1000",
+    "p2-validate-cold-example",
+    "p2-validate-cold-1000",
+    "p3-validate-scaling",
+    "p3-render-scaling",
+    "p4-check-rate",
+    "rss-render-10000",
+]
 
 
 def saved_results() -> list[dict[str, Any]]:
     """bench/results/*.json in table order (for --readme-only)."""
     found = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in RESULTS.glob("*.json")}
-    return [found[n] for n in ORDER if n in found] + [
-        found[n] for n in sorted(found) if n not in ORDER]
+    return [found[n] for n in ORDER if n in found] + [found[n] for n in sorted(found) if n not in ORDER]
 
 
-def write_readme(results: list[dict[str, Any]], samples: int, big: int,
-                 started: float | None) -> None:
+def write_readme(results: list[dict[str, Any]], samples: int, big: int, started: float | None) -> None:
     m = results[0]["machine"] if results else machine()
     git = results[0]["git"] if results else git_state()
     when = results[-1]["time"].replace("T", " ")[:16] if results else ""
     load = results[-1].get("loadavg_after") if results else None
-    stamp = (f"Run {when} UTC, git {git['head']}{' (+ uncommitted changes)' if git['dirty'] else ''}, "
-             f"{m['nproc']} CPUs ({m['cpu'] or 'unknown CPU'}), Python {m['python']}"
-             + (f", load average at the end {load[0]:.1f}" if load else "")
-             + (f", whole run {time.time() - started:.0f}s" if started else "") + ". "
-             "The machine is shared: absolute times vary by 2x between runs, the ratios less.")
+    stamp = (
+        f"Run {when} UTC, git {git['head']}{' (+ uncommitted changes)' if git['dirty'] else ''}, "
+        f"{m['nproc']} CPUs ({m['cpu'] or 'unknown CPU'}), Python {m['python']}"
+        + (f", load average at the end {load[0]:.1f}" if load else "")
+        + (f", whole run {time.time() - started:.0f}s" if started else "")
+        + ". "
+        "The machine is shared: absolute times vary by 2x between runs, the ratios less."
+    )
     text = README.format(samples=samples, big=big, stamp=stamp, table=table(results))
     (BENCH / "README.md").write_text(text, encoding="utf-8")
 
@@ -645,13 +803,17 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="gen benchmarks (issue 10)")
     ap.add_argument("--worker", nargs=2, metavar=("KIND", "JSON"), help=argparse.SUPPRESS)
     ap.add_argument("--samples", type=int, default=5, help="samples per measurement (default 5)")
-    ap.add_argument("--big-samples", type=int, default=3,
-                    help="samples of the 10000-model cases (default 3: time budget)")
+    ap.add_argument(
+        "--big-samples", type=int, default=3, help="samples of the 10000-model cases (default 3: time budget)"
+    )
     ap.add_argument("--quick", action="store_true", help="3 samples, skip the 10000-model cases")
     ap.add_argument("--only", default="", help="comma-separated subset of p1,p2,p3,p4,rss")
     ap.add_argument("--no-readme", action="store_true", help="do not rewrite bench/README.md")
-    ap.add_argument("--readme-only", action="store_true",
-                    help="rewrite bench/README.md from bench/results/*.json, measure nothing")
+    ap.add_argument(
+        "--readme-only",
+        action="store_true",
+        help="rewrite bench/README.md from bench/results/*.json, measure nothing",
+    )
     args = ap.parse_args(argv)
     if args.readme_only:
         saved = saved_results()
@@ -673,14 +835,19 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     bench = Bench(samples, big, args.quick)
     m = bench.machine
-    print(f"gen bench: {m['nproc']} CPUs, Python {m['python']}, git {bench.git['head']}"
-          f"{' (dirty)' if bench.git['dirty'] else ''}; {samples} samples "
-          f"({big} for 10k)", flush=True)
+    print(
+        f"gen bench: {m['nproc']} CPUs, Python {m['python']}, git {bench.git['head']}"
+        f"{' (dirty)' if bench.git['dirty'] else ''}; {samples} samples "
+        f"({big} for 10k)",
+        flush=True,
+    )
     bench.run(only)
     print()
     print(table(bench.results))
-    print(f"\n{sum(r['pass'] for r in bench.results)}/{len(bench.results)} targets met; "
-          f"{time.time() - started:.0f}s; results in {RESULTS.relative_to(ROOT)}/")
+    print(
+        f"\n{sum(r['pass'] for r in bench.results)}/{len(bench.results)} targets met; "
+        f"{time.time() - started:.0f}s; results in {RESULTS.relative_to(ROOT)}/"
+    )
     if not args.no_readme and not only:
         write_readme(bench.results, samples, big, started)
     shutil.rmtree(WORK, ignore_errors=True)

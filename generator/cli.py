@@ -17,14 +17,14 @@ from .diagnostics import Diagnostic, SpecError, plural
 EXAMPLES = {
     "validate": "  gen validate models.yaml\n  gen validate --format json examples/*/models.yaml",
     "render": "  gen render models.yaml -o out/\n  gen render models.yaml -o out/ --check   # CI: fail when out/ is stale\n"
-              "  helm install fleet out/chart -f out/chart/values-default.yaml",
+    "  helm install fleet out/chart -f out/chart/values-default.yaml",
     "diff": "  gen diff models.yaml -o out/\n  gen diff --format json models.yaml -o out/",
     "init": "  gen init --list\n  gen init --scenario multi-cluster fleet/",
     "schema": "  gen schema > models.schema.json",
     "check": "  gen check out/\n  gen check --format json --kube-version 1.34 out/ gitops/clusters/prod/",
     "schemas export": "  gen schemas export kube-schemas/ && kubeconform -strict -schema-location "
-                      "'kube-schemas/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json' "
-                      "-skip Kustomization out/manifests/",
+    "'kube-schemas/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json' "
+    "-skip Kustomization out/manifests/",
 }
 
 
@@ -78,10 +78,15 @@ def main() -> None:
 
 
 @main.command(epilog=_epilog("validate"))
-@click.argument("specs", nargs=-1, required=True,
-                type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Output format; json prints one report to stdout.")
+@click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format; json prints one report to stdout.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 def validate(specs: tuple[Path, ...], fmt: str, quiet: bool) -> None:
     """Check SPECS against the published JSON Schema and gen's semantic rules.
@@ -95,15 +100,17 @@ def validate(specs: tuple[Path, ...], fmt: str, quiet: bool) -> None:
     for path in specs:
         _, diags = validate_file(path)
         all_diags += diags
-        report.append({"file": str(path), "valid": not diags,
-                       "errors": [d.as_dict() for d in diags]})
+        report.append({"file": str(path), "valid": not diags, "errors": [d.as_dict() for d in diags]})
         _print_diagnostics(diags, fmt)
     bad = sum(1 for r in report if not r["valid"])
     if fmt == "json":
         click.echo(json.dumps({"files": report, "errors": len(all_diags)}, indent=2))
     elif all_diags:
-        click.echo(f"Summary: {plural(len(all_diags), 'error')} in {plural(bad, 'file')} "
-                   f"({plural(len(specs), 'file')} checked)", err=True)
+        click.echo(
+            f"Summary: {plural(len(all_diags), 'error')} in {plural(bad, 'file')} "
+            f"({plural(len(specs), 'file')} checked)",
+            err=True,
+        )
     elif not quiet:
         click.echo(f"Summary: {plural(len(specs), 'file')} valid")
     sys.exit(1 if all_diags else 0)
@@ -111,12 +118,24 @@ def validate(specs: tuple[Path, ...], fmt: str, quiet: bool) -> None:
 
 @main.command(epilog=_epilog("render"))
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Output directory (created; gen only replaces what it wrote there).")
-@click.option("--check", "check_only", is_flag=True,
-              help="Write nothing; exit 1 when OUTPUT is not what a render would produce.")
-@click.option("--strict", is_flag=True,
-              help="Also validate every resource against the pinned upstream schemas (gen check).")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output directory (created; gen only replaces what it wrote there).",
+)
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Write nothing; exit 1 when OUTPUT is not what a render would produce.",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Also validate every resource against the pinned upstream schemas (gen check).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 def render(spec: Path, output: Path, check_only: bool, strict: bool, quiet: bool) -> None:
     """Render SPEC into OUTPUT: chart/ (Helm umbrella chart), manifests/<cluster>/
@@ -132,9 +151,12 @@ def render(spec: Path, output: Path, check_only: bool, strict: bool, quiet: bool
 
             result = diff_output(spec, output)
             if result.changed:
-                click.echo(f"{output}/ is out of date: {plural(len(result.files), 'file')} "
-                           f"would change; run `gen render {spec} -o {output}` "
-                           "(`gen diff` shows how)", err=True)
+                click.echo(
+                    f"{output}/ is out of date: {plural(len(result.files), 'file')} "
+                    f"would change; run `gen render {spec} -o {output}` "
+                    "(`gen diff` shows how)",
+                    err=True,
+                )
                 sys.exit(1)
             if not quiet:
                 click.echo(f"{output}/ is up to date")
@@ -146,24 +168,36 @@ def render(spec: Path, output: Path, check_only: bool, strict: bool, quiet: bool
             progress.done()
     except SpecError as exc:
         _print_diagnostics(exc.diagnostics, "text")
-        click.echo(f"Summary: {plural(len(exc.diagnostics), 'error')}; nothing written",
-                   err=True)
+        click.echo(f"Summary: {plural(len(exc.diagnostics), 'error')}; nothing written", err=True)
         sys.exit(1)
     except RenderError as exc:
         click.echo(f"gen: {exc}", err=True)
         sys.exit(1)
     if not quiet:
-        click.echo(f"Rendered {plural(rendered.resources, 'resource')} for "
-                   f"{plural(len(rendered.clusters), 'cluster')} into {output}/ "
-                   f"({plural(rendered.files, 'file')})")
+        click.echo(
+            f"Rendered {plural(rendered.resources, 'resource')} for "
+            f"{plural(len(rendered.clusters), 'cluster')} into {output}/ "
+            f"({plural(rendered.files, 'file')})"
+        )
 
 
 @main.command(epilog=_epilog("diff"))
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="The output directory to compare with.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Output format.")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The output directory to compare with.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
 def diff(spec: Path, output: Path, fmt: str) -> None:
     """Show what `gen render SPEC -o OUTPUT` would change: a unified diff per file and
     the resources added, changed and removed. Exit 0 no change, 1 changes (like
@@ -182,20 +216,29 @@ def diff(spec: Path, output: Path, fmt: str) -> None:
         for change in result.files:
             click.echo(change.diff, nl=False)
         counts = {k: len(v) for k, v in result.resources.items()}
-        summary = ", ".join(f"{counts[k]} {k}" for k in ("added", "changed", "removed")
-                            if k in counts) or "no resource changes"
+        summary = (
+            ", ".join(f"{counts[k]} {k}" for k in ("added", "changed", "removed") if k in counts)
+            or "no resource changes"
+        )
         for status in ("added", "changed", "removed"):
             for key in result.resources.get(status, []):
                 click.echo(f"{status}: {key}")
-        click.echo(f"Summary: {plural(len(result.files), 'file')} differ; {summary}"
-                   if result.changed else "Summary: no changes")
+        click.echo(
+            f"Summary: {plural(len(result.files), 'file')} differ; {summary}"
+            if result.changed
+            else "Summary: no changes"
+        )
     sys.exit(1 if result.changed else 0)
 
 
 @main.command(epilog=_epilog("init"))
 @click.argument("path", required=False, default=".", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--scenario", default="single-cluster-gpu", show_default=True,
-              help="Example scenario to start from (see --list).")
+@click.option(
+    "--scenario",
+    default="single-cluster-gpu",
+    show_default=True,
+    help="Example scenario to start from (see --list).",
+)
 @click.option("--list", "list_only", is_flag=True, help="List the scenarios and exit.")
 @click.option("--force", is_flag=True, help="Overwrite an existing models.yaml.")
 def init(path: Path, scenario: str, list_only: bool, force: bool) -> None:
@@ -211,18 +254,17 @@ def init(path: Path, scenario: str, list_only: bool, force: bool) -> None:
             click.echo(f"{name:<{width}}  {about}")
         return
     if scenario not in known:
-        raise click.BadParameter(f"unknown scenario {scenario!r}; choose from: "
-                                 f"{', '.join(known)}", param_hint="--scenario")
+        raise click.BadParameter(
+            f"unknown scenario {scenario!r}; choose from: {', '.join(known)}", param_hint="--scenario"
+        )
     target = path / "models.yaml"
     if target.exists() and not force:
         click.echo(f"gen: {target} exists; use --force to overwrite it", err=True)
         sys.exit(1)
     path.mkdir(parents=True, exist_ok=True)
     target.write_text(starter_spec(scenario), encoding="utf-8")
-    (path / "models.schema.json").write_text(spec_schema_path().read_text(encoding="utf-8"),
-                                             encoding="utf-8")
-    click.echo(f"Wrote {target} ({scenario}) and {path / 'models.schema.json'}; next: "
-               f"gen validate {target}")
+    (path / "models.schema.json").write_text(spec_schema_path().read_text(encoding="utf-8"), encoding="utf-8")
+    click.echo(f"Wrote {target} ({scenario}) and {path / 'models.schema.json'}; next: gen validate {target}")
 
 
 @main.command(epilog=_epilog("schema"))
@@ -238,17 +280,31 @@ def _kube_version_option(f):  # type: ignore[no-untyped-def]
 
     DEFAULT_KUBE_VERSION = releases()["kubernetes"]["defaultVersion"]  # noqa: N806 (no heavy import)
 
-    return click.option("--kube-version", default=DEFAULT_KUBE_VERSION, show_default=True,
-                        help="Kubernetes minor for the schemas of built-in kinds (Service, Deployment, ...).")(f)
+    return click.option(
+        "--kube-version",
+        default=DEFAULT_KUBE_VERSION,
+        show_default=True,
+        help="Kubernetes minor for the schemas of built-in kinds (Service, Deployment, ...).",
+    )(f)
 
 
 @main.command(epilog=_epilog("check"))
 @click.argument("dirs", nargs=-1, required=True, type=click.Path(path_type=str))
 @_kube_version_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Output format; json prints one report to stdout.")
-@click.option("--kubeconform", "use_kubeconform", is_flag=True,
-              help="Also run kubeconform (must be on PATH) against the pinned schemas.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format; json prints one report to stdout.",
+)
+@click.option(
+    "--kubeconform",
+    "use_kubeconform",
+    is_flag=True,
+    help="Also run kubeconform (must be on PATH) against the pinned schemas.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success, and no notes.")
 def check(dirs: tuple[str, ...], kube_version: str, fmt: str, use_kubeconform: bool, quiet: bool) -> None:
     """Check rendered output (or any directory of manifests) offline: strict upstream
@@ -303,8 +359,10 @@ def schemas_export(directory: Path, kube_version: str) -> None:
     except UsageError as exc:
         raise click.UsageError(str(exc)) from None
     written = export_schemas(directory, minor)
-    click.echo(f"Wrote {plural(len(written), 'schema')} (Kubernetes {minor}) to {directory}/; "
-               f"kubeconform -schema-location '{directory}/{SCHEMA_LOCATION}'")
+    click.echo(
+        f"Wrote {plural(len(written), 'schema')} (Kubernetes {minor}) to {directory}/; "
+        f"kubeconform -schema-location '{directory}/{SCHEMA_LOCATION}'"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

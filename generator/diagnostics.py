@@ -37,8 +37,13 @@ class Diagnostic:
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
     def as_dict(self) -> dict[str, object]:
-        return {"file": self.file, "line": self.line, "column": self.col,
-                "path": self.path, "message": self.message}
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.col,
+            "path": self.path,
+            "message": self.message,
+        }
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.file, self.line, self.col, self.path, self.message)

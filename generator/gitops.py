@@ -35,9 +35,11 @@ class DiffResult:
         return bool(self.files)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"changed": self.changed,
-                "files": [{"path": f.path, "status": f.status} for f in self.files],
-                "resources": self.resources}
+        return {
+            "changed": self.changed,
+            "files": [{"path": f.path, "status": f.status} for f in self.files],
+            "resources": self.resources,
+        }
 
 
 def _keyed(cluster: str, obj: dict[str, Any]) -> tuple[str, str]:
@@ -86,18 +88,22 @@ def diff_output(spec_path: str | Path, out_dir: str | Path) -> DiffResult:
         if a == b:
             continue
         status = "added" if a is None else "removed" if b is None else "changed"
-        text = "".join(difflib.unified_diff(
-            (a or b"").decode(errors="replace").splitlines(keepends=True),
-            (b or b"").decode(errors="replace").splitlines(keepends=True),
-            fromfile=f"a/{rel}" if a is not None else "/dev/null",
-            tofile=f"b/{rel}" if b is not None else "/dev/null"))
+        text = "".join(
+            difflib.unified_diff(
+                (a or b"").decode(errors="replace").splitlines(keepends=True),
+                (b or b"").decode(errors="replace").splitlines(keepends=True),
+                fromfile=f"a/{rel}" if a is not None else "/dev/null",
+                tofile=f"b/{rel}" if b is not None else "/dev/null",
+            )
+        )
         result.files.append(FileChange(rel, status, text))
     # the new side is already parsed by the render: no need to read its files back
     before, after = _resources(old), dict(_keyed(r.cluster, r.obj) for r in rendered)
-    for status, keys in (("added", sorted(set(after) - set(before))),
-                         ("removed", sorted(set(before) - set(after))),
-                         ("changed", sorted(k for k in set(before) & set(after)
-                                            if before[k] != after[k]))):
+    for status, keys in (
+        ("added", sorted(set(after) - set(before))),
+        ("removed", sorted(set(before) - set(after))),
+        ("changed", sorted(k for k in set(before) & set(after) if before[k] != after[k])),
+    ):
         if keys:
             result.resources[status] = keys
     return result
@@ -118,6 +124,8 @@ def starter_spec(scenario: str) -> str:
     text = (data_dir("examples") / scenario / "models.yaml").read_text(encoding="utf-8")
     lines = text.splitlines(keepends=True)
     body = "".join(lines[1:]) if lines and lines[0].startswith("# yaml-language-server") else text
-    return ("# yaml-language-server: $schema=models.schema.json\n"
-            "# Created by `gen init`. Validate with `gen validate models.yaml`, render with\n"
-            "# `gen render models.yaml -o out`. Every field: `gen schema` / docs/spec.md.\n" + body)
+    return (
+        "# yaml-language-server: $schema=models.schema.json\n"
+        "# Created by `gen init`. Validate with `gen validate models.yaml`, render with\n"
+        "# `gen render models.yaml -o out`. Every field: `gen schema` / docs/spec.md.\n" + body
+    )

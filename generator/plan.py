@@ -71,7 +71,7 @@ def _scale(quantity: Any, factor: int) -> str:
     """Multiply a catalog quantity such as 24Gi or 6 by an integer factor."""
     text = str(quantity)
     digits = text.rstrip("KMGTPEik")
-    return f"{int(digits) * factor}{text[len(digits):]}"
+    return f"{int(digits) * factor}{text[len(digits) :]}"
 
 
 def _container_resources(req: dict[str, Any], accel: dict[str, str]) -> dict[str, Any]:
@@ -91,8 +91,12 @@ def _container_resources(req: dict[str, Any], accel: dict[str, str]) -> dict[str
 
 def _env(entries: list[dict[str, str]]) -> list[dict[str, Any]]:
     """Catalog env entries as Kubernetes EnvVars (a `fieldRef` is read from the pod)."""
-    return [{"name": e["name"], "valueFrom": {"fieldRef": {"fieldPath": e["fieldRef"]}}}
-            if "fieldRef" in e else {"name": e["name"], "value": e["value"]} for e in entries]
+    return [
+        {"name": e["name"], "valueFrom": {"fieldRef": {"fieldPath": e["fieldRef"]}}}
+        if "fieldRef" in e
+        else {"name": e["name"], "value": e["value"]}
+        for e in entries
+    ]
 
 
 def _worker(m: dict[str, Any], cluster: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -107,8 +111,7 @@ def _worker(m: dict[str, Any], cluster: dict[str, Any]) -> tuple[dict[str, Any],
         worker = {
             "groupName": "gpu-group",
             "numOfHosts": 1,
-            "resources": _container_resources({**base, **override},
-                                              {"nvidia.com/gpu": str(count)}),
+            "resources": _container_resources({**base, **override}, {"nvidia.com/gpu": str(count)}),
             "nodeSelector": {"cloud.google.com/gke-accelerator": acc["type"]},
             "env": [],
             "resourceClaimTemplate": "",
@@ -118,15 +121,18 @@ def _worker(m: dict[str, Any], cluster: dict[str, Any]) -> tuple[dict[str, Any],
     topo = catalog.tpu_topology(acc["type"], acc["topology"])
     assert topo is not None  # validated
     chips = topo["hosts"] * topo["chipsPerHost"]
-    selector = {"cloud.google.com/gke-tpu-accelerator": tpu["nodeSelectorAccelerator"],
-                "cloud.google.com/gke-tpu-topology": acc["topology"]}
+    selector = {
+        "cloud.google.com/gke-tpu-accelerator": tpu["nodeSelectorAccelerator"],
+        "cloud.google.com/gke-tpu-topology": acc["topology"],
+    }
     if cluster["mode"] == "autopilot" and m["dranet"]:
         selector["cloud.google.com/compute-class"] = names["computeClass"]
     worker = {
         "groupName": "tpu-group",
         "numOfHosts": topo["hosts"],
-        "resources": _container_resources({**tpu["perHost"], **override},
-                                          {"google.com/tpu": str(topo["chipsPerHost"])}),
+        "resources": _container_resources(
+            {**tpu["perHost"], **override}, {"google.com/tpu": str(topo["chipsPerHost"])}
+        ),
         "nodeSelector": selector,
         "env": _env(catalog.accelerators()["tpuWorkerEnv"]),
         "resourceClaimTemplate": names["resourceClaimTemplate"] if m["dranet"] else "",
@@ -134,9 +140,11 @@ def _worker(m: dict[str, Any], cluster: dict[str, Any]) -> tuple[dict[str, Any],
     engine = {"tensor_parallel_size": chips}
     if topo["hosts"] > 1:
         engine["distributed_executor_backend"] = "ray"  # one engine across the slice's hosts
-    llm = {"acceleratorType": tpu["rayAcceleratorType"],
-           "acceleratorConfig": {"kind": "tpu", "topology": acc["topology"]},
-           "engineDefaults": engine}
+    llm = {
+        "acceleratorType": tpu["rayAcceleratorType"],
+        "acceleratorConfig": {"kind": "tpu", "topology": acc["topology"]},
+        "engineDefaults": engine,
+    }
     return worker, llm
 
 
@@ -147,9 +155,9 @@ def _family(m: dict[str, Any]) -> str:
 def _model_source(source: str, m: dict[str, Any]) -> str:
     """What Ray Serve LLM loads: a HF repo id, or a path on the GCS Fuse mount."""
     if source.startswith("hf://"):
-        return source[len("hf://"):]
+        return source[len("hf://") :]
     mount = m["storage"]["gcsFuse"]["mountPath"].rstrip("/")
-    path = source[len("gs://"):].split("/", 1)
+    path = source[len("gs://") :].split("/", 1)
     return f"{mount}/{path[1]}" if len(path) > 1 and path[1] else mount
 
 
@@ -161,8 +169,7 @@ def served_models(m: dict[str, Any]) -> list[tuple[str, str]]:
     return [(m.get("modelId", m["name"]), m["source"])]
 
 
-def _model_values(spec: dict[str, Any], i: int, m: dict[str, Any],
-                  cluster: dict[str, Any]) -> dict[str, Any]:
+def _model_values(spec: dict[str, Any], i: int, m: dict[str, Any], cluster: dict[str, Any]) -> dict[str, Any]:
     d = spec["defaults"]
     rel = catalog.releases()["ray"]
     accel = catalog.accelerators()
@@ -174,10 +181,16 @@ def _model_values(spec: dict[str, Any], i: int, m: dict[str, Any],
     served = served_models(m)
     # the spec's env wins over the catalog's for the same name
     user_env = m.get("env", {})
-    worker["env"] = [e for e in worker["env"] if e["name"] not in user_env] + \
-        [{"name": k, "value": v} for k, v in sorted(user_env.items())]
-    worker.update({"replicas": r["min"] * len(served), "minReplicas": r["min"] * len(served),
-                   "maxReplicas": r["max"] * len(served)})
+    worker["env"] = [e for e in worker["env"] if e["name"] not in user_env] + [
+        {"name": k, "value": v} for k, v in sorted(user_env.items())
+    ]
+    worker.update(
+        {
+            "replicas": r["min"] * len(served),
+            "minReplicas": r["min"] * len(served),
+            "maxReplicas": r["max"] * len(served),
+        }
+    )
     hf = m["hfTokenSecret"] if "hfTokenSecret" in m else d["hfTokenSecret"]
     sa = m.get("serviceAccount")
     fuse = m.get("storage", {}).get("gcsFuse")
@@ -205,29 +218,51 @@ def _model_values(spec: dict[str, Any], i: int, m: dict[str, Any],
         "hfTokenSecret": hf,
         "family": family,
         "hfTokenEnv": accel["hfTokenEnv"][family],
-        "serviceAccount": ({"name": sa["name"], "create": True,
-                            "gcpServiceAccount": sa.get("gcpServiceAccount", "")}
-                           if sa else None),
+        "serviceAccount": (
+            {"name": sa["name"], "create": True, "gcpServiceAccount": sa.get("gcpServiceAccount", "")}
+            if sa
+            else None
+        ),
         "autoscaling": r["min"] != r["max"],
         # vLLM on TPU needs a large /dev/shm; the sample mounts a memory-backed one
         "sharedMemory": family == "tpu",
         "runtimeEnv": runtime_env,
-        "llmConfigs": [{"modelId": mid, "modelSource": _model_source(src, m), **llm_common}
-                       for mid, src in served],
+        "llmConfigs": [
+            {"modelId": mid, "modelSource": _model_source(src, m), **llm_common} for mid, src in served
+        ],
         "head": {"resources": _container_resources(head, {})},
         "worker": worker,
         "gcsFuse": fuse,
-        "computeClass": ({"name": names["computeClass"],
-                          "machineType": catalog.tpu_topology(
-                              m["accelerator"]["type"], m["accelerator"]["topology"])["machineType"]}
-                         if worker["nodeSelector"].get("cloud.google.com/compute-class") else None),
-        "download": ({"name": names["downloadJob"], "image": dl["image"],
-                      "repoId": dl["from"][len("hf://"):],
-                      "localDir": _model_source(m["source"], m)}
-                     if dl.get("enabled") else None),
-        "chatUI": ({"name": names["chatUI"], "image": chat["image"],
-                    "modelId": served[0][0], "service": names["serveService"]}
-                   if chat.get("enabled") else None),
+        "computeClass": (
+            {
+                "name": names["computeClass"],
+                "machineType": catalog.tpu_topology(m["accelerator"]["type"], m["accelerator"]["topology"])[
+                    "machineType"
+                ],
+            }
+            if worker["nodeSelector"].get("cloud.google.com/compute-class")
+            else None
+        ),
+        "download": (
+            {
+                "name": names["downloadJob"],
+                "image": dl["image"],
+                "repoId": dl["from"][len("hf://") :],
+                "localDir": _model_source(m["source"], m),
+            }
+            if dl.get("enabled")
+            else None
+        ),
+        "chatUI": (
+            {
+                "name": names["chatUI"],
+                "image": chat["image"],
+                "modelId": served[0][0],
+                "service": names["serveService"],
+            }
+            if chat.get("enabled")
+            else None
+        ),
     }
 
 
@@ -237,15 +272,15 @@ def _backend_policy(m: dict[str, Any], gw: dict[str, Any], name: str) -> dict[st
         "name": name,
         "timeoutSec": lb.get("timeoutSec", gw.get("timeoutSec")),
         "trafficDuration": lb.get("trafficDuration"),
-        "customMetric": ({"exportName": KV_CACHE_EXPORT, **lb["customMetric"]}
-                         if "customMetric" in lb else None),
+        "customMetric": (
+            {"exportName": KV_CACHE_EXPORT, **lb["customMetric"]} if "customMetric" in lb else None
+        ),
         "inFlight": lb.get("inFlight"),
     }
     return policy if any(v is not None for k, v in policy.items() if k != "name") else None
 
 
-def _backend(m: dict[str, Any], i: int, gw: dict[str, Any], routing: str,
-             match: bool) -> dict[str, Any]:
+def _backend(m: dict[str, Any], i: int, gw: dict[str, Any], routing: str, match: bool) -> dict[str, Any]:
     names = naming.model_names(m["name"])
     if routing == "inference-pool":
         kind = "GCPInferencePoolImport" if gw["multiCluster"] else "InferencePool"
@@ -268,21 +303,36 @@ def _backend(m: dict[str, Any], i: int, gw: dict[str, Any], routing: str,
 def _pool(m: dict[str, Any], i: int, export: bool) -> dict[str, Any]:
     names = naming.model_names(m["name"])
     src = format_path(("models", i))
-    objectives = [{"name": o["name"], "priority": o["priority"],
-                   "source": format_path(("models", i, "objectives", j))}
-                  for j, o in enumerate(m.get("objectives", []))]
-    objectives += [{"name": e["name"], "priority": e["priority"],
-                    "source": format_path(("models", i, "multiplexing", "models", j))}
-                   for j, e in enumerate(m.get("multiplexing", {}).get("models", []))]
+    objectives = [
+        {"name": o["name"], "priority": o["priority"], "source": format_path(("models", i, "objectives", j))}
+        for j, o in enumerate(m.get("objectives", []))
+    ]
+    objectives += [
+        {
+            "name": e["name"],
+            "priority": e["priority"],
+            "source": format_path(("models", i, "multiplexing", "models", j)),
+        }
+        for j, e in enumerate(m.get("multiplexing", {}).get("models", []))
+    ]
     metric = None
     if "customMetric" in m.get("loadBalancing", {}):
         ep = catalog.releases()["endpointPicker"]
-        metric = {"name": names["autoscalingMetric"], "port": ep["modelServerMetricsPort"],
-                  "path": "/metrics",
-                  "metrics": [{"name": ep["engine"]["kvUsageSpec"], "exportName": KV_CACHE_EXPORT}]}
-    return {"name": names["inferencePool"], "model": m["name"], "source": src,
-            "eppName": names["endpointPicker"], "export": export,
-            "objectives": objectives, "autoscalingMetric": metric}
+        metric = {
+            "name": names["autoscalingMetric"],
+            "port": ep["modelServerMetricsPort"],
+            "path": "/metrics",
+            "metrics": [{"name": ep["engine"]["kvUsageSpec"], "exportName": KV_CACHE_EXPORT}],
+        }
+    return {
+        "name": names["inferencePool"],
+        "model": m["name"],
+        "source": src,
+        "eppName": names["endpointPicker"],
+        "export": export,
+        "objectives": objectives,
+        "autoscalingMetric": metric,
+    }
 
 
 def build_plan(spec: Spec) -> Plan:
@@ -299,29 +349,40 @@ def build_plan(spec: Spec) -> Plan:
     # one catch-all route when a single RayService sits behind the gateway (seeds
     # 002/003); otherwise each route matches its model names in the model header
     match = routing in ("body", "header") or (routing == "inference-pool" and len(models) > 1)
-    global_values = {"fleet": fleet, "generator": GENERATOR, "spec": Path(spec.file).name,
-                     "servePort": rel["ray"]["servePort"]}
+    global_values = {
+        "fleet": fleet,
+        "generator": GENERATOR,
+        "spec": Path(spec.file).name,
+        "servePort": rel["ray"]["servePort"],
+    }
     hc = gw["healthCheck"]
     all_clusters = [c["name"] for c in data["clusters"]]
 
     clusters = []
     for c in data["clusters"]:
-        placed = [(i, m) for i, m in enumerate(models)
-                  if c["name"] in m.get("clusters", all_clusters)]
+        placed = [(i, m) for i, m in enumerate(models) if c["name"] in m.get("clusters", all_clusters)]
         hosts_gateway = not gw["multiCluster"] or c["role"] == "config"
         values = {
             "global": global_values,
-            "ray-llm": {"enabled": bool(placed),
-                        "networkPolicy": _network_policy(data, rel),
-                        "models": [_model_values(data, i, m, c) for i, m in placed]},
+            "ray-llm": {
+                "enabled": bool(placed),
+                "networkPolicy": _network_policy(data, rel),
+                "models": [_model_values(data, i, m, c) for i, m in placed],
+            },
             "inference-pool": {
                 "enabled": routing == "inference-pool" and bool(placed),
                 "objectiveApiVersion": profile["apiVersion"],
                 "metricsReader": {"enabled": gw["metricsReader"]},
-                "networkPolicy": {k: v for k, v in _network_policy(data, rel).items()
-                                  if k in ("enabled", "sourceCIDRs", "metricsNamespaces")},
-                "pools": ([_pool(m, i, gw["multiCluster"]) for i, m in placed]
-                          if routing == "inference-pool" else []),
+                "networkPolicy": {
+                    k: v
+                    for k, v in _network_policy(data, rel).items()
+                    if k in ("enabled", "sourceCIDRs", "metricsNamespaces")
+                },
+                "pools": (
+                    [_pool(m, i, gw["multiCluster"]) for i, m in placed]
+                    if routing == "inference-pool"
+                    else []
+                ),
             },
             "inference-gateway": {
                 "enabled": hosts_gateway,
@@ -334,17 +395,26 @@ def build_plan(spec: Spec) -> Plan:
                     "tls": {"certificateSecret": gw.get("tls", {}).get("certificateSecret", "")},
                     "addresses": _addresses(data) if gw["multiCluster"] else [],
                 },
-                "routing": {"mode": "path" if routing == "path" else "header",
-                            "headerName": gw["modelHeader"]},
-                "healthCheck": {"requestPath": hc["path"],
-                                "checkIntervalSec": hc["checkIntervalSec"],
-                                "timeoutSec": hc["timeoutSec"],
-                                "healthyThreshold": hc["healthyThreshold"],
-                                "unhealthyThreshold": hc["unhealthyThreshold"]},
+                "routing": {
+                    "mode": "path" if routing == "path" else "header",
+                    "headerName": gw["modelHeader"],
+                },
+                "healthCheck": {
+                    "requestPath": hc["path"],
+                    "checkIntervalSec": hc["checkIntervalSec"],
+                    "timeoutSec": hc["timeoutSec"],
+                    "healthyThreshold": hc["healthyThreshold"],
+                    "unhealthyThreshold": hc["unhealthyThreshold"],
+                },
                 # a multi-cluster gateway routes to every model, wherever it runs
-                "backends": ([_backend(m, i, gw, routing, match)
-                              for i, m in (enumerate(models) if gw["multiCluster"] else placed)]
-                             if hosts_gateway else []),
+                "backends": (
+                    [
+                        _backend(m, i, gw, routing, match)
+                        for i, m in (enumerate(models) if gw["multiCluster"] else placed)
+                    ]
+                    if hosts_gateway
+                    else []
+                ),
             },
         }
         clusters.append(ClusterPlan(c["name"], c.get("region"), c["role"], values))
@@ -357,36 +427,50 @@ def build_plan(spec: Spec) -> Plan:
             "values": {
                 "provider": {"name": "gke"},
                 "inferenceGateway": {"name": gateway_name},
-                "bbr": {"plugins": [{
-                    "type": "body-field-to-header",
-                    "name": "openai-model-extractor",
-                    "json": {"field_name": "model", "header_name": gw["modelHeader"]},
-                }]},
+                "bbr": {
+                    "plugins": [
+                        {
+                            "type": "body-field-to-header",
+                            "name": "openai-model-extractor",
+                            "json": {"field_name": "model", "header_name": gw["modelHeader"]},
+                        }
+                    ]
+                },
             },
         }
     return Plan(
-        fleet=fleet, namespace=data["metadata"]["namespace"],
+        fleet=fleet,
+        namespace=data["metadata"]["namespace"],
         spec_name=global_values["spec"],
-        gateway={"name": gateway_name, "class": gw["class"], "port": gw["port"],
-                 "tls": "tls" in gw},
-        routing=routing, model_header=gw["modelHeader"], clusters=clusters,
+        gateway={"name": gateway_name, "class": gw["class"], "port": gw["port"], "tls": "tls" in gw},
+        routing=routing,
+        model_header=gw["modelHeader"],
+        clusters=clusters,
         models=[_model_info(m, all_clusters, data["clusters"]) for m in models],
-        addons=addons, project=data["metadata"].get("project"),
+        addons=addons,
+        project=data["metadata"].get("project"),
         ray_version=data["defaults"].get("rayVersion", rel["ray"]["version"]),
-        internal=gw_class["internal"], multi_cluster=gw["multiCluster"],
-        hf_secrets=_hf_secrets(data), tls_secret=gw.get("tls", {}).get("certificateSecret", ""),
-        objective_profile=profile, pools=routing == "inference-pool",
-        metrics_reader=gw["metricsReader"])
+        internal=gw_class["internal"],
+        multi_cluster=gw["multiCluster"],
+        hf_secrets=_hf_secrets(data),
+        tls_secret=gw.get("tls", {}).get("certificateSecret", ""),
+        objective_profile=profile,
+        pools=routing == "inference-pool",
+        metrics_reader=gw["metricsReader"],
+    )
 
 
 def _network_policy(data: dict[str, Any], rel: dict[str, Any]) -> dict[str, Any]:
     np = data["security"].get("networkPolicy")
     if not np or not np["enabled"]:
         return {"enabled": False}
-    return {"enabled": True, "operatorNamespace": np["operatorNamespace"],
-            "sourceCIDRs": [*rel["googleLoadBalancerCIDRs"], *np["loadBalancerCIDRs"]],
-            "metricsNamespaces": np["metricsNamespaces"],
-            "metricsPort": rel["endpointPicker"]["modelServerMetricsPort"]}
+    return {
+        "enabled": True,
+        "operatorNamespace": np["operatorNamespace"],
+        "sourceCIDRs": [*rel["googleLoadBalancerCIDRs"], *np["loadBalancerCIDRs"]],
+        "metricsNamespaces": np["metricsNamespaces"],
+        "metricsPort": rel["endpointPicker"]["modelServerMetricsPort"],
+    }
 
 
 def _addresses(data: dict[str, Any]) -> list[dict[str, str]]:
@@ -398,8 +482,7 @@ def _addresses(data: dict[str, Any]) -> list[dict[str, str]]:
         if given.get(region):
             out.append({"type": "NamedAddress", "value": given[region]})
         else:
-            out.append({"type": f"networking.gke.io/ephemeral-ipv4-address/{region}",
-                        "value": region})
+            out.append({"type": f"networking.gke.io/ephemeral-ipv4-address/{region}", "value": region})
     return out
 
 
@@ -410,22 +493,32 @@ def _tpu_info(m: dict[str, Any], clusters: list[dict[str, Any]]) -> dict[str, An
     topo = catalog.tpu_topology(acc["type"], acc["topology"])
     assert topo is not None  # validated
     placed = [c for c in clusters if c["name"] in m.get("clusters", [c["name"]])]
-    return {**topo, "count": topo["hosts"] * topo["chipsPerHost"], "dranet": m["dranet"],
-            "autopilot": any(c["mode"] == "autopilot" for c in placed)}
+    return {
+        **topo,
+        "count": topo["hosts"] * topo["chipsPerHost"],
+        "dranet": m["dranet"],
+        "autopilot": any(c["mode"] == "autopilot" for c in placed),
+    }
 
 
-def _model_info(m: dict[str, Any], all_clusters: list[str],
-                clusters: list[dict[str, Any]]) -> ModelInfo:
+def _model_info(m: dict[str, Any], all_clusters: list[str], clusters: list[dict[str, Any]]) -> ModelInfo:
     sa = m.get("serviceAccount") or {}
     fuse = m.get("storage", {}).get("gcsFuse") or {}
     objectives = [o["name"] for o in m.get("objectives", [])]
     objectives += [e["name"] for e in m.get("multiplexing", {}).get("models", [])]
     return ModelInfo(
-        name=m["name"], model_ids=[mid for mid, _ in served_models(m)],
-        path=m.get("path", "/" + m["name"]), source=m["source"],
-        accelerator=m["accelerator"]["type"], clusters=m.get("clusters", all_clusters),
-        objectives=objectives, bucket=fuse.get("bucket"), service_account=sa.get("name"),
-        gcp_service_account=sa.get("gcpServiceAccount"), tpu=_tpu_info(m, clusters))
+        name=m["name"],
+        model_ids=[mid for mid, _ in served_models(m)],
+        path=m.get("path", "/" + m["name"]),
+        source=m["source"],
+        accelerator=m["accelerator"]["type"],
+        clusters=m.get("clusters", all_clusters),
+        objectives=objectives,
+        bucket=fuse.get("bucket"),
+        service_account=sa.get("name"),
+        gcp_service_account=sa.get("gcpServiceAccount"),
+        tpu=_tpu_info(m, clusters),
+    )
 
 
 def _hf_secrets(data: dict[str, Any]) -> list[dict[str, str]]:

@@ -22,8 +22,7 @@ def _type(node: dict[str, Any]) -> str:
     return " or ".join(t) if isinstance(t, list) else str(t)
 
 
-def _rows(root: dict[str, Any], node: Any, prefix: str, required: set[str],
-          out: list[str]) -> None:
+def _rows(root: dict[str, Any], node: Any, prefix: str, required: set[str], out: list[str]) -> None:
     node = _resolve(root, node)
     for key, sub in node.get("properties", {}).items():
         sub = _resolve(root, sub)
@@ -44,8 +43,7 @@ def _rows(root: dict[str, Any], node: Any, prefix: str, required: set[str],
 def render() -> str:
     root = spec_schema()
     lines = [
-        "<!-- Generated from schemas/models.schema.json; do not edit. "
-        f"Regenerate: {COMMAND} -->",
+        f"<!-- Generated from schemas/models.schema.json; do not edit. Regenerate: {COMMAND} -->",
         "# models.yaml reference",
         "",
         root["description"],

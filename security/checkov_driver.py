@@ -21,7 +21,7 @@ os.environ["BC_SKIP_MAPPING"] = "TRUE"
 
 # The scan is offline by construction; prove it: any name lookup or connection attempt is
 # refused and recorded, and the caller fails the scan when the list is not empty.
-import socket  # noqa: E402
+import socket
 
 NETWORK_ATTEMPTS: list[str] = []
 
@@ -30,6 +30,7 @@ def _refuse(what: str):
     def refused(*args, **kwargs):
         NETWORK_ATTEMPTS.append(f"{what}{args[1:] if what.startswith('socket.') else args}"[:200])
         raise OSError(f"network access refused by checkov_driver.py: {what}")
+
     return refused
 
 
@@ -57,15 +58,19 @@ def main(dirs: list[str]) -> int:
             errors += list(r.parsing_errors)
             resources += len(r.resources)
             for rec in r.failed_checks:
-                failed.append({
-                    "check_id": rec.check_id,
-                    "check_name": rec.check_name,
-                    "file_path": rec.file_path,
-                    "file_line_range": list(rec.file_line_range),
-                    "resource": rec.resource,
-                })
+                failed.append(
+                    {
+                        "check_id": rec.check_id,
+                        "check_name": rec.check_name,
+                        "file_path": rec.file_path,
+                        "file_line_range": list(rec.file_line_range),
+                        "resource": rec.resource,
+                    }
+                )
         results[d] = {"failed": failed, "parsing_errors": errors, "resources": resources}
-    json.dump({"checkov_version": version, "results": results, "network_attempts": NETWORK_ATTEMPTS}, sys.stdout)
+    json.dump(
+        {"checkov_version": version, "results": results, "network_attempts": NETWORK_ATTEMPTS}, sys.stdout
+    )
     return 0
 
 

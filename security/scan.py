@@ -45,7 +45,7 @@ import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -120,7 +120,7 @@ def checkov_env() -> dict[str, str]:
 # ---------------------------------------------------------------- staging
 
 
-@lru_cache(maxsize=None)
+@cache
 def _documents(path: Path) -> tuple[tuple[int, int, dict], ...]:
     """(first line, last line, object) of each YAML document of a manifest file, 1-based."""
     text = path.read_text(encoding="utf-8")
@@ -178,7 +178,9 @@ def derived_pods(obj: dict) -> list[tuple[str, dict]]:
             "security.gen.llm-fleet.dev/derived-from": f"{obj['kind']}/{name}",
             "security.gen.llm-fleet.dev/ray-role": role,
         }
-        pods.append((role, {"apiVersion": "v1", "kind": "Pod", "metadata": tmeta, "spec": template.get("spec") or {}}))
+        pods.append(
+            (role, {"apiVersion": "v1", "kind": "Pod", "metadata": tmeta, "spec": template.get("spec") or {}})
+        )
     return pods
 
 
@@ -215,8 +217,13 @@ def clusters(golden: Path) -> list[tuple[str, str, Path]]:
 def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
     try:
         proc = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=CHECKOV_TIMEOUT_S, env=checkov_env(),
-            cwd=cwd, stdin=subprocess.DEVNULL,
+            cmd,
+            capture_output=True,
+            text=True,
+            timeout=CHECKOV_TIMEOUT_S,
+            env=checkov_env(),
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
         )
     except subprocess.TimeoutExpired as e:
         raise ScanError(f"checkov timed out after {CHECKOV_TIMEOUT_S}s: {' '.join(cmd)}") from e
@@ -230,10 +237,13 @@ def run_checkov_cli(checkov: Path, directory: Path) -> list[dict]:
     _require(checkov)
     cmd = [
         str(checkov),
-        "--directory", str(directory),
-        "--framework", "kubernetes",
+        "--directory",
+        str(directory),
+        "--framework",
+        "kubernetes",
         "--skip-download",
-        "--output", "json",
+        "--output",
+        "json",
         "--compact",
         "--quiet",  # report only failed checks
         "--soft-fail",  # exit 0 with findings; a non-zero exit is then a real error
@@ -242,7 +252,9 @@ def run_checkov_cli(checkov: Path, directory: Path) -> list[dict]:
     try:
         report = json.loads(proc.stdout)
     except json.JSONDecodeError as e:
-        raise ScanError(f"checkov printed no JSON report for {directory}:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}") from e
+        raise ScanError(
+            f"checkov printed no JSON report for {directory}:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+        ) from e
     reports = report if isinstance(report, list) else [report]
     failed: list[dict] = []
     for r in reports:
@@ -266,7 +278,9 @@ def run_checkov_driver(python: Path, directories: list[Path]) -> dict[Path, list
     try:
         out = json.loads(proc.stdout)
     except json.JSONDecodeError as e:
-        raise ScanError(f"checkov_driver.py printed no JSON:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}") from e
+        raise ScanError(
+            f"checkov_driver.py printed no JSON:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+        ) from e
     if out.get("network_attempts"):
         raise ScanError(f"checkov tried to use the network: {out['network_attempts'][:5]}")
     results = {}
@@ -292,9 +306,16 @@ def _locate(staged: Path, check: dict) -> tuple[str, str, str, str]:
             if origin:
                 kind, name = origin.split("/", 1)
                 role = ann["security.gen.llm-fleet.dev/ray-role"]
-                return f"{kind}/{role}", meta.get("namespace", ""), name, ann["security.gen.llm-fleet.dev/derived-file"]
+                return (
+                    f"{kind}/{role}",
+                    meta.get("namespace", ""),
+                    name,
+                    ann["security.gen.llm-fleet.dev/derived-file"],
+                )
             return obj.get("kind", ""), meta.get("namespace", ""), meta.get("name", ""), file_name
-    raise ScanError(f"cannot map checkov result {check['check_id']} {check['resource']} to a manifest in {file_name}")
+    raise ScanError(
+        f"cannot map checkov result {check['check_id']} {check['resource']} to a manifest in {file_name}"
+    )
 
 
 def _findings(example: str, cluster: str, staged: Path, failed: list[dict]) -> list[Finding]:
@@ -303,16 +324,22 @@ def _findings(example: str, cluster: str, staged: Path, failed: list[dict]) -> l
         kind, namespace, name, file_name = _locate(staged, check)
         findings.add(
             Finding(
-                check_id=check["check_id"], kind=kind, namespace=namespace, name=name,
-                example=example, cluster=cluster, file=f"{example}/manifests/{cluster}/{file_name}",
+                check_id=check["check_id"],
+                kind=kind,
+                namespace=namespace,
+                name=name,
+                example=example,
+                cluster=cluster,
+                file=f"{example}/manifests/{cluster}/{file_name}",
                 check_name=check.get("check_name", ""),
             )
         )
     return sorted(findings)
 
 
-def scan(golden: Path = DEFAULT_GOLDEN, cli: bool = False, jobs: int = 2,
-         only: list[str] | None = None) -> list[Finding]:
+def scan(
+    golden: Path = DEFAULT_GOLDEN, cli: bool = False, jobs: int = 2, only: list[str] | None = None
+) -> list[Finding]:
     """Every failed check of every example cluster (or of the examples in ``only``)."""
     python, checkov = scanner()
     targets = [t for t in clusters(golden) if only is None or t[0] in only]
@@ -325,7 +352,9 @@ def scan(golden: Path = DEFAULT_GOLDEN, cli: bool = False, jobs: int = 2,
             stage_cluster(src, staged[(example, cluster)])
         if cli:
             with ThreadPoolExecutor(max_workers=jobs) as pool:
-                failed = dict(zip(staged.values(), pool.map(lambda d: run_checkov_cli(checkov, d), staged.values())))
+                failed = dict(
+                    zip(staged.values(), pool.map(lambda d: run_checkov_cli(checkov, d), staged.values()))
+                )
         else:
             failed = run_checkov_driver(python, list(staged.values()))
         out: list[Finding] = []
@@ -359,8 +388,10 @@ class Accepted:
         )
 
     def label(self) -> str:
-        return (f"{self.check_id} kind={','.join(self.kinds)} name={','.join(self.names)} "
-                f"examples={','.join(self.examples)}")
+        return (
+            f"{self.check_id} kind={','.join(self.kinds)} name={','.join(self.names)} "
+            f"examples={','.join(self.examples)}"
+        )
 
 
 _CHECK_ID = re.compile(r"^CKV2?_K8S_\d+$")
@@ -389,10 +420,15 @@ def load_baseline(path: Path = DEFAULT_BASELINE) -> list[Accepted]:
             raise ValueError(f"{where}: check must be a checkov Kubernetes check id, got {check!r}")
         if len(reason) < 40:
             raise ValueError(f"{where}: every accepted finding needs a reason (40 characters or more)")
-        out.append(Accepted(
-            str(check), _patterns(e["kind"], where, "kind"), _patterns(e["name"], where, "name"),
-            _patterns(e.get("examples", "*"), where, "examples"), reason,
-        ))
+        out.append(
+            Accepted(
+                str(check),
+                _patterns(e["kind"], where, "kind"),
+                _patterns(e["name"], where, "name"),
+                _patterns(e.get("examples", "*"), where, "examples"),
+                reason,
+            )
+        )
     return out
 
 
@@ -408,7 +444,9 @@ def stale_patterns(entry: Accepted, findings: list[Finding]) -> list[str]:
     return out
 
 
-def compare(findings: list[Finding], baseline: list[Accepted]) -> tuple[list[Finding], list[tuple[Accepted, list[str]]]]:
+def compare(
+    findings: list[Finding], baseline: list[Accepted]
+) -> tuple[list[Finding], list[tuple[Accepted, list[str]]]]:
     """(unexplained findings, stale baseline entries with their unused patterns)."""
     unexplained = [f for f in findings if not any(a.matches(f) for a in baseline)]
     stale = [(a, parts) for a in baseline if (parts := stale_patterns(a, findings))]
@@ -420,7 +458,11 @@ def compare(findings: list[Finding], baseline: list[Accepted]) -> tuple[list[Fin
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--cli", action="store_true", help="run the checkov command per cluster (slower) instead of checkov_driver.py")
+    ap.add_argument(
+        "--cli",
+        action="store_true",
+        help="run the checkov command per cluster (slower) instead of checkov_driver.py",
+    )
     ap.add_argument("--golden", type=Path, default=DEFAULT_GOLDEN)
     ap.add_argument("--baseline", type=Path, default=DEFAULT_BASELINE)
     ap.add_argument("--json", action="store_true", help="print every finding as JSON")
@@ -442,8 +484,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unexplained: {f.key()}: {f.check_name}", file=sys.stderr)
     for a, parts in stale:
         print(f"stale baseline entry: {a.label()}: nothing matches {', '.join(parts)}", file=sys.stderr)
-    print(f"Summary: {len(findings)} findings, {len(findings) - len(unexplained)} accepted, "
-          f"{len(unexplained)} unexplained, {len(stale)} stale baseline entries", file=sys.stderr)
+    print(
+        f"Summary: {len(findings)} findings, {len(findings) - len(unexplained)} accepted, "
+        f"{len(unexplained)} unexplained, {len(stale)} stale baseline entries",
+        file=sys.stderr,
+    )
     return 1 if unexplained or stale else 0
 
 

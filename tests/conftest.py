@@ -16,8 +16,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--snapshot-update", action="store_true", default=False,
-                     help="rewrite golden/ from the current output (make golden)")
+    parser.addoption(
+        "--snapshot-update",
+        action="store_true",
+        default=False,
+        help="rewrite golden/ from the current output (make golden)",
+    )
 
 
 @pytest.fixture

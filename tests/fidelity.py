@@ -40,8 +40,7 @@ def missing(expected: Any, actual: Any, path: str = "") -> list[str]:
             return out
         if len(expected) != len(actual):
             return [f"{path}: {len(expected)} items expected, got {len(actual)}"]
-        return [m for i, (e, a) in enumerate(zip(expected, actual))
-                for m in missing(e, a, f"{path}[{i}]")]
+        return [m for i, (e, a) in enumerate(zip(expected, actual)) for m in missing(e, a, f"{path}[{i}]")]
     if str(expected) != str(actual):
         return [f"{path}: reference has {expected!r}, gen has {actual!r}"]
     return []
@@ -62,20 +61,26 @@ def conflicts(reference: Any, actual: Any, path: str = "") -> list[str]:
     position by position; scalars as strings.
     """
     if isinstance(reference, dict) and isinstance(actual, dict):
-        return [c for k in reference if k in actual
-                for c in conflicts(reference[k], actual[k], f"{path}.{k}")]
+        return [
+            c for k in reference if k in actual for c in conflicts(reference[k], actual[k], f"{path}.{k}")
+        ]
     if isinstance(reference, list) and isinstance(actual, list):
         named = all(isinstance(e, dict) and "name" in e for e in reference + actual)
         if named and not path.endswith(".containers"):
             mine = {a["name"]: a for a in actual}
-            return [c for e in reference if e["name"] in mine
-                    for c in conflicts(e, mine[e["name"]], f"{path}[name={e['name']}]")]
-        return [c for i, (e, a) in enumerate(zip(reference, actual))
-                for c in conflicts(e, a, f"{path}[{i}]")]
+            return [
+                c
+                for e in reference
+                if e["name"] in mine
+                for c in conflicts(e, mine[e["name"]], f"{path}[name={e['name']}]")
+            ]
+        return [c for i, (e, a) in enumerate(zip(reference, actual)) for c in conflicts(e, a, f"{path}[{i}]")]
     if type(reference) is not type(actual) and not (
-            isinstance(reference, (str, int, float)) and isinstance(actual, (str, int, float))):
+        isinstance(reference, (str, int, float)) and isinstance(actual, (str, int, float))
+    ):
         return [f"{path}: reference has {reference!r}, gen has {actual!r}"]
     if isinstance(reference, (dict, list)):
         return []
-    return [] if str(reference) == str(actual) else [
-        f"{path}: reference has {reference!r}, gen has {actual!r}"]
+    return (
+        [] if str(reference) == str(actual) else [f"{path}: reference has {reference!r}, gen has {actual!r}"]
+    )

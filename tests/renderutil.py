@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from generator.render import render_spec
@@ -12,11 +12,17 @@ from generator.spec import load_spec
 
 from .conftest import ROOT
 
-RENDERED = ["single-cluster-gpu", "path-routing", "multiplexing-gcsfuse", "multi-cluster",
-            "tpu-multihost-dranet", "tpu-autopilot"]
+RENDERED = [
+    "single-cluster-gpu",
+    "path-routing",
+    "multiplexing-gcsfuse",
+    "multi-cluster",
+    "tpu-multihost-dranet",
+    "tpu-autopilot",
+]
 
 
-@lru_cache(maxsize=None)
+@cache
 def rendered(example: str) -> tuple[dict[str, bytes], tuple[Resource, ...]]:
     """Output files and resources of an example (rendered once per test session)."""
     spec = load_spec(ROOT / "examples" / example / "models.yaml")
@@ -25,8 +31,7 @@ def rendered(example: str) -> tuple[dict[str, bytes], tuple[Resource, ...]]:
 
 
 def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def snapshot(root: Path) -> dict[str, object]:

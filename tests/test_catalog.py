@@ -17,11 +17,11 @@ TPU_CASES = [(t, e) for t, d in catalog.tpus().items() for e in d["topologies"]]
 def test_schema_enum_is_the_catalog():
     enum = spec_schema()["$defs"]["accelerator"]["properties"]["type"]["enum"]
     assert sorted(enum) == catalog.accelerator_types(), (
-        "schemas/models.schema.json accelerator.type enum must list exactly the catalog types")
+        "schemas/models.schema.json accelerator.type enum must list exactly the catalog types"
+    )
 
 
-@pytest.mark.parametrize("tpu_type, entry", TPU_CASES,
-                         ids=[f"{t}-{e['topology']}" for t, e in TPU_CASES])
+@pytest.mark.parametrize("tpu_type, entry", TPU_CASES, ids=[f"{t}-{e['topology']}" for t, e in TPU_CASES])
 def test_tpu_topology_math(tpu_type, entry):
     chips = math.prod(int(d) for d in entry["topology"].split("x"))
     assert entry["hosts"] * entry["chipsPerHost"] == chips
@@ -30,8 +30,9 @@ def test_tpu_topology_math(tpu_type, entry):
     assert catalog.tpu_topology(tpu_type, entry["topology"]) == entry
 
 
-@pytest.mark.parametrize("tpu_type, topology", [("tpu-v6e", "4x5"), ("tpu-v6e", "2x2x1"),
-                                                ("tpu-v5p", "4x4"), ("tpu-v5e", "3x3")])
+@pytest.mark.parametrize(
+    "tpu_type, topology", [("tpu-v6e", "4x5"), ("tpu-v6e", "2x2x1"), ("tpu-v5p", "4x4"), ("tpu-v5e", "3x3")]
+)
 def test_invalid_tpu_topologies(tpu_type, topology):
     assert catalog.tpu_topology(tpu_type, topology) is None
 
@@ -46,13 +47,25 @@ def test_gpu_entries(gpu):
 def test_worker_resources_scale_with_gpu_count():
     from generator.plan import _worker
 
-    model = {"name": "m", "accelerator": {"type": "nvidia-l4", "count": 4},
-             "replicas": {"min": 1, "max": 1}, "resources": {}, "dranet": False}
+    model = {
+        "name": "m",
+        "accelerator": {"type": "nvidia-l4", "count": 4},
+        "replicas": {"min": 1, "max": 1},
+        "resources": {},
+        "dranet": False,
+    }
     worker, llm = _worker(model, STANDARD)
-    assert worker["resources"]["requests"] == {"cpu": "24", "ephemeral-storage": "96Gi",
-                                               "memory": "96Gi", "nvidia.com/gpu": "4"}
-    assert worker["resources"]["limits"] == {"ephemeral-storage": "96Gi", "memory": "96Gi",
-                                             "nvidia.com/gpu": "4"}
+    assert worker["resources"]["requests"] == {
+        "cpu": "24",
+        "ephemeral-storage": "96Gi",
+        "memory": "96Gi",
+        "nvidia.com/gpu": "4",
+    }
+    assert worker["resources"]["limits"] == {
+        "ephemeral-storage": "96Gi",
+        "memory": "96Gi",
+        "nvidia.com/gpu": "4",
+    }
     assert worker["nodeSelector"] == {"cloud.google.com/gke-accelerator": "nvidia-l4"}
     assert llm == {"acceleratorType": "L4", "engineDefaults": {}}
 
@@ -60,21 +73,29 @@ def test_worker_resources_scale_with_gpu_count():
 def test_worker_resource_overrides_win():
     from generator.plan import _worker
 
-    model = {"name": "m", "accelerator": {"type": "nvidia-h100-80gb", "count": 2},
-             "replicas": {"min": 1, "max": 1}, "resources": {"worker": {"memory": "300Gi"}},
-             "dranet": False}
+    model = {
+        "name": "m",
+        "accelerator": {"type": "nvidia-h100-80gb", "count": 2},
+        "replicas": {"min": 1, "max": 1},
+        "resources": {"worker": {"memory": "300Gi"}},
+        "dranet": False,
+    }
     worker, _ = _worker(model, STANDARD)
     assert worker["resources"]["requests"]["memory"] == "300Gi"
     assert worker["resources"]["requests"]["cpu"] == "48"
 
 
-@pytest.mark.parametrize("tpu_type, entry", TPU_CASES,
-                         ids=[f"{t}-{e['topology']}" for t, e in TPU_CASES])
+@pytest.mark.parametrize("tpu_type, entry", TPU_CASES, ids=[f"{t}-{e['topology']}" for t, e in TPU_CASES])
 def test_tpu_worker_group_from_the_catalog(tpu_type, entry):
     from generator.plan import _worker
 
-    model = {"name": "m", "accelerator": {"type": tpu_type, "topology": entry["topology"]},
-             "replicas": {"min": 1, "max": 1}, "resources": {}, "dranet": True}
+    model = {
+        "name": "m",
+        "accelerator": {"type": tpu_type, "topology": entry["topology"]},
+        "replicas": {"min": 1, "max": 1},
+        "resources": {},
+        "dranet": True,
+    }
     worker, llm = _worker(model, STANDARD)
     chips = entry["hosts"] * entry["chipsPerHost"]
     assert worker["numOfHosts"] == entry["hosts"]
@@ -82,7 +103,8 @@ def test_tpu_worker_group_from_the_catalog(tpu_type, entry):
     assert worker["resources"]["limits"]["google.com/tpu"] == str(entry["chipsPerHost"])
     assert worker["nodeSelector"] == {
         "cloud.google.com/gke-tpu-accelerator": catalog.tpus()[tpu_type]["nodeSelectorAccelerator"],
-        "cloud.google.com/gke-tpu-topology": entry["topology"]}
+        "cloud.google.com/gke-tpu-topology": entry["topology"],
+    }
     assert worker["resourceClaimTemplate"] == "m-netdev"
     assert llm["acceleratorType"] == catalog.tpus()[tpu_type]["rayAcceleratorType"]
     assert llm["acceleratorConfig"] == {"kind": "tpu", "topology": entry["topology"]}
@@ -93,8 +115,13 @@ def test_tpu_worker_group_from_the_catalog(tpu_type, entry):
 def test_autopilot_tpu_with_dranet_selects_its_compute_class():
     from generator.plan import _worker
 
-    model = {"name": "m", "accelerator": {"type": "tpu-v6e", "topology": "4x4"},
-             "replicas": {"min": 1, "max": 1}, "resources": {}, "dranet": True}
+    model = {
+        "name": "m",
+        "accelerator": {"type": "tpu-v6e", "topology": "4x4"},
+        "replicas": {"min": 1, "max": 1},
+        "resources": {},
+        "dranet": True,
+    }
     worker, _ = _worker(model, AUTOPILOT)
     assert worker["nodeSelector"]["cloud.google.com/compute-class"] == "m-dranet"
     worker, _ = _worker({**model, "dranet": False}, AUTOPILOT)

@@ -14,8 +14,7 @@ from .renderutil import RENDERED
 def _lint(path, values=None):
     import helm_python
 
-    report = helm_python.lint(str(path), values, strict=True, with_subcharts=True,
-                              namespace="default")
+    report = helm_python.lint(str(path), values, strict=True, with_subcharts=True, namespace="default")
     problems = [m for m in report["messages"] if m["severity"] >= 2] + report["errors"]
     return report, problems
 
@@ -59,8 +58,9 @@ def test_chart_schema_names_the_bad_value(tmp_path):
     render_to_dir(ROOT / "examples" / "single-cluster-gpu" / "models.yaml", out)
     with helm_python.Chart.load(out / "chart" / "charts" / "inference-gateway") as chart:
         with pytest.raises(helm_python.HelmError, match="/gateway/name.*Bad_Name"):
-            chart.render(values={"gateway": {"name": "Bad_Name", "className": "x"}},
-                         name="x", namespace="default")
+            chart.render(
+                values={"gateway": {"name": "Bad_Name", "className": "x"}}, name="x", namespace="default"
+            )
 
 
 def test_templates_fail_with_a_fix_even_without_the_schema(tmp_path):
@@ -73,14 +73,26 @@ def test_templates_fail_with_a_fix_even_without_the_schema(tmp_path):
     sub = out / "chart" / "charts" / "inference-gateway"
     (sub / "values.schema.json").unlink()
     with helm_python.Chart.load(sub) as chart:
-        with pytest.raises(helm_python.HelmError,
-                           match='gateway.name "Bad_Name" is not a DNS-1123 label: use at most'):
-            chart.render(values={"gateway": {"name": "Bad_Name", "className": "x"}},
-                         name="x", namespace="default")
+        with pytest.raises(
+            helm_python.HelmError, match='gateway.name "Bad_Name" is not a DNS-1123 label: use at most'
+        ):
+            chart.render(
+                values={"gateway": {"name": "Bad_Name", "className": "x"}}, name="x", namespace="default"
+            )
         with pytest.raises(helm_python.HelmError, match='routing.mode "weighted" is not supported'):
-            chart.render(values={"routing": {"mode": "weighted"},
-                                 "backends": [{"name": "a", "modelIds": ["a"], "routeName": "a",
-                                               "target": {"group": "", "kind": "Service",
-                                                          "name": "a"},
-                                               "healthCheckPolicyName": "a"}]},
-                         name="x", namespace="default")
+            chart.render(
+                values={
+                    "routing": {"mode": "weighted"},
+                    "backends": [
+                        {
+                            "name": "a",
+                            "modelIds": ["a"],
+                            "routeName": "a",
+                            "target": {"group": "", "kind": "Service", "name": "a"},
+                            "healthCheckPolicyName": "a",
+                        }
+                    ],
+                },
+                name="x",
+                namespace="default",
+            )

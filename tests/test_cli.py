@@ -13,11 +13,19 @@ from .conftest import ROOT
 
 SPEC = ROOT / "examples" / "single-cluster-gpu" / "models.yaml"
 # every file of the committed output except gen's own bookkeeping file
-OUTPUT_FILES = sum(1 for p in (ROOT / "golden" / "single-cluster-gpu").rglob("*")
-                   if p.is_file() and p.name != ".gen-files.json")
-RESOURCES = sum(text.count("\nkind: ") for text in (
-    p.read_text() for p in (ROOT / "golden" / "single-cluster-gpu" / "manifests").rglob("*.yaml")
-    if p.name != "kustomization.yaml"))
+OUTPUT_FILES = sum(
+    1
+    for p in (ROOT / "golden" / "single-cluster-gpu").rglob("*")
+    if p.is_file() and p.name != ".gen-files.json"
+)
+RESOURCES = sum(
+    text.count("\nkind: ")
+    for text in (
+        p.read_text()
+        for p in (ROOT / "golden" / "single-cluster-gpu" / "manifests").rglob("*.yaml")
+        if p.name != "kustomization.yaml"
+    )
+)
 
 
 def test_version(cli):
@@ -69,7 +77,8 @@ def test_init_list(cli):
     result = cli("init", "--list")
     assert result.exit_code == 0
     assert [line.split()[0] for line in result.stdout.splitlines()] == sorted(
-        p.parent.name for p in (ROOT / "examples").glob("*/models.yaml"))
+        p.parent.name for p in (ROOT / "examples").glob("*/models.yaml")
+    )
 
 
 def test_diff_exit_codes_and_summary(cli, tmp_path):
@@ -127,8 +136,8 @@ def test_progress_is_shown_only_on_a_terminal_after_a_second(monkeypatch):
     progress._enabled = True  # as on a terminal
     progress._clock = lambda: next(ticks)
     progress._start = 0.0
-    progress("validating")          # 0.5 s: too early
-    progress("writing 10 files")    # 2.0 s: shown
+    progress("validating")  # 0.5 s: too early
+    progress("writing 10 files")  # 2.0 s: shown
     assert shown == ["\r\033[Kgen: writing 10 files (2.0 s)"]
     assert cli_module._Progress(True)._enabled is False  # stderr is not a terminal under pytest
     assert cli_module._Progress(False)._enabled is False

@@ -65,7 +65,8 @@ def test_every_catalog_gpu_renders_a_valid_rayservice(gpu):
 def test_checker_catches_a_broken_resource():
     obj = _render_one("{type: nvidia-l4}")
     obj["spec"]["rayClusterConfig"]["headGroupSpec"]["template"]["spec"]["containers"][0][
-        "imagePullPolcy"] = "Always"
+        "imagePullPolcy"
+    ] = "Always"
     problems = [p.format() for p in validate_resource(obj)]
     assert len(problems) == 1 and "imagePullPolcy" in problems[0]
 
@@ -75,8 +76,11 @@ def test_llm_d_objective_profile(tmp_path):
     and lets the endpoint pickers read that API group."""
     from generator.spec import Spec
 
-    text = (ROOT / "examples" / "multi-cluster" / "models.yaml").read_text().replace(
-        "defaults:\n", "defaults:\n  inferenceObjectiveProfile: llm-d\n")
+    text = (
+        (ROOT / "examples" / "multi-cluster" / "models.yaml")
+        .read_text()
+        .replace("defaults:\n", "defaults:\n  inferenceObjectiveProfile: llm-d\n")
+    )
     doc = load_text(text, "models.yaml")
     data, diags = validate_document(doc)
     assert diags == []
@@ -97,7 +101,8 @@ def test_network_policies_with_inference_pools():
 
     text = (ROOT / "examples" / "multi-cluster" / "models.yaml").read_text() + (
         "security:\n  networkPolicy:\n    operatorNamespace: ray-system\n"
-        "    loadBalancerCIDRs: [10.0.0.0/23, 10.5.0.0/23]\n")
+        "    loadBalancerCIDRs: [10.0.0.0/23, 10.5.0.0/23]\n"
+    )
     doc = load_text(text, "models.yaml")
     data, diags = validate_document(doc)
     assert diags == []
@@ -109,7 +114,11 @@ def test_network_policies_with_inference_pools():
         assert validate_resource(obj) == []
     rule = epp[0]["spec"]["ingress"][0]
     assert [b["ipBlock"]["cidr"] for b in rule["from"]] == [
-        "35.191.0.0/16", "130.211.0.0/22", "10.0.0.0/23", "10.5.0.0/23"]
+        "35.191.0.0/16",
+        "130.211.0.0/22",
+        "10.0.0.0/23",
+        "10.5.0.0/23",
+    ]
     assert [p["port"] for p in rule["ports"]] == [9002, 9003]
     scopes: dict[str, list] = {}
     for r in resources:

@@ -41,20 +41,27 @@ SWAP_KILLS_MS = [0, 0.25, 0.5, 1, 2, 4, 8, 16]  # after the staging manifest is 
 USER_FILES = {
     "my-notes.txt": b"the user's notes\n",
     "manifests/default/zz-extra.yaml": b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: mine}\n",
-    "mine/deep/config.json": b"{\"mine\": true}\n",
+    "mine/deep/config.json": b'{"mine": true}\n',
 }
 
 
 def fleet(n: int) -> str:
     """n NVIDIA L4 models shaped like examples/single-cluster-gpu (names <= 47 characters)."""
-    lines = ["apiVersion: gen.llm-fleet.dev/v1alpha1", "kind: ModelFleet",
-             "metadata: {name: big-fleet, namespace: default}",
-             "gateway: {class: gke-l7-rilb, routing: body}", "models:"]
+    lines = [
+        "apiVersion: gen.llm-fleet.dev/v1alpha1",
+        "kind: ModelFleet",
+        "metadata: {name: big-fleet, namespace: default}",
+        "gateway: {class: gke-l7-rilb, routing: body}",
+        "models:",
+    ]
     for i in range(n):
-        lines += [f"  - name: model-{i:04d}-instruct", f"    modelId: org/model-{i:04d}",
-                  f"    source: hf://org/model-{i:04d}-instruct",
-                  "    accelerator: {type: nvidia-l4, count: 1}",
-                  "    replicas: {min: 2, max: 2}"]
+        lines += [
+            f"  - name: model-{i:04d}-instruct",
+            f"    modelId: org/model-{i:04d}",
+            f"    source: hf://org/model-{i:04d}-instruct",
+            "    accelerator: {type: nvidia-l4, count: 1}",
+            "    replicas: {min: 2, max: 2}",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -73,9 +80,12 @@ def staging_dirs(parent: Path, name: str) -> list[Path]:
 
 
 def start_render(spec: Path, out: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "generator.cli", "render", str(spec),
-                             "-o", str(out), "-q"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "generator.cli", "render", str(spec), "-o", str(out), "-q"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def test_sigkill_leaves_the_old_or_the_new_tree(tmp_path):
@@ -138,11 +148,11 @@ def test_sigkill_leaves_the_old_or_the_new_tree(tmp_path):
         state = snapshot(out)
         assert state in (old_full, new_full), (
             f"{label}: OUT is neither the old nor the new tree; differs in "
-            f"{sorted(k for k in set(state) | set(new_full) if state.get(k) != new_full.get(k))[:10]}")
+            f"{sorted(k for k in set(state) | set(new_full) if state.get(k) != new_full.get(k))[:10]}"
+        )
         for rel, ino in inodes.items():
             assert os.stat(out / rel).st_ino == ino, f"{label}: {rel} was rewritten"
-        outcomes.append((label, "old" if state == old_full else "new",
-                         len(staging_dirs(work, "out"))))
+        outcomes.append((label, "old" if state == old_full else "new", len(staging_dirs(work, "out"))))
 
     # kill points spread over the render's duration, and one after it finished
     for k in range(EVEN_KILLS + 1):
@@ -175,10 +185,12 @@ def test_sigkill_leaves_the_old_or_the_new_tree(tmp_path):
     kinds = {state for _, state, _ in outcomes}
     interrupted = sum(1 for _, _, left in outcomes if left)
     elapsed = time.monotonic() - started
-    print(f"\nrender of {N_MODELS + 1} models: {duration:.2f} s (writing the staging "
-          f"directory: {writing * 1000:.0f} ms); {len(outcomes)} kills: "
-          f"{sum(s == 'old' for _, s, _ in outcomes)} old, {sum(s == 'new' for _, s, _ in outcomes)} "
-          f"new, {interrupted} interrupted mid-write; test {elapsed:.1f} s")
+    print(
+        f"\nrender of {N_MODELS + 1} models: {duration:.2f} s (writing the staging "
+        f"directory: {writing * 1000:.0f} ms); {len(outcomes)} kills: "
+        f"{sum(s == 'old' for _, s, _ in outcomes)} old, {sum(s == 'new' for _, s, _ in outcomes)} "
+        f"new, {interrupted} interrupted mid-write; test {elapsed:.1f} s"
+    )
     for label, state, left in outcomes:
         print(f"  {label:>14}: {state}{' (staging left)' if left else ''}")
     assert len(outcomes) >= 10

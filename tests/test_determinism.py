@@ -37,34 +37,45 @@ def varied_fleet(order: list[int] | None = None) -> str:
     gpus = [("nvidia-l4", 1), ("nvidia-l4", 2), ("nvidia-h100-80gb", 8), ("nvidia-tesla-t4", 1)]
     for i in range(8):
         gpu, count = gpus[i % len(gpus)]
-        m = [f"  - name: zeta-{7 - i}-model-{i}", f"    source: hf://org{i % 3}/repo-{i}",
-             f"    accelerator: {{type: {gpu}, count: {count}}}",
-             f"    replicas: {{min: {i % 3}, max: {i % 3 + 2}}}"]
+        m = [
+            f"  - name: zeta-{7 - i}-model-{i}",
+            f"    source: hf://org{i % 3}/repo-{i}",
+            f"    accelerator: {{type: {gpu}, count: {count}}}",
+            f"    replicas: {{min: {i % 3}, max: {i % 3 + 2}}}",
+        ]
         if i % 2:
             m.append(f"    modelId: org{i % 3}/Repo-{i}")
         if i % 3 == 0:
-            m += ["    env:", "      ZZ_LAST: z", "      AA_FIRST: a", f"      MM_MID: \"{i}\""]
+            m += ["    env:", "      ZZ_LAST: z", "      AA_FIRST: a", f'      MM_MID: "{i}"']
         if i % 3 == 1:
-            m += ["    engineArgs:", "      max_num_seqs: 64", "      enable_prefix_caching: true",
-                  "      speculative_config: {num_speculative_tokens: 3, model: ngram}",
-                  f"      max_model_len: {4096 * (i + 1)}"]
+            m += [
+                "    engineArgs:",
+                "      max_num_seqs: 64",
+                "      enable_prefix_caching: true",
+                "      speculative_config: {num_speculative_tokens: 3, model: ngram}",
+                f"      max_model_len: {4096 * (i + 1)}",
+            ]
         if i % 4 == 2:
             m += ["    hfTokenSecret: null", "    healthCheck: {periodS: 30, timeoutS: 20}"]
         if i % 4 == 3:
-            m += ["    resources:", "      head: {cpu: 4, memory: 16Gi}",
-                  "      worker: {memory: 100Gi, ephemeralStorage: 200Gi}"]
+            m += [
+                "    resources:",
+                "      head: {cpu: 4, memory: 16Gi}",
+                "      worker: {memory: 100Gi, ephemeralStorage: 200Gi}",
+            ]
         models.append("\n".join(m) + "\n")
     order = list(range(8)) if order is None else order
-    return ("apiVersion: gen.llm-fleet.dev/v1alpha1\nkind: ModelFleet\n"
-            "metadata: {name: varied, namespace: serving}\n"
-            "defaults: {rayVersion: \"2.54.0\"}\n"
-            "gateway: {class: gke-l7-regional-external-managed, routing: header, port: 8080}\n"
-            "models:\n" + "".join(models[i] for i in order))
+    return (
+        "apiVersion: gen.llm-fleet.dev/v1alpha1\nkind: ModelFleet\n"
+        "metadata: {name: varied, namespace: serving}\n"
+        'defaults: {rayVersion: "2.54.0"}\n'
+        "gateway: {class: gke-l7-regional-external-managed, routing: header, port: 8080}\n"
+        "models:\n" + "".join(models[i] for i in order)
+    )
 
 
 def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def yaml_nodes_alive() -> int:
@@ -102,20 +113,45 @@ def test_renders_keep_no_parser_state(varied, tmp_path):
     assert yaml_nodes_alive() - before < 10
 
 
-_CHILD = ("import os, sys; os.umask(int(sys.argv[3], 8)); from generator.cli import main; "
-          "sys.argv = ['gen', 'render', sys.argv[1], '-o', sys.argv[2], '-q']; main()")
+_CHILD = (
+    "import os, sys; os.umask(int(sys.argv[3], 8)); from generator.cli import main; "
+    "sys.argv = ['gen', 'render', sys.argv[1], '-o', sys.argv[2], '-q']; main()"
+)
 
 ENVIRONMENTS = [
-    ("seed 0, UTC, C.UTF-8, umask 022",
-     {"PYTHONHASHSEED": "0", "TZ": "UTC", "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}, "022"),
-    ("seed 1, UTC+14, ASCII locale without UTF-8 mode, umask 077",
-     {"PYTHONHASHSEED": "1", "TZ": "Pacific/Kiritimati", "LC_ALL": "C", "LANG": "C",
-      "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}, "077"),
-    ("seed 4242, UTC-3:30, POSIX, umask 002, other HOME",
-     {"PYTHONHASHSEED": "4242", "TZ": "America/St_Johns", "LC_ALL": "POSIX", "LANG": "",
-      "HOME": "{tmp}/home"}, "002"),
-    ("random seed, Asia/Kolkata, LANG only, umask 027",
-     {"PYTHONHASHSEED": "random", "TZ": "Asia/Kolkata", "LANG": "C.UTF-8", "LC_ALL": ""}, "027"),
+    (
+        "seed 0, UTC, C.UTF-8, umask 022",
+        {"PYTHONHASHSEED": "0", "TZ": "UTC", "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"},
+        "022",
+    ),
+    (
+        "seed 1, UTC+14, ASCII locale without UTF-8 mode, umask 077",
+        {
+            "PYTHONHASHSEED": "1",
+            "TZ": "Pacific/Kiritimati",
+            "LC_ALL": "C",
+            "LANG": "C",
+            "PYTHONCOERCECLOCALE": "0",
+            "PYTHONUTF8": "0",
+        },
+        "077",
+    ),
+    (
+        "seed 4242, UTC-3:30, POSIX, umask 002, other HOME",
+        {
+            "PYTHONHASHSEED": "4242",
+            "TZ": "America/St_Johns",
+            "LC_ALL": "POSIX",
+            "LANG": "",
+            "HOME": "{tmp}/home",
+        },
+        "002",
+    ),
+    (
+        "random seed, Asia/Kolkata, LANG only, umask 027",
+        {"PYTHONHASHSEED": "random", "TZ": "Asia/Kolkata", "LANG": "C.UTF-8", "LC_ALL": ""},
+        "027",
+    ),
 ]
 
 
@@ -130,8 +166,13 @@ def test_identical_bytes_across_processes(spec_name, varied, tmp_path):
         for key in ("LC_ALL", "LANG"):
             if child_env.get(key) == "":
                 del child_env[key]
-        proc = subprocess.run([sys.executable, "-c", _CHILD, str(spec), str(out), umask],
-                              env=child_env, cwd=ROOT, capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-c", _CHILD, str(spec), str(out), umask],
+            env=child_env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         assert proc.returncode == 0, f"{label}: {proc.stderr[-2000:]}"
         trees[label] = tree(out)
     first_label, first = next(iter(trees.items()))
@@ -171,6 +212,8 @@ def test_model_order_changes_only_order_and_source_indexes(tmp_path):
             if rel.startswith("manifests/"):
                 assert _SOURCE.sub(rb"\1[*]", data) == _SOURCE.sub(rb"\1[*]", base[rel]), rel
             else:
+
                 def lines(b: bytes) -> list[bytes]:
                     return sorted(_MERMAID_ID.sub(rb"\1#", b).splitlines())
+
                 assert lines(data) == lines(base[rel]), rel

@@ -14,6 +14,10 @@ def test_spec_reference_is_current():
 
 def test_spec_reference_documents_every_field():
     text = specdoc.render()
-    for field in ("`models[].accelerator.topology`", "`gateway.routing`",
-                  "`models[].multiplexing.models[].id`", "`clusters[].role`"):
+    for field in (
+        "`models[].accelerator.topology`",
+        "`gateway.routing`",
+        "`models[].multiplexing.models[].id`",
+        "`clusters[].role`",
+    ):
         assert field in text

@@ -10,8 +10,14 @@ from .conftest import EXAMPLES, ROOT
 
 
 def test_every_scenario_has_an_example():
-    assert set(EXAMPLES) >= {"single-cluster-gpu", "path-routing", "multi-cluster",
-                             "multiplexing-gcsfuse", "tpu-multihost-dranet", "tpu-autopilot"}
+    assert set(EXAMPLES) >= {
+        "single-cluster-gpu",
+        "path-routing",
+        "multi-cluster",
+        "multiplexing-gcsfuse",
+        "tpu-multihost-dranet",
+        "tpu-autopilot",
+    }
 
 
 @pytest.mark.parametrize("example", EXAMPLES)

@@ -29,7 +29,8 @@ def test_fidelity_check_can_fail():
     ours = with_parsed_serve_config(_ours("RayService")["gemma-2b-it"])
     ours["spec"]["rayClusterConfig"]["workerGroupSpecs"][0]["replicas"] = 3
     assert missing(with_parsed_serve_config(seed), ours) == [
-        ".spec.rayClusterConfig.workerGroupSpecs[0].replicas: reference has 2, gen has 3"]
+        ".spec.rayClusterConfig.workerGroupSpecs[0].replicas: reference has 2, gen has 3"
+    ]
 
 
 def test_healthcheckpolicies_match_seed():
@@ -52,8 +53,7 @@ def test_every_seed_route_rule_is_rendered():
     seed = list(yaml.safe_load_all((SEEDS / "gateway-httproute.yaml").read_text()))[1]
     routes = _ours("HTTPRoute").values()
     for rule in seed["spec"]["rules"]:
-        rule = {**rule, "backendRefs": [{k: v for k, v in b.items()}
-                                        for b in rule["backendRefs"]]}
+        rule = {**rule, "backendRefs": [{k: v for k, v in b.items()} for b in rule["backendRefs"]]}
         matching = [r for r in routes if not missing(rule, r["spec"]["rules"][0])]
         assert len(matching) == 1, rule
         assert matching[0]["spec"]["parentRefs"][0]["name"] == seed["spec"]["parentRefs"][0]["name"]

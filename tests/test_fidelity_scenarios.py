@@ -15,11 +15,24 @@ from .fidelity import conflicts, missing
 from .renderutil import rendered
 
 SEEDS = ROOT / "tests" / "fixtures" / "seeds"
-SAMPLES = (ROOT / "tests" / "fixtures" / "upstream-samples" / "kubernetes-engine-samples"
-           / "ai-ml" / "gke-ray" / "rayserve" / "llm")
-SUBST = {"$KSA_NAME": "ray-ksa", "${KSA_NAME}": "ray-ksa", "$GS_BUCKET": "my-weights-bucket",
-         "${GS_BUCKET}": "my-weights-bucket",
-         "$CUSTOM_IMAGE_URI": "us-east5-docker.pkg.dev/my-project/ray-repo/vllm-tpu-ray:vllm-tpu"}
+SAMPLES = (
+    ROOT
+    / "tests"
+    / "fixtures"
+    / "upstream-samples"
+    / "kubernetes-engine-samples"
+    / "ai-ml"
+    / "gke-ray"
+    / "rayserve"
+    / "llm"
+)
+SUBST = {
+    "$KSA_NAME": "ray-ksa",
+    "${KSA_NAME}": "ray-ksa",
+    "$GS_BUCKET": "my-weights-bucket",
+    "${GS_BUCKET}": "my-weights-bucket",
+    "$CUSTOM_IMAGE_URI": "us-east5-docker.pkg.dev/my-project/ray-repo/vllm-tpu-ray:vllm-tpu",
+}
 
 
 def _load(path: Path) -> list[dict]:
@@ -38,6 +51,7 @@ def _seed002(kind: str) -> dict:
 
 
 # --- seed 002: multi-cluster Inference Gateway -------------------------------------------
+
 
 def test_seed002_gateway():
     ours = _ours("multi-cluster", "Gateway")
@@ -92,8 +106,9 @@ def test_seed002_exported_pools_and_metrics():
     seed = _seed002("AutoscalingMetric")["spec"]
     for metric in _ours("multi-cluster", "AutoscalingMetric"):
         # Ray exports vLLM's gauge as ray_vllm_kv_cache_usage_perc on its metrics port 8080
-        assert metric["spec"]["metrics"] == [{"name": "ray_vllm_kv_cache_usage_perc",
-                                              "exportName": seed["metrics"][0]["exportName"]}]
+        assert metric["spec"]["metrics"] == [
+            {"name": "ray_vllm_kv_cache_usage_perc", "exportName": seed["metrics"][0]["exportName"]}
+        ]
         assert metric["spec"]["endpoints"] == [{"port": 8080, "path": "/metrics"}]
         assert metric["spec"]["selector"]["matchLabels"] == pool["spec"]["selector"]["matchLabels"]
 
@@ -122,14 +137,28 @@ def test_seed003_rayservice_matches_the_sample():
 
 def test_seed003_replaces_every_manual_step():
     kinds = {r.kind for r in rendered("multiplexing-gcsfuse")[1]}
-    assert {"RayService", "ServiceAccount", "InferencePool", "Deployment", "Service",
-            "HealthCheckPolicy", "InferenceObjective", "Gateway", "HTTPRoute"} <= kinds
+    assert {
+        "RayService",
+        "ServiceAccount",
+        "InferencePool",
+        "Deployment",
+        "Service",
+        "HealthCheckPolicy",
+        "InferenceObjective",
+        "Gateway",
+        "HTTPRoute",
+    } <= kinds
     (hcp,) = _ours("multiplexing-gcsfuse", "HealthCheckPolicy")
-    assert hcp["spec"]["targetRef"] == {"group": "inference.networking.k8s.io",
-                                        "kind": "InferencePool", "name": "model-multiplexing-pool"}
+    assert hcp["spec"]["targetRef"] == {
+        "group": "inference.networking.k8s.io",
+        "kind": "InferencePool",
+        "name": "model-multiplexing-pool",
+    }
     assert hcp["spec"]["default"]["config"]["httpHealthCheck"]["requestPath"] == "/-/healthz"
-    assert sorted(o["metadata"]["name"] for o in _ours("multiplexing-gcsfuse", "InferenceObjective")) \
-        == ["gemma-2-9b-it", "llama-31-8b-instruct"]
+    assert sorted(o["metadata"]["name"] for o in _ours("multiplexing-gcsfuse", "InferenceObjective")) == [
+        "gemma-2-9b-it",
+        "llama-31-8b-instruct",
+    ]
 
 
 # --- seed 004: multi-host TPU with DRANET -------------------------------------------------
@@ -158,11 +187,16 @@ def test_seed004_serve_config_is_the_sample_scripts_llm_config():
     # what serve_tpu_multihost.py builds in Python, as data
     assert llm["accelerator_type"] == "TPU-V6E"
     assert llm["accelerator_config"] == {"kind": "tpu", "topology": "4x4"}
-    assert llm["engine_kwargs"] == {"tensor_parallel_size": 16, "max_model_len": 8192,
-                                    "max_num_batched_tokens": 4096,
-                                    "distributed_executor_backend": "ray"}
-    assert llm["model_loading_config"] == {"model_id": "google/gemma-4-31B-it",
-                                           "model_source": "/data/google/gemma-4-31B-it"}
+    assert llm["engine_kwargs"] == {
+        "tensor_parallel_size": 16,
+        "max_model_len": 8192,
+        "max_num_batched_tokens": 4096,
+        "distributed_executor_backend": "ray",
+    }
+    assert llm["model_loading_config"] == {
+        "model_id": "google/gemma-4-31B-it",
+        "model_source": "/data/google/gemma-4-31B-it",
+    }
 
 
 def test_seed004_networking_samples():
@@ -184,9 +218,10 @@ def test_seed004_components():
     assert found == {".template.spec.containers[0].args[0]"}
     sample_ui = _load(SAMPLES / "tpu" / "components" / "gradio.yaml")
     (deployment,) = _ours("tpu-autopilot", "Deployment")
-    assert conflicts(sample_ui[0]["spec"]["template"]["spec"],
-                     deployment["spec"]["template"]["spec"]) == []
+    assert conflicts(sample_ui[0]["spec"]["template"]["spec"], deployment["spec"]["template"]["spec"]) == []
     assert deployment["spec"]["template"]["spec"]["containers"][0]["env"][1] == {
-        "name": "HOST", "value": "http://vllm-tpu-multihost-serve-svc:8000"}
+        "name": "HOST",
+        "value": "http://vllm-tpu-multihost-serve-svc:8000",
+    }
     chat = [s for s in _ours("tpu-autopilot", "Service") if s["metadata"]["name"].endswith("-chat")]
     assert chat[0]["spec"]["ports"][0]["port"] == sample_ui[1]["spec"]["ports"][0]["port"]

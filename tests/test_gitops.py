@@ -34,19 +34,27 @@ def test_changed_and_removed_resources(tmp_path):
     render_to_dir(SPEC, out)
     spec = tmp_path / "models.yaml"
     text = SPEC.read_text()
-    spec.write_text(text[: text.index("  - name: qwen-25-3b")].replace(
-        "replicas: {min: 2, max: 2}", "replicas: {min: 1, max: 2}"))
+    spec.write_text(
+        text[: text.index("  - name: qwen-25-3b")].replace(
+            "replicas: {min: 2, max: 2}", "replicas: {min: 1, max: 2}"
+        )
+    )
     result = gitops.diff_output(spec, out)
     assert result.resources == {
-        "removed": ["default/HTTPRoute/qwen-25-3b-route", "default/HealthCheckPolicy/qwen-25-3b-healthcheck",
-                    "default/NetworkPolicy/qwen-25-3b", "default/RayService/qwen-25-3b"],
+        "removed": [
+            "default/HTTPRoute/qwen-25-3b-route",
+            "default/HealthCheckPolicy/qwen-25-3b-healthcheck",
+            "default/NetworkPolicy/qwen-25-3b",
+            "default/RayService/qwen-25-3b",
+        ],
         "changed": ["default/RayService/gemma-2b-it"],
     }
     rayservice = next(f for f in result.files if f.path == "manifests/default/rayservice.yaml")
     assert rayservice.status == "changed"
     assert "-      replicas: 2\n" in rayservice.diff and "+      replicas: 1\n" in rayservice.diff
-    assert rayservice.diff.startswith("--- a/manifests/default/rayservice.yaml\n"
-                                      "+++ b/manifests/default/rayservice.yaml\n")
+    assert rayservice.diff.startswith(
+        "--- a/manifests/default/rayservice.yaml\n+++ b/manifests/default/rayservice.yaml\n"
+    )
 
 
 def test_user_files_are_not_part_of_the_diff(tmp_path):

@@ -65,18 +65,20 @@ def _huge_file() -> bytes:
 
 
 def _too_many_nodes() -> bytes:
-    return _commented("six million YAML nodes in 12 MB (under the size limit)",
-                      BASE + "    engineArgs:\n      x: [" + "0," * 6_000_000 + "0]\n")
+    return _commented(
+        "six million YAML nodes in 12 MB (under the size limit)",
+        BASE + "    engineArgs:\n      x: [" + "0," * 6_000_000 + "0]\n",
+    )
 
 
 def _deep_nesting_100k() -> bytes:
-    return _commented("100,000 nested flow sequences",
-                      BASE + "    engineArgs: {x: " + "[" * 100_000 + "]" * 100_000 + "}\n")
+    return _commented(
+        "100,000 nested flow sequences", BASE + "    engineArgs: {x: " + "[" * 100_000 + "]" * 100_000 + "}\n"
+    )
 
 
 def _long_fleet_name() -> bytes:
-    return _commented("a 100,000-character fleet name",
-                      BASE.replace("name: demo", "name: " + "a" * 100_000))
+    return _commented("a 100,000-character fleet name", BASE.replace("name: demo", "name: " + "a" * 100_000))
 
 
 # Cases whose input is generated here instead of committed (tests/hostile/<case>/ then holds
@@ -154,9 +156,18 @@ def test_every_case_has_exactly_one_input():
 
 def test_corpus_bytes_survived_git():
     """Byte-level cases must not be normalised by git or an editor (see .gitattributes)."""
-    raw = {c: (HOSTILE / c / "models.yaml").read_bytes() for c in
-           ("ok-crlf", "ok-utf8-bom", "utf16-le-bom", "utf16-be-bom", "nul-byte",
-            "non-utf8-latin1", "unicode-line-separator")}
+    raw = {
+        c: (HOSTILE / c / "models.yaml").read_bytes()
+        for c in (
+            "ok-crlf",
+            "ok-utf8-bom",
+            "utf16-le-bom",
+            "utf16-be-bom",
+            "nul-byte",
+            "non-utf8-latin1",
+            "unicode-line-separator",
+        )
+    }
     assert raw["ok-crlf"].count(b"\r\n") == raw["ok-crlf"].count(b"\n") > 5
     assert raw["ok-utf8-bom"].startswith(b"\xef\xbb\xbf")
     assert raw["utf16-le-bom"].startswith(b"\xff\xfe#\x00")
@@ -211,7 +222,8 @@ def test_hostile_case(case, tmp_path, monkeypatch, rendered_out, update_golden):
     errors = lines[:-1]
     n = len(errors)
     assert result.stderr.splitlines() == errors + [
-        f"Summary: {n} error{'' if n == 1 else 's'}; nothing written"]
+        f"Summary: {n} error{'' if n == 1 else 's'}; nothing written"
+    ]
     for secret in secrets:
         assert secret not in result.output
     assert snapshot(out) == before
@@ -241,8 +253,13 @@ _ADDRESS_SPACE = 2 * 1024**3  # a runaway input fails with MemoryError, not the 
 def run_budgeted(*args: str, timeout: float = 60) -> tuple[int, str, float, float]:
     """`gen ARGS` in a child under an address-space limit: (exit code, stderr without the
     budget line, seconds inside gen, MiB of peak RSS growth)."""
-    proc = subprocess.run([sys.executable, "-c", _CHILD, str(_ADDRESS_SPACE), *args],
-                          capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(_ADDRESS_SPACE), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
     *rest, last = proc.stderr.rstrip("\n").split("\n")
     assert last.startswith("BUDGET "), proc.stderr[-3000:]
     _, seconds, mib = last.split()
@@ -251,8 +268,7 @@ def run_budgeted(*args: str, timeout: float = 60) -> tuple[int, str, float, floa
 
 def _within_budget(case: str, spec: Path) -> None:
     seconds_max, mib_max = BUDGET[case]
-    code, stderr, seconds, mib = run_budgeted("validate", str(spec),
-                                              timeout=3 * seconds_max + 10)
+    code, stderr, seconds, mib = run_budgeted("validate", str(spec), timeout=3 * seconds_max + 10)
     assert "Traceback" not in stderr, stderr[-3000:]
     assert code == 1, stderr[-3000:]
     print(f"{case}: {seconds:.2f} s, +{mib:.0f} MiB")
@@ -284,8 +300,9 @@ def test_endless_input_is_cut_at_the_size_limit():
     code, stderr, seconds, mib = run_budgeted("validate", "/dev/zero")
     assert "Traceback" not in stderr, stderr[-3000:]
     assert code == 1
-    assert stderr.splitlines()[0] == (f"/dev/zero: file is more than {MAX_BYTES} bytes; "
-                                      f"the limit is {MAX_BYTES} bytes")
+    assert stderr.splitlines()[0] == (
+        f"/dev/zero: file is more than {MAX_BYTES} bytes; the limit is {MAX_BYTES} bytes"
+    )
     assert seconds < 2.0 and mib < 96, (seconds, mib)
 
 
@@ -296,8 +313,7 @@ def test_huge_sparse_file_is_refused_without_reading_it(tmp_path):
     code, stderr, seconds, mib = run_budgeted("validate", str(spec))
     assert "Traceback" not in stderr, stderr[-3000:]
     assert code == 1
-    assert stderr.splitlines()[0] == (f"{spec}: file is {2 * 1024**3} bytes; "
-                                      f"the limit is {MAX_BYTES} bytes")
+    assert stderr.splitlines()[0] == (f"{spec}: file is {2 * 1024**3} bytes; the limit is {MAX_BYTES} bytes")
     assert seconds < 2.0 and mib < 96, (seconds, mib)
 
 
@@ -327,8 +343,7 @@ def test_node_limit_leaves_room_for_large_fleets(tmp_path):
       worker: {{memory: 24Gi, ephemeralStorage: 100Gi}}
 """
     spec = tmp_path / "models.yaml"
-    spec.write_text(BASE.split("models:")[0] + "models:\n"
-                    + "".join(model.format(i=i) for i in range(5000)))
+    spec.write_text(BASE.split("models:")[0] + "models:\n" + "".join(model.format(i=i) for i in range(5000)))
     result = invoke("validate", str(spec))
     assert result.exit_code == 0, result.stderr[-2000:]
 
@@ -337,9 +352,11 @@ def test_node_limit_leaves_room_for_large_fleets(tmp_path):
 def test_accepted_odd_input(case, tmp_path, monkeypatch):
     data = (HOSTILE / case / "models.yaml").read_bytes()
     # the same spec without the oddity: no BOM, LF line ends, no document markers
-    plain = b"".join(line for line in data.removeprefix(b"\xef\xbb\xbf")
-                     .replace(b"\r\n", b"\n").splitlines(keepends=True)
-                     if line.rstrip() not in (b"%YAML 1.1", b"---", b"..."))
+    plain = b"".join(
+        line
+        for line in data.removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n").splitlines(keepends=True)
+        if line.rstrip() not in (b"%YAML 1.1", b"---", b"...")
+    )
     assert plain != data
     monkeypatch.chdir(tmp_path)
     for name, content in (("odd", data), ("plain", plain)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import sysconfig
 from importlib import metadata
 from pathlib import Path
 
@@ -31,9 +32,13 @@ def test_runtime_lock_is_a_subset_of_the_dev_lock():
 def test_the_test_environment_equals_the_dev_lock():
     """`pip freeze` of .venv == locks/dev.txt (plus gen itself, installed editable)."""
     if Path(sys.prefix).resolve() != (ROOT / ".venv").resolve():
-        pytest.fail(f"run through `make test` (.venv), not {sys.prefix}; "
-                    "`make test-latest` deselects this test with -m 'not lock'")
-    installed = {locks.canonical(d.metadata["Name"]): d.version for d in metadata.distributions()}
+        pytest.fail(
+            f"run through `make test` (.venv), not {sys.prefix}; "
+            "`make test-latest` deselects this test with -m 'not lock'"
+        )
+    # only site-packages: `import ray` puts its vendored ray/thirdparty_files on sys.path
+    site = sysconfig.get_paths()["purelib"]
+    installed = {locks.canonical(d.metadata["Name"]): d.version for d in metadata.distributions(path=[site])}
     installed.pop("gen-llm-fleet")
     wanted = locks.pins(ROOT / "locks" / "dev.txt", here=True)
     assert installed == wanted

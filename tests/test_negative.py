@@ -50,9 +50,13 @@ def test_json_format(cli, monkeypatch):
     report = json.loads(result.stdout)
     assert report["errors"] == 1
     error = report["files"][0]["errors"][0]
-    assert error == {"file": "models.yaml", "line": 9, "column": 21,
-                     "path": "models[0].replicas.min",
-                     "message": "min (3) is greater than max (2)"}
+    assert error == {
+        "file": "models.yaml",
+        "line": 9,
+        "column": 21,
+        "path": "models[0].replicas.min",
+        "message": "min (3) is greater than max (2)",
+    }
 
 
 def test_missing_file_is_a_usage_error(cli, tmp_path):

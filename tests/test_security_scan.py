@@ -61,7 +61,10 @@ def test_scanner_is_the_pinned_checkov():
 
     out = subprocess.run(
         [str(python), "-c", "from checkov.version import version; print(version)"],
-        capture_output=True, text=True, timeout=60, env=scan.checkov_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=scan.checkov_env(),
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == pins["checkov"]
@@ -108,15 +111,30 @@ def test_driver_and_checkov_command_agree():
 
 def test_ray_pods_are_lifted_out_of_rayservices():
     rs = {
-        "apiVersion": "ray.io/v1", "kind": "RayService",
+        "apiVersion": "ray.io/v1",
+        "kind": "RayService",
         "metadata": {"name": "m", "namespace": "ns"},
-        "spec": {"rayClusterConfig": {
-            "headGroupSpec": {"template": {"metadata": {"labels": {"a": "b"}},
-                                           "spec": {"containers": [{"name": "ray-head", "image": "i:1"}]}}},
-            "workerGroupSpecs": [{"groupName": "g", "template": {
-                "spec": {"automountServiceAccountToken": False,
-                         "containers": [{"name": "llm", "image": "i:1"}]}}}],
-        }},
+        "spec": {
+            "rayClusterConfig": {
+                "headGroupSpec": {
+                    "template": {
+                        "metadata": {"labels": {"a": "b"}},
+                        "spec": {"containers": [{"name": "ray-head", "image": "i:1"}]},
+                    }
+                },
+                "workerGroupSpecs": [
+                    {
+                        "groupName": "g",
+                        "template": {
+                            "spec": {
+                                "automountServiceAccountToken": False,
+                                "containers": [{"name": "llm", "image": "i:1"}],
+                            }
+                        },
+                    }
+                ],
+            }
+        },
     }
     pods = scan.derived_pods(rs)
     assert [(role, p["metadata"]["name"]) for role, p in pods] == [("head", "m-head"), ("worker", "m-g")]

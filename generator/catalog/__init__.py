@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ _HERE = Path(__file__).parent
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _table(name: str) -> dict[str, Any]:
     with open(_HERE / f"{name}.yaml", encoding="utf-8") as fh:
         data: dict[str, Any] = yaml.load(fh, Loader=_Loader)

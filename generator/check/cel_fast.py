@@ -30,11 +30,12 @@ from __future__ import annotations
 import datetime
 import math
 import re
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["Unknown", "Unsupported", "compile_rule", "parse"]
 
-_INT64_MIN, _INT64_MAX = -(2 ** 63), 2 ** 63 - 1
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 class Unknown(Exception):
@@ -54,7 +55,8 @@ _UNKNOWN = Unknown()
 
 # --------------------------------------------------------------------------- parsing
 # Terminals copied from cel-python's cel.lark (same escapes, same quirks).
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
   (?P<ws>[\t\n\f\r ]+|//[^\n]*)
 | (?P<mlstr>[rR]?\"\"\"(?:\\[abfnrtv"'\\]|\\\d{3}|\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4-8}|\r\n|\r|\n|.)*?\"\"\"
           |[rR]?'''(?:\\[abfnrtv"'\\]|\\\d{3}|\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\U[0-9a-fA-F]{8}|\r\n|\r|\n|.)*?''')
@@ -66,12 +68,43 @@ _TOKEN = re.compile(r"""
 | (?P<int>0x[0-9a-fA-F]+|[0-9]+)
 | (?P<ident>[_a-zA-Z][_a-zA-Z0-9]*)
 | (?P<op>==|!=|<=|>=|&&|\|\||[<>!+\-*/%?:.,()\[\]{}])
-""", re.X)
-_RESERVED = {"as", "break", "const", "continue", "else", "for", "function", "if", "import",
-             "let", "loop", "package", "namespace", "return", "var", "void", "while"}
-_ESCAPES_PAT = re.compile("\\\\[abfnrtv\"'\\\\]|\\\\\\d{3}|\\\\x[0-9a-fA-F]{2}|\\\\u[0-9a-fA-F]{4}|\\\\U[0-9a-fA-F]{8}|.")
-_ESCAPES = {"\\a": "\a", "\\b": "\b", "\\f": "\f", "\\n": "\n", "\\r": "\r", "\\t": "\t",
-            "\\v": "\v", '\\"': '"', "\\'": "'", "\\\\": "\\"}
+""",
+    re.X,
+)
+_RESERVED = {
+    "as",
+    "break",
+    "const",
+    "continue",
+    "else",
+    "for",
+    "function",
+    "if",
+    "import",
+    "let",
+    "loop",
+    "package",
+    "namespace",
+    "return",
+    "var",
+    "void",
+    "while",
+}
+_ESCAPES_PAT = re.compile(
+    "\\\\[abfnrtv\"'\\\\]|\\\\\\d{3}|\\\\x[0-9a-fA-F]{2}|\\\\u[0-9a-fA-F]{4}|\\\\U[0-9a-fA-F]{8}|."
+)
+_ESCAPES = {
+    "\\a": "\a",
+    "\\b": "\b",
+    "\\f": "\f",
+    "\\n": "\n",
+    "\\r": "\r",
+    "\\t": "\t",
+    "\\v": "\v",
+    '\\"': '"',
+    "\\'": "'",
+    "\\\\": "\\",
+}
 
 
 def decode_string(text: str) -> str:
@@ -300,7 +333,16 @@ class _Duration(datetime.timedelta):
     """A CEL duration, parsed like cel-python's ``DurationType`` (so without loading it)."""
 
 
-_DURATION_SCALE = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION_SCALE = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+    "d": 86400.0,
+}
 _DURATION_PAT = re.compile(r"^[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+$")
 _DURATION_PART = re.compile(r"([0-9]*(\.[0-9]*)?)([a-z]+)")
 _DURATION_MAX = 315576000000
@@ -312,8 +354,9 @@ def _parse_duration(text: str) -> _Duration:
     sign = -1 if text.startswith("-") else 1
     if text[:1] in "+-":
         text = text[1:]
-    seconds = sign * math.fsum(float(m.group(1)) * _DURATION_SCALE[m.group(3)]
-                               for m in _DURATION_PART.finditer(text))
+    seconds = sign * math.fsum(
+        float(m.group(1)) * _DURATION_SCALE[m.group(3)] for m in _DURATION_PART.finditer(text)
+    )
     if not -_DURATION_MAX <= seconds <= _DURATION_MAX:
         raise ValueError(text)
     return _Duration(seconds=seconds)
@@ -398,6 +441,7 @@ def _str_method(fn: Callable[..., Any]) -> Callable[..., Any]:
         if type(s) is not str or any(type(a) is not str for a in args):
             raise _UNKNOWN.with_traceback(None)
         return fn(s, *args)
+
     return call
 
 
@@ -408,6 +452,7 @@ def _matches(s: str, pattern: str) -> bool:
     regex = _REGEX_CACHE.get(pattern)
     if regex is None:
         import re2  # cel-python's own regex engine (RE2 syntax, like cel-go)
+
         try:
             regex = re2.compile(pattern)
         except Exception as exc:  # re2.error: cel-python reports an error
@@ -520,6 +565,7 @@ def _compile(node: tuple, scope: frozenset[str]) -> _Fn:
             if failed:
                 raise _ERR.with_traceback(None)
             return out
+
         return make_list
     if kind == "select":
         operand, field = _compile(node[1], scope), node[2]
@@ -532,6 +578,7 @@ def _compile(node: tuple, scope: frozenset[str]) -> _Fn:
                 except KeyError:
                     raise _ERR.with_traceback(None) from None
             raise _ERR.with_traceback(None)
+
         return select
     if kind == "index":
         fo, fi = _compile(node[1], scope), _compile(node[2], scope)
@@ -551,6 +598,7 @@ def _compile(node: tuple, scope: frozenset[str]) -> _Fn:
                 except KeyError:
                     raise _ERR.with_traceback(None) from None
             raise _UNKNOWN.with_traceback(None)
+
         return index
     if kind == "not":
         operand = _compile(node[1], scope)
@@ -560,6 +608,7 @@ def _compile(node: tuple, scope: frozenset[str]) -> _Fn:
             if type(v) is bool:
                 return not v
             raise _UNKNOWN.with_traceback(None)
+
         return not_
     if kind == "neg":
         operand = _compile(node[1], scope)
@@ -571,6 +620,7 @@ def _compile(node: tuple, scope: frozenset[str]) -> _Fn:
             if type(v) is float:
                 return -v
             raise _UNKNOWN.with_traceback(None)
+
         return neg
     if kind in ("and", "or"):
         fa, fb = _compile(node[1], scope), _compile(node[2], scope)
@@ -596,6 +646,7 @@ def _compile(node: tuple, scope: frozenset[str]) -> _Fn:
                 if a is _ERR or b is _ERR:
                     raise _ERR.with_traceback(None)
                 return not decisive
+
             return short_circuit
 
         def logic(env: _Env) -> bool:
@@ -607,6 +658,7 @@ def _compile(node: tuple, scope: frozenset[str]) -> _Fn:
             if a is _ERR or b is _ERR:
                 raise _ERR.with_traceback(None)
             return not decisive
+
         return logic
     if kind == "cond":
         fc, fy, fn = (_compile(n, scope) for n in node[1:])
@@ -619,23 +671,28 @@ def _compile(node: tuple, scope: frozenset[str]) -> _Fn:
             if type(c) is not bool:
                 raise _UNKNOWN.with_traceback(None)
             return fy(env) if c else fn(env)
+
         return cond
     if kind == "op":
         op = node[1]
         fa, fb = _compile(node[2], scope), _compile(node[3], scope)
         if op in _RELOPS:
+
             def relation(env: _Env) -> bool:
                 a, b = _eval_both(fa, fb, env)
                 if a is _ERR or b is _ERR:
                     raise _ERR.with_traceback(None)
                 return _rel(op, a, b)
+
             return relation
         if op in ("+", "-"):
+
             def arith(env: _Env) -> Any:
                 a, b = _eval_both(fa, fb, env)
                 if a is _ERR or b is _ERR:
                     raise _ERR.with_traceback(None)
                 return _arith(op, a, b)
+
             return arith
         raise Unsupported(f"operator {op}")
     if kind == "call":
@@ -655,6 +712,7 @@ def _compile_call(node: tuple, scope: frozenset[str]) -> _Fn:
                 except _Err:
                     return False
                 return True
+
             return has
         if name == "dyn" and len(args) == 1:
             return _compile(args[0], scope)
@@ -673,6 +731,7 @@ def _compile_call(node: tuple, scope: frozenset[str]) -> _Fn:
             if failed:
                 raise _ERR.with_traceback(None)
             return impl(*values)
+
         return function
     if name in _MACROS:
         return _compile_macro(name, target, args, scope)
@@ -697,6 +756,7 @@ def _compile_call(node: tuple, scope: frozenset[str]) -> _Fn:
         if failed:
             raise _ERR.with_traceback(None)
         return impl(obj, *values)
+
     return method
 
 
@@ -741,6 +801,7 @@ def _compile_macro(name: str, target: tuple, args: tuple, scope: frozenset[str])
             if seen_err:
                 raise _ERR.with_traceback(None)
             return not decisive
+
         return fold
 
     def each(env: _Env) -> Any:
@@ -763,6 +824,7 @@ def _compile_macro(name: str, target: tuple, args: tuple, scope: frozenset[str])
         if name == "filter":
             return [item for item, r in results if r]
         return sum(1 for _, r in results if r) == 1  # exists_one
+
     return each
 
 
@@ -784,10 +846,11 @@ def compile_rule(text: str) -> Callable[[Any], bool]:
         if result is True:
             return True
         raise _UNKNOWN.with_traceback(None)
+
     return check
 
 
-def try_compile(text: str) -> Optional[Callable[[Any], bool]]:
+def try_compile(text: str) -> Callable[[Any], bool] | None:
     try:
         return compile_rule(text)
     except (Unsupported, RecursionError):

@@ -20,8 +20,9 @@ import copy
 import importlib.util
 import json
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Optional
+from typing import Any
 
 from . import cel_fast
 from .crd_compile import ITEMS, VALUES
@@ -35,23 +36,65 @@ def _celpy_env() -> Any:
     global _ENV
     if _ENV is None:
         import celpy
+
         _ENV = celpy.Environment()
     return _ENV
 
+
 # Functions/macros cel-python evaluates like Kubernetes' cel-go, plus _EXTENSIONS below.
-_STANDARD = {"all", "exists", "exists_one", "map", "filter", "has", "size", "matches",
-             "startsWith", "endsWith", "contains", "duration", "timestamp", "int", "uint",
-             "double", "string", "bool", "dyn", "type"}
+_STANDARD = {
+    "all",
+    "exists",
+    "exists_one",
+    "map",
+    "filter",
+    "has",
+    "size",
+    "matches",
+    "startsWith",
+    "endsWith",
+    "contains",
+    "duration",
+    "timestamp",
+    "int",
+    "uint",
+    "double",
+    "string",
+    "bool",
+    "dyn",
+    "type",
+}
 _CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
-_CEL_KEYWORDS = {"true", "false", "null", "in", "as", "break", "const", "continue", "else",
-                 "for", "function", "if", "import", "let", "loop", "package", "namespace",
-                 "return", "var", "void", "while"}
+_CEL_KEYWORDS = {
+    "true",
+    "false",
+    "null",
+    "in",
+    "as",
+    "break",
+    "const",
+    "continue",
+    "else",
+    "for",
+    "function",
+    "if",
+    "import",
+    "let",
+    "loop",
+    "package",
+    "namespace",
+    "return",
+    "var",
+    "void",
+    "while",
+}
 _MEMO_LIMIT = 100_000
 _UNSET = object()
 
 
 def _split(s: Any, sep: Any, limit: Any = -1) -> Any:
     from celpy import celtypes
+
     # cel-go strings ext: limit < 0 -> all parts, 0 -> none, n -> at most n parts.
     n = int(limit)
     parts = [] if n == 0 else str(s).split(str(sep), n - 1 if n > 0 else -1)
@@ -60,11 +103,15 @@ def _split(s: Any, sep: Any, limit: Any = -1) -> Any:
 
 def _ascii_case(s: Any, upper: bool) -> Any:
     from celpy import celtypes
-    return celtypes.StringType("".join((c.upper() if upper else c.lower()) if c.isascii() else c for c in str(s)))
+
+    return celtypes.StringType(
+        "".join((c.upper() if upper else c.lower()) if c.isascii() else c for c in str(s))
+    )
 
 
 def _trim(s: Any) -> Any:
     from celpy import celtypes
+
     return celtypes.StringType(str(s).strip())
 
 
@@ -85,8 +132,12 @@ def escape_property(name: str) -> str:
         if name in _CEL_KEYWORDS:
             escaped = f"__{name}__"
         else:
-            escaped = (name.replace("__", "__underscores__").replace(".", "__dot__")
-                       .replace("-", "__dash__").replace("/", "__slash__"))
+            escaped = (
+                name.replace("__", "__underscores__")
+                .replace(".", "__dot__")
+                .replace("-", "__dash__")
+                .replace("/", "__slash__")
+            )
         if len(_ESCAPED) < _MEMO_LIMIT:
             _ESCAPED[name] = escaped
     return escaped
@@ -114,7 +165,7 @@ def _display_path(path: list[str]) -> str:
 def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
     ref = schema.get("$ref")
     if isinstance(ref, str) and ref.startswith("#/$defs/"):
-        return root["$defs"][ref[len("#/$defs/"):]]
+        return root["$defs"][ref[len("#/$defs/") :]]
     return schema
 
 
@@ -180,14 +231,20 @@ def to_native(value: Any, schema: dict[str, Any], root: dict[str, Any]) -> Any:
 
 def to_cel(value: Any, schema: dict[str, Any], root: dict[str, Any]) -> Any:
     from celpy import celtypes
+
     schema = _resolve(schema, root)
     if isinstance(value, dict):
         props = schema.get("properties")
         addl = schema.get("additionalProperties")
         if props is not None:
-            return celtypes.MapType({
-                celtypes.StringType(escape_property(k)): to_cel(v, props.get(k, addl if isinstance(addl, dict) else {}), root)
-                for k, v in value.items()})
+            return celtypes.MapType(
+                {
+                    celtypes.StringType(escape_property(k)): to_cel(
+                        v, props.get(k, addl if isinstance(addl, dict) else {}), root
+                    )
+                    for k, v in value.items()
+                }
+            )
         sub = addl if isinstance(addl, dict) else {}
         return celtypes.MapType({celtypes.StringType(k): to_cel(v, sub, root) for k, v in value.items()})
     if isinstance(value, list):
@@ -210,7 +267,7 @@ class _Trie:
     """Rule paths merged into one tree, so a single walk of the object reaches every
     node any rule applies to (RayService has ~60 list-map paths through pod specs)."""
 
-    __slots__ = ("schema", "children", "payload")
+    __slots__ = ("children", "payload", "schema")
 
     def __init__(self, schema: dict[str, Any]) -> None:
         self.schema = schema
@@ -253,8 +310,9 @@ def _walk(trie: _Trie, value: Any, at: list[str | int]) -> Iterator[tuple[list[s
                 yield from _walk(child, copy.deepcopy(child.schema["default"]), at + [seg])
 
 
-def _walk_native(trie: _Trie, value: Any, native: Any, at: list[str | int],
-                 root: dict[str, Any]) -> Iterator[tuple[list[str | int], Any, Any, _Trie]]:
+def _walk_native(
+    trie: _Trie, value: Any, native: Any, at: list[str | int], root: dict[str, Any]
+) -> Iterator[tuple[list[str | int], Any, Any, _Trie]]:
     """``_walk`` that also yields each node's ``to_native`` value, converting once at the
     first node of a branch and then taking children out of their parent's conversion
     wherever ``to_native`` gave the child the schema the trie has for it."""
@@ -275,8 +333,9 @@ def _walk_native(trie: _Trie, value: Any, native: Any, at: list[str | int],
             if isinstance(value, dict):
                 reuse = props is None and type(native) is dict
                 for k, item in value.items():
-                    yield from _walk_native(child, item, native.get(k, _UNSET) if reuse else _UNSET,
-                                            at + [k], root)
+                    yield from _walk_native(
+                        child, item, native.get(k, _UNSET) if reuse else _UNSET, at + [k], root
+                    )
         elif isinstance(value, dict):
             reuse = props is not None and seg in props and type(native) is dict
             sub_native = native.get(escape_property(seg), _UNSET) if reuse else _UNSET
@@ -284,11 +343,12 @@ def _walk_native(trie: _Trie, value: Any, native: Any, at: list[str | int],
             if sub is not None:
                 yield from _walk_native(child, sub, sub_native, at + [seg], root)
             elif seg not in value and "default" in child.schema:
-                yield from _walk_native(child, copy.deepcopy(child.schema["default"]), sub_native,
-                                        at + [seg], root)
+                yield from _walk_native(
+                    child, copy.deepcopy(child.schema["default"]), sub_native, at + [seg], root
+                )
 
 
-def _fast_check(rule: str) -> Optional[Callable[[Any], bool]]:
+def _fast_check(rule: str) -> Callable[[Any], bool] | None:
     """cel_fast's compiled rule, shared by kinds that pin the same rule (e.g. HTTPRoute
     v1 and v1beta1), or None when cel_fast cannot run it."""
     if rule not in _FAST_CACHE:
@@ -296,18 +356,18 @@ def _fast_check(rule: str) -> Optional[Callable[[Any], bool]]:
     return _FAST_CACHE[rule]
 
 
-_FAST_CACHE: dict[str, Optional[Callable[[Any], bool]]] = {}
+_FAST_CACHE: dict[str, Callable[[Any], bool] | None] = {}
 
 
 class _Compiled:
     """One evaluated rule: its cel_fast check (None if cel_fast cannot run it) and its
     cel-python programs, compiled on first need."""
 
-    def __init__(self, index: int, spec: dict[str, Any], fast: Optional[Callable[[Any], bool]]) -> None:
+    def __init__(self, index: int, spec: dict[str, Any], fast: Callable[[Any], bool] | None) -> None:
         self.index = index
         self.spec = spec
         self.fast = fast
-        self._programs: Optional[tuple[Any, Any]] = None
+        self._programs: tuple[Any, Any] | None = None
 
     def compile_celpy(self) -> tuple[Any, Any]:
         """(program, message_program); raises what cel-python raises for a bad rule."""
@@ -316,7 +376,9 @@ class _Compiled:
             program = env.program(env.compile(self.spec["rule"]), functions=_EXTENSIONS)
             message_program = None
             if "messageExpression" in self.spec:
-                message_program = env.program(env.compile(self.spec["messageExpression"]), functions=_EXTENSIONS)
+                message_program = env.program(
+                    env.compile(self.spec["messageExpression"]), functions=_EXTENSIONS
+                )
             self._programs = (program, message_program)
         return self._programs
 
@@ -344,13 +406,15 @@ class RuleSet:
         self.api_version = api_version
         self.kind = kind
         self.root = compiled["schema"]
-        self._list_maps = _build_trie([(lm["path"], lm["keys"]) for lm in compiled.get("list_maps", [])], self.root)
+        self._list_maps = _build_trie(
+            [(lm["path"], lm["keys"]) for lm in compiled.get("list_maps", [])], self.root
+        )
         self._unevaluated: list[UnevaluatedRule] = []
         self._programs: list[_Compiled] = []
-        self._memo: dict[tuple[int, str], Optional[str]] = {}
+        self._memo: dict[tuple[int, str], str | None] = {}
         for i, spec in enumerate(compiled.get("rules", [])):
             reason = self._unsupported(spec["rule"])
-            prog: Optional[_Compiled] = None
+            prog: _Compiled | None = None
             if reason is None:
                 prog = _Compiled(i, spec, _fast_check(spec["rule"]))
                 # cel-python must be able to compile what it may be asked to decide. cel_fast's
@@ -363,15 +427,16 @@ class RuleSet:
                     except Exception as exc:  # cel-python parse/compile errors have no common base
                         reason = f"cel-python cannot compile it: {exc}"
             if reason is not None:
-                self._unevaluated.append(UnevaluatedRule(
-                    api_version, kind, _display_path(spec["path"]), spec["rule"], reason))
+                self._unevaluated.append(
+                    UnevaluatedRule(api_version, kind, _display_path(spec["path"]), spec["rule"], reason)
+                )
             else:
                 assert prog is not None
                 self._programs.append(prog)
         self._cel = _build_trie([(p.spec["path"], p) for p in self._programs], self.root)
 
     @staticmethod
-    def _unsupported(rule: str) -> Optional[str]:
+    def _unsupported(rule: str) -> str | None:
         if not _CELPY_INSTALLED:
             return "cel-python is not installed"
         if re.search(r"\boldSelf\b", rule):
@@ -389,7 +454,7 @@ class RuleSet:
             # cel-python's input (defaults, memo key, CEL value): once per node, if needed.
             defaulted: Any = _UNSET
             dumped = ""
-            activation: Optional[dict[str, Any]] = None
+            activation: dict[str, Any] | None = None
             for prog in node.payload:
                 if prog.fast is not None:
                     try:
@@ -415,7 +480,7 @@ class RuleSet:
                     extra = [p for p in re.split(r"\.|\[|\]", field_path) if p] if field_path else []
                     yield at + extra, failure
 
-    def _evaluate(self, prog: _Compiled, activation: dict[str, Any]) -> Optional[str]:
+    def _evaluate(self, prog: _Compiled, activation: dict[str, Any]) -> str | None:
         program = prog.program
         try:
             result = program.evaluate(activation)
@@ -423,9 +488,12 @@ class RuleSet:
             result = exc
         if isinstance(result, Exception):
             detail = str(result.args[0] if result.args else result)[:200]
-            return (f"rule did not evaluate to true ({detail}); the API server rejects that "
-                    f"too: {prog.spec['rule']}")
+            return (
+                f"rule did not evaluate to true ({detail}); the API server rejects that "
+                f"too: {prog.spec['rule']}"
+            )
         from celpy import celtypes
+
         if isinstance(result, celtypes.BoolType) and bool(result):
             return None
         return self._message(prog, activation)

@@ -14,7 +14,7 @@ import hashlib
 import json
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 
@@ -33,8 +33,10 @@ def _compile_entry(root: Path, entry: Entry) -> dict[str, Any]:
         crd = yaml.load(raw, Loader=_YAML_LOADER)
         group = entry.api_version.rpartition("/")[0]
         if crd["spec"]["group"] != group or crd["spec"]["names"]["kind"] != entry.kind:
-            raise ValueError(f"{entry.source} defines {crd['spec']['group']} {crd['spec']['names']['kind']}, "
-                             f"not {entry.api_version} {entry.kind}")
+            raise ValueError(
+                f"{entry.source} defines {crd['spec']['group']} {crd['spec']['names']['kind']}, "
+                f"not {entry.api_version} {entry.kind}"
+            )
         schema = crd_version_schema(crd, entry.version)
     else:
         schema = json.loads(raw)
@@ -54,7 +56,7 @@ def _compile_entry(root: Path, entry: Entry) -> dict[str, Any]:
     }
 
 
-def render_all(root: Optional[Path] = None) -> dict[str, str]:
+def render_all(root: Path | None = None) -> dict[str, str]:
     """File name under compiled/ -> exact text the compiler writes."""
     root = root or upstream_dir()
     out = {}
@@ -66,18 +68,19 @@ def render_all(root: Optional[Path] = None) -> dict[str, str]:
     return out
 
 
-def stale_files(root: Optional[Path] = None) -> list[str]:
+def stale_files(root: Path | None = None) -> list[str]:
     """Names under compiled/ that differ from, lack, or are not in a fresh compile."""
     root = root or upstream_dir()
     want = render_all(root)
     compiled = root / "compiled"
     have = {p.name for p in compiled.glob("*.json")} if compiled.is_dir() else set()
-    stale = [n for n, text in want.items()
-             if n not in have or (compiled / n).read_text(encoding="utf-8") != text]
+    stale = [
+        n for n, text in want.items() if n not in have or (compiled / n).read_text(encoding="utf-8") != text
+    ]
     return sorted(stale + [n for n in have if n not in want])
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report stale files; exit 1 if any")
     args = parser.parse_args(argv)

@@ -13,7 +13,7 @@ import functools
 import json
 import re
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 _DEFS_REF = re.compile(r"^(?:/api/_definitions\.json)?#/\$defs/(.+)$")
 _INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
@@ -23,8 +23,10 @@ def _package_dir() -> Path:
     try:
         import kubernetes_validate
     except ImportError as exc:  # pragma: no cover - environment problem, not a resource problem
-        raise RuntimeError("validating built-in kinds needs the kubernetes-validate package "
-                           "(pip install kubernetes-validate==1.37.0)") from exc
+        raise RuntimeError(
+            "validating built-in kinds needs the kubernetes-validate package "
+            "(pip install kubernetes-validate==1.37.0)"
+        ) from exc
     return Path(kubernetes_validate.__file__).resolve().parent / "kubernetes-json-schema"
 
 
@@ -48,8 +50,10 @@ def minor(version: str) -> str:
 
 def _strict_dir(kube_minor: str) -> Path:
     if kube_minor not in supported_versions():
-        raise ValueError(f"kubernetes-validate has no schemas for Kubernetes {kube_minor}; "
-                         f"supported: {', '.join(supported_versions())}")
+        raise ValueError(
+            f"kubernetes-validate has no schemas for Kubernetes {kube_minor}; "
+            f"supported: {', '.join(supported_versions())}"
+        )
     return _package_dir() / f"v{kube_minor}.0-local-strict"
 
 
@@ -65,7 +69,7 @@ def _file_name(api_version: str, kind: str) -> str:
     return f"{kind.lower()}-{group_version}.json"
 
 
-def bundled_schema(api_version: str, kind: str, kube_minor: str) -> Optional[dict[str, Any]]:
+def bundled_schema(api_version: str, kind: str, kube_minor: str) -> dict[str, Any] | None:
     """One self-contained schema (``$defs`` inlined), or None if the kind is not shipped."""
     path = _strict_dir(kube_minor) / _file_name(api_version, kind)
     if not path.is_file():

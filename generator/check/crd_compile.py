@@ -24,8 +24,21 @@ ITEMS = "[*]"
 VALUES = "{*}"
 
 # Keywords kept as-is (value validations JSON schema understands like OpenAPI does).
-_KEEP = ("enum", "pattern", "minLength", "maxLength", "minimum", "maximum", "minItems",
-         "maxItems", "uniqueItems", "minProperties", "maxProperties", "multipleOf", "default")
+_KEEP = (
+    "enum",
+    "pattern",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "minProperties",
+    "maxProperties",
+    "multipleOf",
+    "default",
+)
 # Formats both the API server and jsonschema_rs check the same way; others are dropped
 # (int32/int64 become bounds) because their JSON-schema meaning differs or is unknown.
 _FORMATS = {"date-time", "date", "ipv4", "ipv6", "uuid"}
@@ -125,7 +138,8 @@ def compile_schema(schema: dict[str, Any], api_version: str, kind: str) -> dict[
     root["type"] = "object"
     root["additionalProperties"] = False
     root["required"] = ["apiVersion", "kind", "metadata"] + [
-        r for r in root.get("required", []) if r not in ("apiVersion", "kind", "metadata")]
+        r for r in root.get("required", []) if r not in ("apiVersion", "kind", "metadata")
+    ]
     root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     root["$defs"] = {"ObjectMeta": copy.deepcopy(OBJECT_META)}
     # metadata rules in a CRD see the real ObjectMeta; the compiled schema owns it now.
@@ -152,8 +166,9 @@ def apply_overlay(schema: dict[str, Any], overlay: dict[str, Any]) -> dict[str, 
         node = node[token.replace("~1", "/").replace("~0", "~")]
     for key, value in overlay.get("add", {}).items():
         if key in node:
-            raise ValueError(f"overlay adds {key!r} at {overlay['target']}, which upstream already has; "
-                             "drop the overlay")
+            raise ValueError(
+                f"overlay adds {key!r} at {overlay['target']}, which upstream already has; drop the overlay"
+            )
         node[key] = copy.deepcopy(value)
     # "extendEnum": {property: [values]} appends enum values upstream lacks (same rule:
     # a value upstream already has fails loudly).
@@ -161,7 +176,9 @@ def apply_overlay(schema: dict[str, Any], overlay: dict[str, Any]) -> dict[str, 
         enum = node[key]["enum"]
         for value in values:
             if value in enum:
-                raise ValueError(f"overlay adds {value!r} to {key}.enum, which upstream already has; "
-                                 "drop it from the overlay")
+                raise ValueError(
+                    f"overlay adds {value!r} to {key}.enum, which upstream already has; "
+                    "drop it from the overlay"
+                )
             enum.append(value)
     return result

@@ -15,13 +15,31 @@ them), and ServiceAccounts other than those gen renders (see ``_service_accounts
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any
 
 from . import lints
-from .graph import (POOL, POOL_IMPORT, ROUTE_KINDS, Path, Ref, ScopeIndex, Service, as_dict, as_list,
-                    as_port, as_str, group_of, make_ref, name_of, namespace_of, pod_templates,
-                    route_backends, route_parents)
+from .graph import (
+    POOL,
+    POOL_IMPORT,
+    ROUTE_KINDS,
+    Path,
+    Ref,
+    ScopeIndex,
+    Service,
+    as_dict,
+    as_list,
+    as_port,
+    as_str,
+    group_of,
+    make_ref,
+    name_of,
+    namespace_of,
+    pod_templates,
+    route_backends,
+    route_parents,
+)
 from .problem import Problem, format_path
 
 __all__ = ["Finding", "check_references"]
@@ -30,14 +48,20 @@ GEN_ANNOTATION = "gen.llm-fleet.dev/generator"
 COMPUTE_CLASS_LABEL = "cloud.google.com/compute-class"
 # GKE's built-in compute classes exist without a ComputeClass object (Autopilot docs,
 # "About built-in compute classes").
-BUILTIN_COMPUTE_CLASSES = {"autopilot", "autopilot-spot", "Accelerator", "Balanced", "Performance",
-                           "Scale-Out"}
+BUILTIN_COMPUTE_CLASSES = {
+    "autopilot",
+    "autopilot-spot",
+    "Accelerator",
+    "Balanced",
+    "Performance",
+    "Scale-Out",
+}
 
 
 @dataclass(frozen=True)
 class Finding:
-    scope: str          # the cluster (key of the mapping given to check_references)
-    index: int          # position of the offending resource in that cluster's sequence
+    scope: str  # the cluster (key of the mapping given to check_references)
+    index: int  # position of the offending resource in that cluster's sequence
     problem: Problem
     check: str = "reference"  # or "lint"
 
@@ -62,16 +86,17 @@ class _World:
 
     def __init__(self, indexes: Mapping[str, ScopeIndex]):
         self.exported = set().union(*(ix.exported_pools for ix in indexes.values()))
-        self.pools = {(ns, n) for ix in indexes.values()
-                      for (g, k, ns, n) in ix.objects if (g, k) == POOL}
+        self.pools = {(ns, n) for ix in indexes.values() for (g, k, ns, n) in ix.objects if (g, k) == POOL}
 
-    def import_problem(self, ix: ScopeIndex, ns: str, name: str) -> Optional[str]:
+    def import_problem(self, ix: ScopeIndex, ns: str, name: str) -> str | None:
         if (ns, name) in self.exported or (*POOL_IMPORT, ns, name) in ix.objects:
             return None
-        why = (f'InferencePool "{name}" is not exported (annotate it networking.gke.io/export: "True")'
-               if (ns, name) in self.pools else f'no cluster has an InferencePool "{name}" in namespace "{ns}"')
+        why = (
+            f'InferencePool "{name}" is not exported (annotate it networking.gke.io/export: "True")'
+            if (ns, name) in self.pools
+            else f'no cluster has an InferencePool "{name}" in namespace "{ns}"'
+        )
         return f'GCPInferencePoolImport "{name}" has no source: {why}'
-
 
     def resolves(self, ix: ScopeIndex, ns: str, ref: Ref) -> bool:
         """The backend or policy target exists (lints skip what is already reported)."""
@@ -100,14 +125,19 @@ class _Checker:
             gk = (group_of(obj), obj["kind"])
             if gk in ROUTE_KINDS:
                 self._route(i, obj)
-            elif gk in (("networking.gke.io", "HealthCheckPolicy"), ("networking.gke.io", "GCPBackendPolicy")):
+            elif gk in (
+                ("networking.gke.io", "HealthCheckPolicy"),
+                ("networking.gke.io", "GCPBackendPolicy"),
+            ):
                 self._policy(i, obj)
             elif gk == POOL:
                 self._pool(i, obj)
             elif obj["kind"] == "InferenceObjective":
                 self._objective(i, obj)
-            elif gk in (("rbac.authorization.k8s.io", "RoleBinding"),
-                        ("rbac.authorization.k8s.io", "ClusterRoleBinding")):
+            elif gk in (
+                ("rbac.authorization.k8s.io", "RoleBinding"),
+                ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+            ):
                 self._service_accounts(i, obj)
             self._pods(i, obj)
         return self.out
@@ -138,8 +168,12 @@ class _Checker:
                 self.add(i, obj, (*ref.path, "name"), self.not_found("", "Service", ns, name))
             elif check_port and ref.port is not None and ref.port not in svc.ports:
                 made = f" (created by KubeRay for {svc.creator})" if svc.creator else ""
-                self.add(i, obj, (*ref.path, "port"),
-                         f'Service "{name}"{made} has no port {ref.port} (ports: {_ports(svc)})')
+                self.add(
+                    i,
+                    obj,
+                    (*ref.path, "port"),
+                    f'Service "{name}"{made} has no port {ref.port} (ports: {_ports(svc)})',
+                )
         elif (ref.group, ref.kind) == POOL:
             if (*POOL, ns, name) not in self.ix.objects:
                 self.add(i, obj, (*ref.path, "name"), self.not_found(*POOL, ns, name))
@@ -151,11 +185,17 @@ class _Checker:
     def _route(self, i: int, obj: Mapping[str, Any]) -> None:
         own_ns = namespace_of(obj)
         for ref in route_parents(obj):
-            if (ref.group, ref.kind) == ("gateway.networking.k8s.io", "Gateway") and self.checkable(own_ns, ref):
+            if (ref.group, ref.kind) == ("gateway.networking.k8s.io", "Gateway") and self.checkable(
+                own_ns, ref
+            ):
                 ns = ref.target_ns(own_ns)
                 if (ns, ref.name) not in self.ix.gateway_classes:
-                    self.add(i, obj, (*ref.path, "name"),
-                             self.not_found("gateway.networking.k8s.io", "Gateway", ns, str(ref.name)))
+                    self.add(
+                        i,
+                        obj,
+                        (*ref.path, "name"),
+                        self.not_found("gateway.networking.k8s.io", "Gateway", ns, str(ref.name)),
+                    )
         for ref in route_backends(obj):
             self.target(i, obj, ref, check_port=True)
 
@@ -166,22 +206,33 @@ class _Checker:
 
     def _pool(self, i: int, obj: Mapping[str, Any]) -> None:
         ns, spec = namespace_of(obj), as_dict(obj.get("spec"))
-        labels = {k: v for k, v in as_dict(as_dict(spec.get("selector")).get("matchLabels")).items()
-                  if isinstance(v, str)}
+        labels = {
+            k: v
+            for k, v in as_dict(as_dict(spec.get("selector")).get("matchLabels")).items()
+            if isinstance(v, str)
+        }
         if labels:
             pods = self.ix.select(ns, labels)
             if not pods:
                 wanted = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
-                self.add(i, obj, ("spec", "selector", "matchLabels"),
-                         f'selects no pods: no pod template in namespace "{ns}" has the labels {wanted}')
+                self.add(
+                    i,
+                    obj,
+                    ("spec", "selector", "matchLabels"),
+                    f'selects no pods: no pod template in namespace "{ns}" has the labels {wanted}',
+                )
             else:
                 for k, tp in enumerate(as_list(spec.get("targetPorts"))):
                     number = as_port(as_dict(tp).get("number"))
                     if number is not None and number not in pods.ports:
-                        self.add(i, obj, ("spec", "targetPorts", k, "number"),
-                                 f"no selected pod listens on port {number} ({', '.join(pods.owners[:3])}"
-                                 f"{', ...' if len(pods.owners) > 3 else ''}: container ports "
-                                 f"{', '.join(str(p) for p in sorted(pods.ports))})")
+                        self.add(
+                            i,
+                            obj,
+                            ("spec", "targetPorts", k, "number"),
+                            f"no selected pod listens on port {number} ({', '.join(pods.owners[:3])}"
+                            f"{', ...' if len(pods.owners) > 3 else ''}: container ports "
+                            f"{', '.join(str(p) for p in sorted(pods.ports))})",
+                        )
         epp = spec.get("endpointPickerRef")
         if isinstance(epp, dict):
             self.target(i, obj, make_ref(("spec", "endpointPickerRef"), epp, "", "Service"), check_port=True)
@@ -204,9 +255,15 @@ class _Checker:
                 ns = as_str(subject.get("namespace")) or own_ns
                 self._service_account(i, obj, ("subjects", k, "name"), ns, as_str(subject.get("name")))
 
-    def _service_account(self, i: int, obj: Mapping[str, Any], path: Path, ns: str, name: Optional[str]) -> None:
-        if name and name != "default" and ns in self.ix.namespaces \
-                and ("", "ServiceAccount", ns, name) not in self.ix.objects:
+    def _service_account(
+        self, i: int, obj: Mapping[str, Any], path: Path, ns: str, name: str | None
+    ) -> None:
+        if (
+            name
+            and name != "default"
+            and ns in self.ix.namespaces
+            and ("", "ServiceAccount", ns, name) not in self.ix.objects
+        ):
             self.add(i, obj, path, self.not_found("", "ServiceAccount", ns, name))
 
     @staticmethod
@@ -220,13 +277,25 @@ class _Checker:
             for k, claim in enumerate(as_list(spec.get("resourceClaims"))):
                 name = as_str(as_dict(claim).get("resourceClaimTemplateName"))
                 if name and ("resource.k8s.io", "ResourceClaimTemplate", ns, name) not in self.ix.objects:
-                    self.add(i, obj, (*path, "spec", "resourceClaims", k, "resourceClaimTemplateName"),
-                             self.not_found("resource.k8s.io", "ResourceClaimTemplate", ns, name))
+                    self.add(
+                        i,
+                        obj,
+                        (*path, "spec", "resourceClaims", k, "resourceClaimTemplateName"),
+                        self.not_found("resource.k8s.io", "ResourceClaimTemplate", ns, name),
+                    )
             cls = as_str(as_dict(spec.get("nodeSelector")).get(COMPUTE_CLASS_LABEL))
-            if cls and cls not in BUILTIN_COMPUTE_CLASSES \
-                    and ("cloud.google.com", "ComputeClass", "", cls) not in self.ix.objects:
-                self.add(i, obj, (*path, "spec", "nodeSelector", COMPUTE_CLASS_LABEL),
-                         self.not_found("cloud.google.com", "ComputeClass", "", cls))
+            if (
+                cls
+                and cls not in BUILTIN_COMPUTE_CLASSES
+                and ("cloud.google.com", "ComputeClass", "", cls) not in self.ix.objects
+            ):
+                self.add(
+                    i,
+                    obj,
+                    (*path, "spec", "nodeSelector", COMPUTE_CLASS_LABEL),
+                    self.not_found("cloud.google.com", "ComputeClass", "", cls),
+                )
             if self._rendered_by_gen(obj):
-                self._service_account(i, obj, (*path, "spec", "serviceAccountName"), ns,
-                                      as_str(spec.get("serviceAccountName")))
+                self._service_account(
+                    i, obj, (*path, "spec", "serviceAccountName"), ns, as_str(spec.get("serviceAccountName"))
+                )

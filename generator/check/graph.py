@@ -13,8 +13,9 @@ template except ``ray.io/node-type``, ``ray.io/group`` and ``ray.io/cluster``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping, Optional, Sequence
+from typing import Any
 
 from .. import catalog
 
@@ -30,10 +31,15 @@ _DEFAULT_HEAD_PORTS = {**PRIVATE_PORTS, "metrics": METRICS_PORT, "serve": SERVE_
 
 # Kinds that live outside namespaces (the ones gen renders or references).
 CLUSTER_SCOPED = {
-    ("", "Namespace"), ("", "PersistentVolume"), ("cloud.google.com", "ComputeClass"),
-    ("rbac.authorization.k8s.io", "ClusterRole"), ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
-    ("gateway.networking.k8s.io", "GatewayClass"), ("storage.k8s.io", "StorageClass"),
-    ("resource.k8s.io", "DeviceClass"), ("scheduling.k8s.io", "PriorityClass"),
+    ("", "Namespace"),
+    ("", "PersistentVolume"),
+    ("cloud.google.com", "ComputeClass"),
+    ("rbac.authorization.k8s.io", "ClusterRole"),
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+    ("gateway.networking.k8s.io", "GatewayClass"),
+    ("storage.k8s.io", "StorageClass"),
+    ("resource.k8s.io", "DeviceClass"),
+    ("scheduling.k8s.io", "PriorityClass"),
     ("apiextensions.k8s.io", "CustomResourceDefinition"),
 }
 # Labels KubeRay sets on pods at run time with values a manifest cannot know
@@ -51,11 +57,11 @@ def as_list(x: Any) -> list[Any]:
     return x if isinstance(x, list) else []
 
 
-def as_str(x: Any) -> Optional[str]:
+def as_str(x: Any) -> str | None:
     return x if isinstance(x, str) and x else None
 
 
-def as_port(x: Any) -> Optional[int]:
+def as_port(x: Any) -> int | None:
     return x if isinstance(x, int) and not isinstance(x, bool) else None
 
 
@@ -65,7 +71,7 @@ def group_of(obj: Mapping[str, Any]) -> str:
 
 
 def namespace_of(obj: Mapping[str, Any]) -> str:
-    """"" for cluster-scoped kinds; "default" when a namespaced object names none
+    """ "" for cluster-scoped kinds; "default" when a namespaced object names none
     (``kubectl apply`` without ``-n`` uses the context's namespace, usually default)."""
     if (group_of(obj), obj.get("kind")) in CLUSTER_SCOPED:
         return ""
@@ -82,25 +88,25 @@ class Service:
 
     name: str
     namespace: str
-    ports: dict[int, str]                       # port -> name ("" when unnamed)
-    target_ports: dict[int, Any]                # port -> targetPort (int or name)
+    ports: dict[int, str]  # port -> name ("" when unnamed)
+    target_ports: dict[int, Any]  # port -> targetPort (int or name)
     type: str = "ClusterIP"
-    index: int = -1                             # the manifest that defines or implies it
-    creator: Optional[str] = None               # 'RayService "x"' when KubeRay creates it
-    ray_head: bool = False                      # its endpoints are Ray head pods
+    index: int = -1  # the manifest that defines or implies it
+    creator: str | None = None  # 'RayService "x"' when KubeRay creates it
+    ray_head: bool = False  # its endpoints are Ray head pods
     selector: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class PodTemplate:
-    index: int                                  # owning resource
-    owner: str                                  # 'RayService "x"'
-    labels: dict[str, str]                      # as the running pods will have them
-    ports: dict[int, str]                       # container port -> name
-    ray_node: Optional[str] = None              # "head" / "worker" for Ray pods
+    index: int  # owning resource
+    owner: str  # 'RayService "x"'
+    labels: dict[str, str]  # as the running pods will have them
+    ports: dict[int, str]  # container port -> name
+    ray_node: str | None = None  # "head" / "worker" for Ray pods
 
 
-def pod_templates(obj: Mapping[str, Any]) -> Iterator[tuple[Path, dict[str, Any], Optional[str], str]]:
+def pod_templates(obj: Mapping[str, Any]) -> Iterator[tuple[Path, dict[str, Any], str | None, str]]:
     """(path, template, ray node type, ray group name) of every pod template in ``obj``."""
     kind, spec = obj.get("kind"), as_dict(obj.get("spec"))
     if kind in ("RayService", "RayCluster"):
@@ -112,8 +118,12 @@ def pod_templates(obj: Mapping[str, Any]) -> Iterator[tuple[Path, dict[str, Any]
         for i, group in enumerate(as_list(cluster.get("workerGroupSpecs"))):
             group = as_dict(group)
             if "template" in group:
-                yield ((*base, "workerGroupSpecs", i, "template"), as_dict(group["template"]), "worker",
-                       as_str(group.get("groupName")) or "")
+                yield (
+                    (*base, "workerGroupSpecs", i, "template"),
+                    as_dict(group["template"]),
+                    "worker",
+                    as_str(group.get("groupName")) or "",
+                )
     elif kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"):
         if "template" in spec:
             yield ("spec", "template"), as_dict(spec["template"]), None, ""
@@ -176,13 +186,13 @@ class ScopeIndex:
     def __init__(self, objs: Sequence[Mapping[str, Any]]):
         self.objs = objs
         self.objects: dict[Key, int] = {}
-        self.names: dict[tuple[str, str, str], list[str]] = {}      # (group, kind, ns) -> names
+        self.names: dict[tuple[str, str, str], list[str]] = {}  # (group, kind, ns) -> names
         self.namespaces: set[str] = set()
         self.services: dict[tuple[str, str], Service] = {}
         self.templates: list[PodTemplate] = []
         self._by_label: dict[tuple[str, str, str], list[int]] = {}  # (ns, key, value) -> templates
         self._ray_by_ns: dict[str, list[int]] = {}
-        self.gateway_classes: dict[tuple[str, str], Optional[str]] = {}
+        self.gateway_classes: dict[tuple[str, str], str | None] = {}
         self.health_checked: set[Key] = set()
         self.exported_pools: set[tuple[str, str]] = set()
         self._selections: dict[tuple[str, tuple[tuple[str, str], ...]], Selection] = {}
@@ -206,8 +216,14 @@ class ScopeIndex:
             self.gateway_classes[(ns, name)] = as_str(spec.get("gatewayClassName"))
         elif (group, kind) == ("networking.gke.io", "HealthCheckPolicy"):
             ref = as_dict(spec.get("targetRef"))
-            self.health_checked.add((as_str(ref.get("group")) or "", as_str(ref.get("kind")) or "",
-                                     as_str(ref.get("namespace")) or ns, as_str(ref.get("name")) or ""))
+            self.health_checked.add(
+                (
+                    as_str(ref.get("group")) or "",
+                    as_str(ref.get("kind")) or "",
+                    as_str(ref.get("namespace")) or ns,
+                    as_str(ref.get("name")) or "",
+                )
+            )
         elif (group, kind) == ("inference.networking.k8s.io", "InferencePool"):
             annotations = as_dict(as_dict(obj.get("metadata")).get("annotations"))
             if annotations.get(EXPORT_ANNOTATION) == "True":
@@ -225,8 +241,10 @@ class ScopeIndex:
                 ports[number] = as_str(p.get("name")) or ""
                 targets[number] = p.get("targetPort", number)
         selector = {k: v for k, v in as_dict(spec.get("selector")).items() if isinstance(v, str)}
-        self.services.setdefault((ns, name), Service(
-            name, ns, ports, targets, as_str(spec.get("type")) or "ClusterIP", i, selector=selector))
+        self.services.setdefault(
+            (ns, name),
+            Service(name, ns, ports, targets, as_str(spec.get("type")) or "ClusterIP", i, selector=selector),
+        )
 
     def _add_ray_services(self, i: int, kind: str, name: str, ns: str, spec: dict[str, Any]) -> None:
         cluster = as_dict(spec.get("rayClusterConfig")) if kind == "RayService" else spec
@@ -235,35 +253,58 @@ class ScopeIndex:
         creator = f'{kind} "{name}"'
         head_name = f"{name}-head-svc"
         if kind == "RayCluster":  # a RayCluster may rename its head Service
-            head_name = as_str(as_dict(as_dict(head.get("headService")).get("metadata")).get("name")) or head_name
+            head_name = (
+                as_str(as_dict(as_dict(head.get("headService")).get("metadata")).get("name")) or head_name
+            )
         by_port = {port: n for n, port in sorted(named.items())}
-        self.services.setdefault((ns, head_name), Service(
-            head_name, ns, by_port, dict((p, p) for p in by_port), as_str(head.get("serviceType")) or "ClusterIP",
-            i, creator, ray_head=True))
+        self.services.setdefault(
+            (ns, head_name),
+            Service(
+                head_name,
+                ns,
+                by_port,
+                dict((p, p) for p in by_port),
+                as_str(head.get("serviceType")) or "ClusterIP",
+                i,
+                creator,
+                ray_head=True,
+            ),
+        )
         if kind != "RayService":
             return
         serve = {port: n for n, port in named.items() if _is_serve_port(n)}
         custom = as_dict(spec.get("serveService"))
         if custom:  # spec.serveService: user ports merged in, name may be overridden
-            user = {as_port(as_dict(p).get("port")): as_str(as_dict(p).get("name")) or ""
-                    for p in as_list(as_dict(custom.get("spec")).get("ports"))}
+            user = {
+                as_port(as_dict(p).get("port")): as_str(as_dict(p).get("name")) or ""
+                for p in as_list(as_dict(custom.get("spec")).get("ports"))
+            }
             user.pop(None, None)
             if not serve:
                 serve = {p: n for p, n in user.items() if _is_serve_port(n)}
         serve_name = as_str(as_dict(custom.get("metadata")).get("name")) or f"{name}-serve-svc"
-        self.services.setdefault((ns, serve_name), Service(
-            serve_name, ns, serve, dict((p, p) for p in serve), "ClusterIP", i, creator))
+        self.services.setdefault(
+            (ns, serve_name),
+            Service(serve_name, ns, serve, dict((p, p) for p in serve), "ClusterIP", i, creator),
+        )
 
-    def _add_template(self, i: int, owner: str, ns: str, tpl: dict[str, Any],
-                      ray_node: Optional[str], ray_group: str) -> None:
+    def _add_template(
+        self, i: int, owner: str, ns: str, tpl: dict[str, Any], ray_node: str | None, ray_group: str
+    ) -> None:
         spec = as_dict(tpl.get("spec"))
-        labels = {k: v for k, v in as_dict(as_dict(tpl.get("metadata")).get("labels")).items()
-                  if isinstance(v, str)}
+        labels = {
+            k: v for k, v in as_dict(as_dict(tpl.get("metadata")).get("labels")).items() if isinstance(v, str)
+        }
         ports = _container_ports(spec)
         if ray_node:
-            labels = {"ray.io/is-ray-node": "yes", "app.kubernetes.io/name": "kuberay",
-                      "app.kubernetes.io/created-by": "kuberay-operator", **labels,
-                      "ray.io/node-type": ray_node, "ray.io/group": ray_group}
+            labels = {
+                "ray.io/is-ray-node": "yes",
+                "app.kubernetes.io/name": "kuberay",
+                "app.kubernetes.io/created-by": "kuberay-operator",
+                **labels,
+                "ray.io/node-type": ray_node,
+                "ray.io/group": ray_group,
+            }
             ports.setdefault(SERVE_PORT, "serve")  # Ray Serve's proxy listens on every node
         t = len(self.templates)
         self.templates.append(PodTemplate(i, owner, labels, ports, ray_node))
@@ -272,11 +313,13 @@ class ScopeIndex:
         if ray_node:
             self._ray_by_ns.setdefault(ns, []).append(t)
 
-    def select(self, ns: str, selector: Mapping[str, Any]) -> "Selection":
+    def select(self, ns: str, selector: Mapping[str, Any]) -> Selection:
         """Pod templates in ``ns`` whose pods carry every label of ``selector``.
 
         Cached per selector: many pools or Services with one selector cost one lookup."""
-        items = tuple(sorted((k, v) for k, v in selector.items() if isinstance(k, str) and isinstance(v, str)))
+        items = tuple(
+            sorted((k, v) for k, v in selector.items() if isinstance(k, str) and isinstance(v, str))
+        )
         key = (ns, items)
         if key not in self._selections:
             self._selections[key] = Selection([self.templates[t] for t in sorted(self._match(ns, items))])
@@ -294,7 +337,7 @@ class ScopeIndex:
             found = {t for t in found if self.templates[t].ray_node}
         return found
 
-    def similar(self, group: str, kind: str, ns: str, name: str) -> Optional[str]:
+    def similar(self, group: str, kind: str, ns: str, name: str) -> str | None:
         """The closest existing name, for "did you mean" (only computed on a miss, and
         only for the first misses: each costs a scan of the names)."""
         import difflib
@@ -316,9 +359,9 @@ class Ref:
     path: Path
     group: str
     kind: str
-    name: Optional[str]
-    namespace: Optional[str]
-    port: Optional[int]
+    name: str | None
+    namespace: str | None
+    port: int | None
 
     def target_ns(self, own_ns: str) -> str:
         return self.namespace or own_ns
@@ -328,9 +371,14 @@ def make_ref(path: Path, raw: Any, group: str, kind: str) -> Ref:
     raw = as_dict(raw)
     g = raw.get("group")
     port = raw.get("port")
-    return Ref(path, g if isinstance(g, str) else group, as_str(raw.get("kind")) or kind,
-               as_str(raw.get("name")), as_str(raw.get("namespace")),
-               as_port(as_dict(port).get("number")) if isinstance(port, dict) else as_port(port))
+    return Ref(
+        path,
+        g if isinstance(g, str) else group,
+        as_str(raw.get("kind")) or kind,
+        as_str(raw.get("name")),
+        as_str(raw.get("namespace")),
+        as_port(as_dict(port).get("number")) if isinstance(port, dict) else as_port(port),
+    )
 
 
 def route_parents(obj: Mapping[str, Any]) -> Iterator[Ref]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import yaml
 
@@ -20,10 +19,10 @@ class Entry:
     api_version: str
     kind: str
     format: str
-    source: Optional[str] = None
+    source: str | None = None
     overlays: tuple[str, ...] = ()
     name_rule: str = "dns1123-subdomain"
-    name_max_length: Optional[int] = None
+    name_max_length: int | None = None
 
     @property
     def compiled_name(self) -> str:
@@ -44,17 +43,25 @@ def _parse(raw: dict) -> Index:
     entries: dict[tuple[str, str], Entry] = {}
     for item in raw["resources"]:
         entry = Entry(
-            api_version=item["apiVersion"], kind=item["kind"], format=item["format"],
-            source=item.get("source"), overlays=tuple(item.get("overlays", ())),
+            api_version=item["apiVersion"],
+            kind=item["kind"],
+            format=item["format"],
+            source=item.get("source"),
+            overlays=tuple(item.get("overlays", ())),
             name_rule=item.get("name_rule", "dns1123-subdomain"),
-            name_max_length=item.get("name_max_length"))
+            name_max_length=item.get("name_max_length"),
+        )
         if entry.format not in FORMATS:
             raise ValueError(f"index.yaml: {entry.api_version} {entry.kind}: unknown format {entry.format!r}")
         if entry.name_rule not in NAME_RULES:
-            raise ValueError(f"index.yaml: {entry.api_version} {entry.kind}: unknown name_rule {entry.name_rule!r}")
+            raise ValueError(
+                f"index.yaml: {entry.api_version} {entry.kind}: unknown name_rule {entry.name_rule!r}"
+            )
         if (entry.format == "kubernetes-validate") != (entry.source is None):
-            raise ValueError(f"index.yaml: {entry.api_version} {entry.kind}: `source` is required "
-                             "exactly for crd/jsonschema entries")
+            raise ValueError(
+                f"index.yaml: {entry.api_version} {entry.kind}: `source` is required "
+                "exactly for crd/jsonschema entries"
+            )
         key = (entry.api_version, entry.kind)
         if key in entries:
             raise ValueError(f"index.yaml: {entry.api_version} {entry.kind} listed twice")
@@ -62,7 +69,7 @@ def _parse(raw: dict) -> Index:
     return Index(entries=entries)
 
 
-def load_index(root: Optional[Path] = None) -> Index:
+def load_index(root: Path | None = None) -> Index:
     if root is None:
         return _default_index()
     with open(root / "index.yaml", encoding="utf-8") as f:

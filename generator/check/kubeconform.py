@@ -12,8 +12,9 @@ import json
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import Any
 
 from .export import SCHEMA_LOCATION, export_schemas
 from .problem import format_path
@@ -26,21 +27,30 @@ class KubeconformError(RuntimeError):
     """kubeconform is missing, failed, or printed something that is not its JSON report."""
 
 
-def find() -> Optional[str]:
+def find() -> str | None:
     return shutil.which("kubeconform")
 
 
-def command(binary: str, schema_dir: Union[str, Path], files: Sequence[Union[str, Path]]) -> list[str]:
+def command(binary: str, schema_dir: str | Path, files: Sequence[str | Path]) -> list[str]:
     # Go's flag parser stops at the first non-flag: every flag goes before the files.
-    return [binary, "-strict", "-summary", "-output", "json", "-ignore-missing-schemas",
-            "-schema-location", f"{schema_dir}/{SCHEMA_LOCATION}", *map(str, files)]
+    return [
+        binary,
+        "-strict",
+        "-summary",
+        "-output",
+        "json",
+        "-ignore-missing-schemas",
+        "-schema-location",
+        f"{schema_dir}/{SCHEMA_LOCATION}",
+        *map(str, files),
+    ]
 
 
 def _path(pointer: str, obj: Any) -> str:
     """kubeconform's "/spec/rules/0/x" as gen's "spec.rules[0].x", resolved against the
     object (it does not escape "/" inside keys such as label names)."""
     tokens = [t for t in pointer.split("/")][1:] if pointer.startswith("/") else []
-    parts: list[Union[str, int]] = []
+    parts: list[str | int] = []
     node = obj
     i = 0
     while i < len(tokens):
@@ -60,8 +70,11 @@ def _path(pointer: str, obj: Any) -> str:
     return format_path(parts)
 
 
-def parse(report: Mapping[str, Any], shown: Mapping[str, str],
-          objects: Mapping[tuple[str, str, str], tuple[int, Any]]) -> list[Issue]:
+def parse(
+    report: Mapping[str, Any],
+    shown: Mapping[str, str],
+    objects: Mapping[tuple[str, str, str], tuple[int, Any]],
+) -> list[Issue]:
     """Issues from kubeconform's ``-output json`` report.
 
     ``shown`` maps the file names given to kubeconform to the names shown to the user;
@@ -77,15 +90,30 @@ def parse(report: Mapping[str, Any], shown: Mapping[str, str],
         order, obj = objects.get((file, kind or "", name or ""), (-1, None))
         errors = res.get("validationErrors") or []
         if not errors:
-            issues.append(Issue(file, kind, name, "", f"kubeconform: {res.get('msg', status)}", "kubeconform", order))
+            issues.append(
+                Issue(file, kind, name, "", f"kubeconform: {res.get('msg', status)}", "kubeconform", order)
+            )
         for err in errors:
-            issues.append(Issue(file, kind, name, _path(err.get("path", ""), obj),
-                                f"kubeconform: {err.get('msg', '')}", "kubeconform", order))
+            issues.append(
+                Issue(
+                    file,
+                    kind,
+                    name,
+                    _path(err.get("path", ""), obj),
+                    f"kubeconform: {err.get('msg', '')}",
+                    "kubeconform",
+                    order,
+                )
+            )
     return issues
 
 
-def run(binary: str, files: Mapping[str, Path], kube_version: str,
-        objects: Mapping[tuple[str, str, str], tuple[int, Any]]) -> list[Issue]:
+def run(
+    binary: str,
+    files: Mapping[str, Path],
+    kube_version: str,
+    objects: Mapping[tuple[str, str, str], tuple[int, Any]],
+) -> list[Issue]:
     """Run kubeconform on ``files`` (shown name -> path) and return its findings."""
     by_disk = {str(path): name for name, path in files.items()}
     with tempfile.TemporaryDirectory(prefix="gen-kubeconform-") as schema_dir:
@@ -99,6 +127,8 @@ def run(binary: str, files: Mapping[str, Path], kube_version: str,
         report = json.loads(proc.stdout)
     except json.JSONDecodeError:
         detail = (proc.stderr or proc.stdout).strip().splitlines()
-        raise KubeconformError(f"kubeconform exited {proc.returncode} without a JSON report"
-                               + (f": {detail[-1]}" if detail else "")) from None
+        raise KubeconformError(
+            f"kubeconform exited {proc.returncode} without a JSON report"
+            + (f": {detail[-1]}" if detail else "")
+        ) from None
     return parse(report, by_disk, objects)

@@ -12,11 +12,28 @@ what must stay private.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from .graph import (PRIVATE_PORTS, POOL, POOL_IMPORT, ROUTE_KINDS, SERVE_PORT, Path, Ref, ScopeIndex,
-                    Service, as_dict, as_list, as_port, group_of, name_of, namespace_of, route_backends,
-                    route_parents)
+from .graph import (
+    POOL,
+    POOL_IMPORT,
+    PRIVATE_PORTS,
+    ROUTE_KINDS,
+    SERVE_PORT,
+    Path,
+    Ref,
+    ScopeIndex,
+    Service,
+    as_dict,
+    as_list,
+    as_port,
+    group_of,
+    name_of,
+    namespace_of,
+    route_backends,
+    route_parents,
+)
 from .problem import Problem, format_path
 
 if TYPE_CHECKING:
@@ -31,7 +48,7 @@ _HEALTH_CHECKED_KINDS = {("", "Service"), POOL, POOL_IMPORT}
 Resolves = Callable[[ScopeIndex, str, Ref], bool]
 
 
-def _private(port: Any, name: str = "") -> Optional[str]:
+def _private(port: Any, name: str = "") -> str | None:
     """'the Ray dashboard port (8265)' when a port number or name is a private Ray port."""
     if isinstance(port, str) and port in PRIVATE_PORTS:
         name, port = port, PRIVATE_PORTS[port]
@@ -44,18 +61,19 @@ def _private(port: Any, name: str = "") -> Optional[str]:
     return f"the Ray {name} port ({port})"
 
 
-def _service_private(svc: Service, port: int) -> Optional[str]:
+def _service_private(svc: Service, port: int) -> str | None:
     return _private(port, svc.ports.get(port, "")) or _private(svc.target_ports.get(port))
 
 
-def lint(scope: str, ix: ScopeIndex, resolves: Resolves) -> list["Finding"]:
+def lint(scope: str, ix: ScopeIndex, resolves: Resolves) -> list[Finding]:
     from .crossref import Finding
 
     out: list[Finding] = []
 
     def add(i: int, obj: Mapping[str, Any], path: Path, message: str) -> None:
-        out.append(Finding(scope, i, Problem(str(obj.get("kind")), name_of(obj), format_path(path), message),
-                           "lint"))
+        out.append(
+            Finding(scope, i, Problem(str(obj.get("kind")), name_of(obj), format_path(path), message), "lint")
+        )
 
     def is_ray_head(svc: Service) -> bool:
         return svc.ray_head or (bool(svc.selector) and ix.select(svc.namespace, svc.selector).ray_head)
@@ -65,8 +83,12 @@ def lint(scope: str, ix: ScopeIndex, resolves: Resolves) -> list["Finding"]:
             continue
         gk, ns = (group_of(obj), obj.get("kind")), namespace_of(obj)
         if gk in ROUTE_KINDS:
-            gke = any(str(ix.gateway_classes.get((ref.target_ns(ns), ref.name or ""), "") or "")
-                      .startswith(GKE_CLASS_PREFIX) for ref in route_parents(obj))
+            gke = any(
+                str(ix.gateway_classes.get((ref.target_ns(ns), ref.name or ""), "") or "").startswith(
+                    GKE_CLASS_PREFIX
+                )
+                for ref in route_parents(obj)
+            )
             for k, rule in enumerate(as_list(as_dict(obj.get("spec")).get("rules"))):
                 if gke and "timeouts" in as_dict(rule):
                     add(i, obj, ("spec", "rules", k, "timeouts"), TIMEOUTS_MESSAGE)
@@ -74,17 +96,29 @@ def lint(scope: str, ix: ScopeIndex, resolves: Resolves) -> list["Finding"]:
                 target_ns = ref.target_ns(ns)
                 if not resolves(ix, target_ns, ref):
                     continue
-                if gke and (ref.group, ref.kind) in _HEALTH_CHECKED_KINDS \
-                        and (ref.group, ref.kind, target_ns, ref.name) not in ix.health_checked:
-                    add(i, obj, ref.path, f'no HealthCheckPolicy targets {ref.kind} "{ref.name}" '
-                                          '(GKE would probe GET / on the serving port)')
+                if (
+                    gke
+                    and (ref.group, ref.kind) in _HEALTH_CHECKED_KINDS
+                    and (ref.group, ref.kind, target_ns, ref.name) not in ix.health_checked
+                ):
+                    add(
+                        i,
+                        obj,
+                        ref.path,
+                        f'no HealthCheckPolicy targets {ref.kind} "{ref.name}" '
+                        "(GKE would probe GET / on the serving port)",
+                    )
                 svc = ix.services.get((target_ns, ref.name or "")) if ref.kind == "Service" else None
                 if svc is not None and ref.port is not None and is_ray_head(svc):
                     what = _service_private(svc, ref.port)
                     if what:
-                        add(i, obj, (*ref.path, "port"),
+                        add(
+                            i,
+                            obj,
+                            (*ref.path, "port"),
                             f'routes to {what} of Service "{svc.name}"; routes must reach only the '
-                            f"Ray Serve port ({SERVE_PORT})")
+                            f"Ray Serve port ({SERVE_PORT})",
+                        )
         elif gk == POOL:
             spec = as_dict(obj.get("spec"))
             labels = as_dict(as_dict(spec.get("selector")).get("matchLabels"))
@@ -92,9 +126,13 @@ def lint(scope: str, ix: ScopeIndex, resolves: Resolves) -> list["Finding"]:
                 for k, tp in enumerate(as_list(spec.get("targetPorts"))):
                     what = _private(as_dict(tp).get("number"))
                     if what:
-                        add(i, obj, ("spec", "targetPorts", k, "number"),
+                        add(
+                            i,
+                            obj,
+                            ("spec", "targetPorts", k, "number"),
                             f"sends gateway traffic to {what} of the Ray pods; target only the "
-                            f"Ray Serve port ({SERVE_PORT})")
+                            f"Ray Serve port ({SERVE_PORT})",
+                        )
 
     for svc in ix.services.values():
         if svc.type not in _EXPOSING_TYPES or not is_ray_head(svc):
@@ -104,15 +142,23 @@ def lint(scope: str, ix: ScopeIndex, resolves: Resolves) -> list["Finding"]:
             exposed = list(filter(None, (_service_private(svc, p) for p in sorted(svc.ports))))
             if exposed:
                 head = ("spec", "rayClusterConfig") if obj.get("kind") == "RayService" else ("spec",)
-                add(svc.index, obj, (*head, "headGroupSpec", "serviceType"),
+                add(
+                    svc.index,
+                    obj,
+                    (*head, "headGroupSpec", "serviceType"),
                     f"{svc.type} exposes {', '.join(exposed)} outside the cluster; use ClusterIP "
-                    "and route only the Ray Serve port")
+                    "and route only the Ray Serve port",
+                )
             continue
         for k, raw in enumerate(as_list(as_dict(obj.get("spec")).get("ports"))):
             number = as_port(as_dict(raw).get("port"))
             what = _service_private(svc, number) if number is not None else None
             if what:
-                add(svc.index, obj, ("spec", "ports", k),
+                add(
+                    svc.index,
+                    obj,
+                    ("spec", "ports", k),
                     f"{svc.type} Service exposes {what} outside the cluster; keep Ray's head "
-                    "ports on a ClusterIP Service")
+                    "ports on a ClusterIP Service",
+                )
     return out

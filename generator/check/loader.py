@@ -12,30 +12,33 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any
 
 import yaml
 
 from .index import load_index
 
 _YAML = re.compile(r"\.ya?ml$")
-_NOT_MANIFESTS = re.compile(r"^(kustomization\.ya?ml|Kustomization|Chart\.yaml|values.*\.ya?ml"
-                            r"|helmfile\.ya?ml)$")
+_NOT_MANIFESTS = re.compile(
+    r"^(kustomization\.ya?ml|Kustomization|Chart\.yaml|values.*\.ya?ml"
+    r"|helmfile\.ya?ml)$"
+)
 
 
 @dataclass
 class Document:
-    file: str                  # as shown to the user: the DIR argument as typed + relative path
-    index: int                 # position among the file's documents
+    file: str  # as shown to the user: the DIR argument as typed + relative path
+    index: int  # position among the file's documents
     obj: dict[str, Any]
     duplicate_keys: list[tuple[str, int, int]] = field(default_factory=list)  # key, line, column
 
 
 @dataclass
 class Scope:
-    name: str                  # "out/manifests/<cluster>" in a rendered output, else the DIR argument
+    name: str  # "out/manifests/<cluster>" in a rendered output, else the DIR argument
     docs: list[Document]
 
 
@@ -51,7 +54,7 @@ class Loaded:
     scopes: list[Scope] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
     skipped_charts: list[str] = field(default_factory=list)
-    paths: dict[str, Path] = field(default_factory=dict)   # shown file -> path on disk
+    paths: dict[str, Path] = field(default_factory=dict)  # shown file -> path on disk
 
 
 class NotADirectory(ValueError):
@@ -139,7 +142,7 @@ def _read(dir_arg: str, root: Path, out: Loaded) -> Scope:
     return Scope(scope, docs)
 
 
-def rendered_clusters(root: Path) -> Optional[list[Path]]:
+def rendered_clusters(root: Path) -> list[Path] | None:
     """``manifests/<cluster>/`` directories when ``root`` is a rendered output."""
     manifests = root / "manifests"
     if not manifests.is_dir():
@@ -152,7 +155,9 @@ def load(dir_args: list[str]) -> Loaded:
     """Read every DIR; raises NotADirectory before reading anything if one is missing."""
     for arg in dir_args:
         if not Path(arg).is_dir():
-            raise NotADirectory(f"{arg}: " + ("not a directory" if Path(arg).exists() else "no such directory"))
+            raise NotADirectory(
+                f"{arg}: " + ("not a directory" if Path(arg).exists() else "no such directory")
+            )
     out = Loaded()
     for arg in dict.fromkeys(a.rstrip("/") or "/" for a in dir_args):  # each directory once
         root = Path(arg)

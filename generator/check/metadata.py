@@ -9,7 +9,8 @@ syntax rules (k8s.io/apimachinery/pkg/util/validation) that no JSON schema carri
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 _STR = {"type": "string"}
 _STR_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
@@ -31,7 +32,10 @@ OBJECT_META: dict[str, Any] = {
                 "additionalProperties": False,
                 "required": ["apiVersion", "kind", "name", "uid"],
                 "properties": {
-                    "apiVersion": _STR, "kind": _STR, "name": _STR, "uid": _STR,
+                    "apiVersion": _STR,
+                    "kind": _STR,
+                    "name": _STR,
+                    "uid": _STR,
                     "controller": {"type": "boolean"},
                     "blockOwnerDeletion": {"type": "boolean"},
                 },
@@ -61,8 +65,10 @@ def _dns1123_subdomain(v: str) -> str | None:
     if len(v) > 253:
         return "must be no more than 253 characters"
     if not _DNS1123_SUBDOMAIN.match(v):
-        return ("must be a lowercase RFC 1123 subdomain (lowercase alphanumerics, '-' or '.', "
-                "starting and ending with an alphanumeric)")
+        return (
+            "must be a lowercase RFC 1123 subdomain (lowercase alphanumerics, '-' or '.', "
+            "starting and ending with an alphanumeric)"
+        )
     return None
 
 
@@ -70,8 +76,10 @@ def _dns1123_label(v: str) -> str | None:
     if len(v) > 63:
         return "must be no more than 63 characters"
     if not _DNS1123_LABEL.match(v):
-        return ("must be a lowercase RFC 1123 label (lowercase alphanumerics or '-', "
-                "starting and ending with an alphanumeric)")
+        return (
+            "must be a lowercase RFC 1123 label (lowercase alphanumerics or '-', "
+            "starting and ending with an alphanumeric)"
+        )
     return None
 
 
@@ -79,8 +87,10 @@ def _dns1035_label(v: str) -> str | None:
     if len(v) > 63:
         return "must be no more than 63 characters"
     if not _DNS1035_LABEL.match(v):
-        return ("must be a lowercase RFC 1035 label (lowercase alphanumerics or '-', "
-                "starting with a letter and ending with an alphanumeric)")
+        return (
+            "must be a lowercase RFC 1035 label (lowercase alphanumerics or '-', "
+            "starting with a letter and ending with an alphanumeric)"
+        )
     return None
 
 
@@ -111,13 +121,16 @@ def _qualified_name(key: str) -> str | None:
     if len(name) > 63:
         return "name part must be no more than 63 characters"
     if not _QUALIFIED_NAME.match(name):
-        return ("name part must consist of alphanumerics, '-', '_' or '.', starting and "
-                "ending with an alphanumeric")
+        return (
+            "name part must consist of alphanumerics, '-', '_' or '.', starting and "
+            "ending with an alphanumeric"
+        )
     return None
 
 
-def check_metadata(meta: Any, name_rule: str, name_max_length: int | None
-                   ) -> Iterator[tuple[list[str | int], str]]:
+def check_metadata(
+    meta: Any, name_rule: str, name_max_length: int | None
+) -> Iterator[tuple[list[str | int], str]]:
     """Yield (path, message) for syntax the API server (or the operator) would reject."""
     if not isinstance(meta, dict):
         return  # the schema reports the wrong type
@@ -142,9 +155,11 @@ def check_metadata(meta: Any, name_rule: str, name_max_length: int | None
             if err:
                 yield ["metadata", "labels", key], f"invalid label key: {err}"
             if isinstance(value, str) and (len(value) > 63 or not _LABEL_VALUE.match(value)):
-                yield (["metadata", "labels", key],
-                       f"invalid label value {value!r}: must be no more than 63 characters of "
-                       "alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric")
+                yield (
+                    ["metadata", "labels", key],
+                    f"invalid label value {value!r}: must be no more than 63 characters of "
+                    "alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric",
+                )
     annotations = meta.get("annotations")
     if isinstance(annotations, dict):
         size = 0
@@ -154,5 +169,7 @@ def check_metadata(meta: Any, name_rule: str, name_max_length: int | None
                 yield ["metadata", "annotations", key], f"invalid annotation key: {err}"
             size += len(key.encode()) + (len(value.encode()) if isinstance(value, str) else 0)
         if size > _ANNOTATIONS_MAX_BYTES:
-            yield (["metadata", "annotations"],
-                   f"annotations total {size} bytes, more than the limit of {_ANNOTATIONS_MAX_BYTES}")
+            yield (
+                ["metadata", "annotations"],
+                f"annotations total {size} bytes, more than the limit of {_ANNOTATIONS_MAX_BYTES}",
+            )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Union
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
@@ -28,7 +28,7 @@ class Problem:
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
-def format_path(parts: Iterable[Union[str, int]]) -> str:
+def format_path(parts: Iterable[str | int]) -> str:
     out = ""
     for part in parts:
         if isinstance(part, int):

@@ -116,8 +116,9 @@ def _check_llm_args(ray, args, where, report):
             cfg["server_cls"] = None  # Ray imports this class while validating; don't
         for key in sorted(raw.keys() & (ray.deployment_options - set(ray.LLMConfig.model_fields))):
             del cfg[key]
-            report.add((*at, key), "unknown field; it is a Serve deployment option: "
-                                   "put it under deployment_config")
+            report.add(
+                (*at, key), "unknown field; it is a Serve deployment option: put it under deployment_config"
+            )
         try:
             ray.LLMConfig.model_validate(cfg)
         except Exception as e:
@@ -125,8 +126,7 @@ def _check_llm_args(ray, args, where, report):
         dc = raw.get("deployment_config")
         if isinstance(dc, dict):
             # LLMServer.get_deployment_options computes the placement group itself.
-            allowed = ray.deployment_options - {"placement_group_bundles",
-                                                "placement_group_strategy"}
+            allowed = ray.deployment_options - {"placement_group_bundles", "placement_group_strategy"}
             report.deployment_options(ray, dc, allowed, (*at, "deployment_config"))
         _check_engine_kwargs(raw, at, report)
         _check_placement(raw, at, report)
@@ -134,8 +134,10 @@ def _check_llm_args(ray, args, where, report):
         model_id = mlc.get("model_id") if isinstance(mlc, dict) else None
         if isinstance(model_id, str):
             if model_id in seen:
-                report.add((*at, "model_loading_config", "model_id"),
-                           f"duplicate model id {model_id!r} (also llm_configs[{seen[model_id]}])")
+                report.add(
+                    (*at, "model_loading_config", "model_id"),
+                    f"duplicate model id {model_id!r} (also llm_configs[{seen[model_id]}])",
+                )
             seen.setdefault(model_id, k)
 
 
@@ -146,8 +148,9 @@ def _check_engine_kwargs(raw, at, report):
     # VLLMEngineConfig.get_initialization_kwargs rejects these at replica start.
     for key in ("model", "served_model_name"):
         if key in kwargs:
-            report.add((*at, "engine_kwargs", key),
-                       "not allowed by Ray Serve LLM; set model_loading_config instead")
+            report.add(
+                (*at, "engine_kwargs", key), "not allowed by Ray Serve LLM; set model_loading_config instead"
+            )
     # vLLM loads no adapter unless LoRA is enabled (Ray's own config generator sets it).
     if raw.get("lora_config") and kwargs.get("enable_lora") is not True:
         report.add((*at, "engine_kwargs", "enable_lora"), "must be true when lora_config is set")
@@ -168,7 +171,8 @@ def _check_placement(raw, at, report):
     accel = str(raw.get("accelerator_type") or "")
     for b, bundle in enumerate(pg["bundles"]):
         if not isinstance(bundle, dict) or not all(
-                isinstance(v, (int, float)) and v >= 0 for v in bundle.values()):
+            isinstance(v, (int, float)) and v >= 0 for v in bundle.values()
+        ):
             report.add((*where, "bundles", b), "must map resource names to non-negative numbers")
         elif "GPU" not in bundle and (accel.startswith("TPU") or "TPU" in bundle):
             # BundleConfig.GPU defaults to 1.0, so a TPU bundle would also ask for a GPU.
@@ -211,8 +215,7 @@ class _Reporter:
         if any(e["loc"] != ("__root__",) for e in errs):
             # pydantic v1 runs root validators after a field failed; Ray's then trip
             # over the missing field (TypeError) and only add noise.
-            errs = [e for e in errs
-                    if not (e["loc"] == ("__root__",) and e["type"] == "type_error")]
+            errs = [e for e in errs if not (e["loc"] == ("__root__",) and e["type"] == "type_error")]
         for err in errs:
             loc = (*where, *(p for p in err["loc"] if p != "__root__"))
             cause = getattr((err.get("ctx") or {}).get("error"), "__cause__", None)
@@ -245,8 +248,12 @@ def _import_ray() -> SimpleNamespace:
     except ImportError as e:
         raise RayNotInstalled(f"{e}; install the 'ray' extra (ray[serve]==2.60.*)") from e
     return SimpleNamespace(
-        ServeDeploySchema=ServeDeploySchema, ServeApplicationSchema=ServeApplicationSchema,
-        AutoscalingConfig=AutoscalingConfig, DeploymentConfig=DeploymentConfig, LLMConfig=LLMConfig,
-        fields=_field_names, deployment_fields=_field_names(DeploymentSchema),
+        ServeDeploySchema=ServeDeploySchema,
+        ServeApplicationSchema=ServeApplicationSchema,
+        AutoscalingConfig=AutoscalingConfig,
+        DeploymentConfig=DeploymentConfig,
+        LLMConfig=LLMConfig,
+        fields=_field_names,
+        deployment_fields=_field_names(DeploymentSchema),
         deployment_options=set(inspect.signature(serve.deployment).parameters) - {"_func_or_class"},
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from ..diagnostics import plural
 
@@ -17,12 +17,12 @@ class Issue:
     """One problem: ``FILE: Kind/name: path: message``."""
 
     file: str
-    kind: Optional[str]          # None for a file-level problem (not valid YAML)
-    name: Optional[str]
+    kind: str | None  # None for a file-level problem (not valid YAML)
+    name: str | None
     path: str
     message: str
     check: str
-    order: int = -1              # the resource's position in its file, for sorting
+    order: int = -1  # the resource's position in its file, for sorting
 
     def format(self) -> str:
         parts = [self.file]
@@ -58,13 +58,21 @@ class Report:
         return sorted(set(self.issues), key=Issue.sort_key)
 
     def summary(self) -> str:
-        counts = ", ".join(f"{n} {kind}" for kind, n in sorted(self.kinds.items(), key=lambda kv: (-kv[1], kv[0])))
+        counts = ", ".join(
+            f"{n} {kind}" for kind, n in sorted(self.kinds.items(), key=lambda kv: (-kv[1], kv[0]))
+        )
         checked = plural(self.resources, "resource") + " checked" + (f" ({counts})" if counts else "")
         return f"Summary: {checked}, {plural(len(self.sorted_issues()), 'problem')}"
 
     def as_dict(self) -> dict[str, Any]:
         issues = [{k: v for k, v in asdict(i).items() if k != "order"} for i in self.sorted_issues()]
-        return {"dirs": self.dirs, "kubeVersion": self.kube_version, "valid": self.ok,
-                "resources": self.resources, "kinds": dict(sorted(self.kinds.items())),
-                "problems": issues, "notes": self.notes,
-                "serveConfigsValidatedWith": f"ray {self.ray_version}" if self.ray_version else None}
+        return {
+            "dirs": self.dirs,
+            "kubeVersion": self.kube_version,
+            "valid": self.ok,
+            "resources": self.resources,
+            "kinds": dict(sorted(self.kinds.items())),
+            "problems": issues,
+            "notes": self.notes,
+            "serveConfigsValidatedWith": f"ray {self.ray_version}" if self.ray_version else None,
+        }

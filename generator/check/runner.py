@@ -9,12 +9,13 @@ compiled once per process, so checking many directories in one call is cheap.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from . import core_kinds, kubeconform
 from .crossref import check_references
-from .index import load_index
 from .graph import as_dict, group_of, name_of, namespace_of
+from .index import load_index
 from .loader import Document, Loaded, NotADirectory, load
 from .ray_serve import RayNotInstalled, ray_available, ray_version, validate_serve_config
 from .report import Issue, Report
@@ -33,19 +34,24 @@ def kube_minor(version: str) -> str:
     except ValueError:
         minor = None
     if minor not in supported_kube_versions():
-        raise UsageError(f"--kube-version {version!r}: expected one of "
-                         f"{', '.join(supported_kube_versions())} (default {DEFAULT_KUBE_VERSION})")
+        raise UsageError(
+            f"--kube-version {version!r}: expected one of "
+            f"{', '.join(supported_kube_versions())} (default {DEFAULT_KUBE_VERSION})"
+        )
     return str(minor)
 
 
-def check_dirs(dirs: Sequence[str], *, kube_version: str = DEFAULT_KUBE_VERSION,
-               use_kubeconform: bool = False) -> Report:
+def check_dirs(
+    dirs: Sequence[str], *, kube_version: str = DEFAULT_KUBE_VERSION, use_kubeconform: bool = False
+) -> Report:
     """Check every resource under ``dirs``; raises UsageError or kubeconform.KubeconformError."""
     minor = kube_minor(kube_version)
     binary = kubeconform.find() if use_kubeconform else None
     if use_kubeconform and binary is None:
-        raise UsageError("--kubeconform: kubeconform is not on PATH "
-                         "(install it from https://github.com/yannh/kubeconform/releases)")
+        raise UsageError(
+            "--kubeconform: kubeconform is not on PATH "
+            "(install it from https://github.com/yannh/kubeconform/releases)"
+        )
     try:
         loaded = load(list(dirs))
     except NotADirectory as exc:
@@ -63,8 +69,9 @@ def check_dirs(dirs: Sequence[str], *, kube_version: str = DEFAULT_KUBE_VERSION,
     scopes = {s.name: s.docs for s in loaded.scopes}
     # A cluster with an unreadable file is incomplete: its references cannot be judged.
     broken = {e.scope for e in loaded.errors}
-    report.notes += [f"cross-references in {b} not checked: a file there could not be read"
-                     for b in sorted(broken)]
+    report.notes += [
+        f"cross-references in {b} not checked: a file there could not be read" for b in sorted(broken)
+    ]
     for finding in check_references({name: [d.obj for d in docs] for name, docs in scopes.items()}):
         if finding.scope in broken:
             continue
@@ -76,8 +83,13 @@ def check_dirs(dirs: Sequence[str], *, kube_version: str = DEFAULT_KUBE_VERSION,
         objects = {(d.file, str(d.obj.get("kind")), name_of(d.obj)): (d.index, d.obj) for d in docs}
         files = {d.file: loaded.paths[d.file] for d in docs}
         report.issues += kubeconform.run(binary, files, minor, objects)
-        unpinned = sorted({str(d.obj["kind"]) for d in docs
-                           if (d.obj.get("apiVersion"), d.obj.get("kind")) not in load_index().entries})
+        unpinned = sorted(
+            {
+                str(d.obj["kind"])
+                for d in docs
+                if (d.obj.get("apiVersion"), d.obj.get("kind")) not in load_index().entries
+            }
+        )
         if unpinned:
             report.notes.append(f"kubeconform skipped {', '.join(unpinned)} (no schema to export)")
     return report
@@ -85,17 +97,28 @@ def check_dirs(dirs: Sequence[str], *, kube_version: str = DEFAULT_KUBE_VERSION,
 
 def _per_resource(doc: Document, minor: str) -> list[Issue]:
     kind, name = str(doc.obj.get("kind")), name_of(doc.obj)
-    out = [Issue(doc.file, kind, name, "", f'duplicate key "{key}" at line {line}, column {col}', "yaml", doc.index)
-           for key, line, col in doc.duplicate_keys]
-    out += [Issue(doc.file, p.kind, p.name, p.path, p.message, "schema", doc.index)
-            for p in validate_resource(doc.obj, kube_version=minor)]
+    out = [
+        Issue(
+            doc.file, kind, name, "", f'duplicate key "{key}" at line {line}, column {col}', "yaml", doc.index
+        )
+        for key, line, col in doc.duplicate_keys
+    ]
+    out += [
+        Issue(doc.file, p.kind, p.name, p.path, p.message, "schema", doc.index)
+        for p in validate_resource(doc.obj, kube_version=minor)
+    ]
     return out
 
 
 def _serve_configs(docs: list[Document], report: Report) -> list[Issue]:
     notes = report.notes
-    configs = [d for d in docs if d.obj.get("kind") == "RayService" and group_of(d.obj) == "ray.io"
-               and isinstance(as_dict(d.obj.get("spec")).get("serveConfigV2"), str)]
+    configs = [
+        d
+        for d in docs
+        if d.obj.get("kind") == "RayService"
+        and group_of(d.obj) == "ray.io"
+        and isinstance(as_dict(d.obj.get("spec")).get("serveConfigV2"), str)
+    ]
     if not configs:
         return []
     if not ray_available():
@@ -108,8 +131,12 @@ def _serve_configs(docs: list[Document], report: Report) -> list[Issue]:
         except RayNotInstalled:  # importable but broken install: same as absent
             notes.append(RAY_NOTE)
             return []
-        out += [Issue(doc.file, "RayService", name_of(doc.obj), "spec.serveConfigV2", p, "serve-config", doc.index)
-                for p in problems]
+        out += [
+            Issue(
+                doc.file, "RayService", name_of(doc.obj), "spec.serveConfigV2", p, "serve-config", doc.index
+            )
+            for p in problems
+        ]
     report.ray_version = ray_version()
     notes.append(f"serve configs validated with Ray {report.ray_version}'s own models")
     return out
@@ -124,15 +151,25 @@ def _duplicates(loaded: Loaded) -> list[Issue]:
             key = (group_of(doc.obj), doc.obj.get("kind"), namespace_of(doc.obj), name_of(doc.obj))
             first = seen.setdefault(key, doc)
             if first is not doc:
-                out.append(Issue(doc.file, str(key[1]), key[3], "metadata.name",
-                                 f"defined twice in this cluster (first in {first.file})", "duplicate",
-                                 doc.index))
+                out.append(
+                    Issue(
+                        doc.file,
+                        str(key[1]),
+                        key[3],
+                        "metadata.name",
+                        f"defined twice in this cluster (first in {first.file})",
+                        "duplicate",
+                        doc.index,
+                    )
+                )
     return out
 
 
 def _notes(loaded: Loaded, docs: list[Document]) -> list[str]:
-    notes = [f"skipped Helm chart {c} (templates are not manifests; check the rendered output)"
-             for c in loaded.skipped_charts]
+    notes = [
+        f"skipped Helm chart {c} (templates are not manifests; check the rendered output)"
+        for c in loaded.skipped_charts
+    ]
     present = sorted({(d.obj.get("apiVersion"), d.obj.get("kind")) for d in docs})
     entries = load_index().entries
     for api_version, kind in present:

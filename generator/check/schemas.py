@@ -11,7 +11,8 @@ import base64
 import binascii
 import functools
 import json
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 import jsonschema_rs
 
@@ -23,8 +24,16 @@ from .metadata import check_metadata
 from .paths import upstream_dir
 from .problem import Problem, format_path
 
-__all__ = ["DEFAULT_KUBE_VERSION", "Problem", "UnevaluatedRule", "pinned_kinds",
-           "supported_kube_versions", "unevaluated_rules", "validate_resource", "validate_resources"]
+__all__ = [
+    "DEFAULT_KUBE_VERSION",
+    "Problem",
+    "UnevaluatedRule",
+    "pinned_kinds",
+    "supported_kube_versions",
+    "unevaluated_rules",
+    "validate_resource",
+    "validate_resources",
+]
 
 # Catalog data (releases.yaml): the newest GKE Regular-channel minor that
 # kubernetes-validate ships strict schemas for.
@@ -48,13 +57,13 @@ def _validator(schema: dict[str, Any]) -> Any:
 
 
 class _Compiled:
-    def __init__(self, schema: dict[str, Any], rules: Optional[RuleSet]) -> None:
+    def __init__(self, schema: dict[str, Any], rules: RuleSet | None) -> None:
         self.schema = schema
         self.validator = _validator(schema)
         self.rules = rules
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _custom(api_version: str, kind: str) -> _Compiled:
     entry = load_index().entries[(api_version, kind)]
     with open(upstream_dir() / "compiled" / entry.compiled_name, encoding="utf-8") as f:
@@ -63,8 +72,8 @@ def _custom(api_version: str, kind: str) -> _Compiled:
     return _Compiled(doc["schema"], RuleSet(api_version, kind, doc) if has_rules else None)
 
 
-@functools.lru_cache(maxsize=None)
-def _core(api_version: str, kind: str, kube_minor: str) -> Optional[_Compiled]:
+@functools.cache
+def _core(api_version: str, kind: str, kube_minor: str) -> _Compiled | None:
     schema = core_kinds.bundled_schema(api_version, kind, kube_minor)
     return None if schema is None else _Compiled(schema, None)
 
@@ -102,8 +111,9 @@ def _schema_problems(compiled: _Compiled, obj: dict[str, Any]) -> list[tuple[lis
             # jsonschema_rs shortens long lists ("or 3 other candidates"); name them all.
             options = ", ".join(json.dumps(o) for o in k.options)
             found.append((at, f"{json.dumps(err.instance)} is not one of: {options}"))
-        elif isinstance(k, (jsonschema_rs.ValidationErrorKind.AnyOf, jsonschema_rs.ValidationErrorKind.OneOfNotValid)) \
-                and _schema_at(compiled.schema, list(err.schema_path)[:-1]).get("x-kubernetes-int-or-string"):
+        elif isinstance(
+            k, (jsonschema_rs.ValidationErrorKind.AnyOf, jsonschema_rs.ValidationErrorKind.OneOfNotValid)
+        ) and _schema_at(compiled.schema, list(err.schema_path)[:-1]).get("x-kubernetes-int-or-string"):
             found.append((at, f"must be an integer or a string, not {json.dumps(err.instance)}"))
         else:
             found.append((at, err.message))
@@ -118,8 +128,10 @@ def validate_resource(obj: dict, *, kube_version: str = DEFAULT_KUBE_VERSION) ->
     """
     kube_minor = core_kinds.minor(kube_version)
     if kube_minor not in core_kinds.supported_versions():
-        raise ValueError(f"no built-in schemas for Kubernetes {kube_minor}; "
-                         f"supported: {', '.join(core_kinds.supported_versions())}")
+        raise ValueError(
+            f"no built-in schemas for Kubernetes {kube_minor}; "
+            f"supported: {', '.join(core_kinds.supported_versions())}"
+        )
     if not isinstance(obj, dict):
         return [Problem("?", "?", "", f"resource must be a mapping, not {type(obj).__name__}")]
     meta = obj.get("metadata")
@@ -131,8 +143,11 @@ def validate_resource(obj: dict, *, kube_version: str = DEFAULT_KUBE_VERSION) ->
         unique = {(format_path(p), m) for p, m in found}
         return [Problem(label, name, p, m) for p, m in sorted(unique)]
 
-    missing = [([f], "required field is missing") for f in ("apiVersion", "kind")
-               if not isinstance(obj.get(f), str) or not obj.get(f)]
+    missing = [
+        ([f], "required field is missing")
+        for f in ("apiVersion", "kind")
+        if not isinstance(obj.get(f), str) or not obj.get(f)
+    ]
     if missing:
         return problems(missing)
 
@@ -144,8 +159,16 @@ def validate_resource(obj: dict, *, kube_version: str = DEFAULT_KUBE_VERSION) ->
     if entry.format == "kubernetes-validate":
         compiled = _core(api_version, kind, kube_minor)
         if compiled is None:
-            return problems(found + [([], f"Kubernetes {kube_minor} has no {api_version} {kind} "
-                                          "(no schema in kubernetes-validate)")])
+            return problems(
+                found
+                + [
+                    (
+                        [],
+                        f"Kubernetes {kube_minor} has no {api_version} {kind} "
+                        "(no schema in kubernetes-validate)",
+                    )
+                ]
+            )
     else:
         compiled = _custom(api_version, kind)
     schema_found = _schema_problems(compiled, obj)
@@ -171,13 +194,17 @@ def _not_pinned(api_version: str, kind: str) -> str:
     return f"no schema is pinned for {api_version} {kind} (schemas/upstream/index.yaml){hint}"
 
 
-def unevaluated_rules(api_version: Optional[str] = None, kind: Optional[str] = None) -> list[UnevaluatedRule]:
+def unevaluated_rules(api_version: str | None = None, kind: str | None = None) -> list[UnevaluatedRule]:
     """CEL rules of the pinned custom resources that ``validate_resource`` does NOT
     check (update-only transition rules, functions cel-python lacks), so callers can
     say so instead of implying full coverage."""
     out: list[UnevaluatedRule] = []
     for (av, k), entry in sorted(load_index().entries.items()):
-        if entry.format == "kubernetes-validate" or (api_version and av != api_version) or (kind and k != kind):
+        if (
+            entry.format == "kubernetes-validate"
+            or (api_version and av != api_version)
+            or (kind and k != kind)
+        ):
             continue
         rules = _custom(av, k).rules
         if rules is not None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .. import catalog
 from ..plan import Plan, build_plan
@@ -30,11 +31,12 @@ def _curls(plan: Plan) -> list[str]:
     for m in plan.models:
         for model_id in m.model_ids:
             prefix = m.path if plan.routing == "path" else ""
-            hdr = (f" -H '{plan.model_header}: {model_id}'" if plan.routing == "header" else "")
-            body = ('{"model": "%s", "messages": [{"role": "user", "content": "Hello"}]}'
-                    % model_id)
-            out.append(f"curl http://${{GATEWAY_IP}}{prefix}/v1/chat/completions "
-                       f"-H 'Content-Type: application/json'{hdr} -d '{body}'")
+            hdr = f" -H '{plan.model_header}: {model_id}'" if plan.routing == "header" else ""
+            body = '{"model": "%s", "messages": [{"role": "user", "content": "Hello"}]}' % model_id
+            out.append(
+                f"curl http://${{GATEWAY_IP}}{prefix}/v1/chat/completions "
+                f"-H 'Content-Type: application/json'{hdr} -d '{body}'"
+            )
     return out
 
 
@@ -45,18 +47,22 @@ def _route_match(plan: Plan) -> Any:
         if plan.routing == "inference-pool" and len(plan.models) == 1 and len(m.model_ids) == 1:
             return "every request"
         return f"{plan.model_header}: {', '.join(m.model_ids)}"
+
     return match
 
 
 def _context(plan: Plan) -> dict[str, Any]:
-    reach = ("internal gateway: run from inside the VPC" if plan.internal
-             else "external gateway")
+    reach = "internal gateway: run from inside the VPC" if plan.internal else "external gateway"
     config = [c.name for c in plan.clusters if c.role == "config"]
-    return {"curls": _curls(plan), "reach": reach, "route_match": _route_match(plan),
-            "serve_port": catalog.releases()["ray"]["servePort"],
-            "epp": catalog.releases()["endpointPicker"],
-            "config_cluster": config[0] if config else plan.clusters[0].name,
-            "regions": sorted({c.region for c in plan.clusters if c.region})}
+    return {
+        "curls": _curls(plan),
+        "reach": reach,
+        "route_match": _route_match(plan),
+        "serve_port": catalog.releases()["ray"]["servePort"],
+        "epp": catalog.releases()["endpointPicker"],
+        "config_cluster": config[0] if config else plan.clusters[0].name,
+        "regions": sorted({c.region for c in plan.clusters if c.region}),
+    }
 
 
 Progress = Callable[[str], None]
@@ -79,8 +85,7 @@ def _helm_render_all(archive: bytes, plan: Plan, progress: Progress) -> list[lis
         except helm_python.HelmError as exc:  # e.g. a chart file over Helm's 5 MiB limit
             raise HelmRenderError(str(exc)) from None
         with loaded:
-            rendered = render_chart(loaded, cluster.values, release=plan.fleet,
-                                    namespace=plan.namespace)
+            rendered = render_chart(loaded, cluster.values, release=plan.fleet, namespace=plan.namespace)
         out.append([replace(r, cluster=cluster.name) for r in rendered])
     return out
 
@@ -107,9 +112,9 @@ def render_plan(plan: Plan, progress: Progress = _quiet) -> tuple[dict[str, byte
                 values_file = f"{addon['releaseName']}-values.yaml"
                 extra[f"addons/{values_file}"] = (head + dump_yaml(addon["values"])).encode()
                 addons.append({**addon, "valuesFile": values_file})
-            extra["addons/helmfile.yaml"] = scaffold("helmfile.yaml.j2", header=head,
-                                                     addons=addons,
-                                                     namespace=plan.namespace).encode()
+            extra["addons/helmfile.yaml"] = scaffold(
+                "helmfile.yaml.j2", header=head, addons=addons, namespace=plan.namespace
+            ).encode()
         extra["README.md"] = scaffold("README.md.j2", plan=plan, header=head, **ctx).encode()
         rendered_all = future.result()
     files = {f"chart/{rel}": data for rel, data in sorted(chart.items())}
@@ -138,13 +143,14 @@ def verify(resources: list[Resource], *, strict: bool = False) -> list[str]:
         for r in resources:
             problems += [f"{r.cluster}: {p.format()}" for p in validate_resource(r.obj)]
             if r.kind == "RayService" and ray_available():
-                problems += [f"{r.cluster}: RayService/{r.name}: spec.serveConfigV2.{p}"
-                             for p in validate_serve_config(r.obj["spec"]["serveConfigV2"])]
+                problems += [
+                    f"{r.cluster}: RayService/{r.name}: spec.serveConfigV2.{p}"
+                    for p in validate_serve_config(r.obj["spec"]["serveConfigV2"])
+                ]
     return problems
 
 
-def render_spec(spec: Spec, progress: Progress = _quiet
-                ) -> tuple[Plan, dict[str, bytes], list[Resource]]:
+def render_spec(spec: Spec, progress: Progress = _quiet) -> tuple[Plan, dict[str, bytes], list[Resource]]:
     plan = build_plan(spec)
     del spec  # the Document (a position for every node) is not needed while rendering
     try:
@@ -154,8 +160,9 @@ def render_spec(spec: Spec, progress: Progress = _quiet
     return plan, files, resources
 
 
-def render_to_dir(spec_path: str | Path, output: str | Path, *, strict: bool = False,
-                  progress: Progress = _quiet) -> RenderResult:
+def render_to_dir(
+    spec_path: str | Path, output: str | Path, *, strict: bool = False, progress: Progress = _quiet
+) -> RenderResult:
     """Validate, plan, render, verify and atomically write; raises SpecError or
     RenderError, and writes nothing then. ``progress`` is told each stage."""
     progress("validating")
@@ -163,8 +170,10 @@ def render_to_dir(spec_path: str | Path, output: str | Path, *, strict: bool = F
     progress(f"checking {len(resources)} resources")
     problems = verify(resources, strict=strict)
     if problems:
-        raise RenderError("the rendered output is inconsistent (this is a bug in gen or its "
-                          "charts; please report it):\n  " + "\n  ".join(problems))
+        raise RenderError(
+            "the rendered output is inconsistent (this is a bug in gen or its "
+            "charts; please report it):\n  " + "\n  ".join(problems)
+        )
     progress(f"writing {len(files)} files")
     try:
         write_tree(Path(output), files)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import io
 import re
 import tarfile
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
@@ -51,19 +52,17 @@ def _split_docs(text: str) -> Iterator[str]:
     """``_DOC_SPLIT.split(text)`` one document at a time (no list of every document)."""
     start = 0
     for m in _DOC_SPLIT.finditer(text):
-        yield text[start:m.start()]
+        yield text[start : m.start()]
         start = m.end()
     yield text[start:]
 
 
-def render_chart(chart: Any, values: dict[str, Any], *, release: str,
-                 namespace: str) -> list[Resource]:
+def render_chart(chart: Any, values: dict[str, Any], *, release: str, namespace: str) -> list[Resource]:
     """Render a loaded helm_python Chart and parse every document it produced."""
     import helm_python
 
     try:
-        rendered = chart.render(values=values, name=release, namespace=namespace,
-                                is_install=True)
+        rendered = chart.render(values=values, name=release, namespace=namespace, is_install=True)
     except helm_python.HelmError as exc:
         raise HelmRenderError(str(exc)) from None
     out: list[Resource] = []
@@ -79,8 +78,9 @@ def render_chart(chart: Any, values: dict[str, Any], *, release: str,
             text = part.strip("\n")
             if not text.startswith("# Source:"):
                 text = f"# Source: {template}\n{text}"
-            out.append(Resource(obj["kind"], meta.get("name", ""),
-                                meta.get("namespace", ""), text + "\n", obj))
+            out.append(
+                Resource(obj["kind"], meta.get("name", ""), meta.get("namespace", ""), text + "\n", obj)
+            )
     return out
 
 
@@ -98,7 +98,10 @@ def kind_files(resources: list[Resource], head: str) -> dict[str, bytes]:
             buf.write(b"---\n")
             buf.write(r.text.encode())
         files[fname] = buf.getvalue()
-    kustomization = {"apiVersion": "kustomize.config.k8s.io/v1beta1",
-                     "kind": "Kustomization", "resources": sorted(by_kind)}
+    kustomization = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": sorted(by_kind),
+    }
     files["kustomization.yaml"] = (head + dump_yaml(kustomization)).encode()
     return files

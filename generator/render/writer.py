@@ -40,8 +40,9 @@ def _previous_files(target: Path) -> set[str]:
     try:
         files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
     except (ValueError, KeyError, TypeError):
-        raise OutputError(f"{manifest} is corrupt; delete it (and the files gen wrote) "
-                          "to start over") from None
+        raise OutputError(
+            f"{manifest} is corrupt; delete it (and the files gen wrote) to start over"
+        ) from None
     return {f for f in files if isinstance(f, str)}
 
 
@@ -70,8 +71,9 @@ def _carry_over(target: Path, staging: Path, ours: set[str], new: set[str]) -> N
         for d in list(dirs):
             src = Path(root) / d
             if src.is_symlink():
-                raise OutputError(f"{src} is a symlink; gen refuses to write through "
-                                  "symlinks in the output directory")
+                raise OutputError(
+                    f"{src} is a symlink; gen refuses to write through symlinks in the output directory"
+                )
             if (rel_root / d).as_posix() not in gen_dirs:
                 (staging / rel_root / d).mkdir(parents=True, exist_ok=True)
         for f in files:
@@ -80,8 +82,9 @@ def _carry_over(target: Path, staging: Path, ours: set[str], new: set[str]) -> N
             if rel in ours or rel == MANIFEST:
                 continue
             if rel in new:
-                raise OutputError(f"{src} was not written by gen but gen needs that path; "
-                                  "move it away and render again")
+                raise OutputError(
+                    f"{src} was not written by gen but gen needs that path; move it away and render again"
+                )
             dst = staging / rel
             dst.parent.mkdir(parents=True, exist_ok=True)
             if src.is_symlink():
@@ -139,8 +142,10 @@ def _write_locked(target: Path, files: dict[str, bytes], rels: set[str]) -> None
             path = staging / rel
             _mkdirs(path.parent, staging)
             _write(path, files[rel])
-        _write(staging / MANIFEST, (json.dumps({"generator": "gen", "files": sorted(rels)},
-                                               indent=1) + "\n").encode())
+        _write(
+            staging / MANIFEST,
+            (json.dumps({"generator": "gen", "files": sorted(rels)}, indent=1) + "\n").encode(),
+        )
         if not target.exists():
             os.rename(staging, target)
             return

@@ -29,7 +29,7 @@ def clip(message: str, limit: int = 400) -> str:
     """Shorten a message that quotes a huge value, so one field cannot flood the output."""
     if len(message) <= limit:
         return message
-    return f"{message[:limit // 2]}[... {len(message) - limit} characters ...]{message[-limit // 2:]}"
+    return f"{message[: limit // 2]}[... {len(message) - limit} characters ...]{message[-limit // 2 :]}"
 
 
 def _semantic(doc: Document, data: dict[str, Any], guarded: bool) -> list[Diagnostic]:
@@ -60,11 +60,19 @@ def _ambiguous_ints(doc: Document, reported: set[str]) -> list[Diagnostic]:
         if type(value) is not int or format_path(path) in reported:
             continue
         if ":" in pos.raw:
-            out.append(doc.diag(path, f"YAML reads {pos.raw!r} as the base-60 number {value}; "
-                                      "write the number in decimal"))
+            out.append(
+                doc.diag(
+                    path, f"YAML reads {pos.raw!r} as the base-60 number {value}; write the number in decimal"
+                )
+            )
         else:
-            out.append(doc.diag(path, f"YAML reads {pos.raw!r} as the octal number {value}; "
-                                      "write the number in decimal without a leading 0"))
+            out.append(
+                doc.diag(
+                    path,
+                    f"YAML reads {pos.raw!r} as the octal number {value}; "
+                    "write the number in decimal without a leading 0",
+                )
+            )
     return out
 
 
@@ -75,8 +83,10 @@ def validate_document(doc: Document) -> tuple[dict[str, Any] | None, list[Diagno
     diags += _semantic(doc, data, guarded=bool(diags))
     diags += _ambiguous_ints(doc, {d.path for d in diags})
     unique = {d.sort_key(): d for d in diags}
-    clean = [Diagnostic(d.file, d.line, d.col, redact(d.path), clip(redact(d.message)))
-             for d in (unique[k] for k in sorted(unique))]
+    clean = [
+        Diagnostic(d.file, d.line, d.col, redact(d.path), clip(redact(d.message)))
+        for d in (unique[k] for k in sorted(unique))
+    ]
     return (None if clean else data), clean
 
 
@@ -84,8 +94,15 @@ def validate_file(path: str | Path) -> tuple[Spec | None, list[Diagnostic]]:
     try:
         doc = load_file(path)
     except LoadError as exc:
-        return None, [Diagnostic(exc.diagnostic.file, exc.diagnostic.line, exc.diagnostic.col,
-                                 redact(exc.diagnostic.path), clip(redact(exc.diagnostic.message)))]
+        return None, [
+            Diagnostic(
+                exc.diagnostic.file,
+                exc.diagnostic.line,
+                exc.diagnostic.col,
+                redact(exc.diagnostic.path),
+                clip(redact(exc.diagnostic.message)),
+            )
+        ]
     data, diags = validate_document(doc)
     return (Spec(doc, data) if data is not None else None), diags
 
@@ -98,4 +115,4 @@ def load_spec(path: str | Path) -> Spec:
     return spec
 
 
-__all__ = ["Spec", "SpecError", "load_spec", "validate_file", "validate_document"]
+__all__ = ["Spec", "SpecError", "load_spec", "validate_document", "validate_file"]

@@ -11,10 +11,11 @@ from __future__ import annotations
 import gc
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -96,17 +97,32 @@ def _scalar(event: yaml.ScalarEvent, file: str, where: Callable[[], SpecPath]) -
     path = where()  # only needed for messages: built lazily
     if tag == _STD + "timestamp":
         line, col = _mark(event.start_mark)
-        raise LoadError(Diagnostic(file, line, col, format_path(path), f"YAML reads {event.value!r} as a "
-                                   f"date; quote it: \"{event.value}\""))
+        raise LoadError(
+            Diagnostic(
+                file,
+                line,
+                col,
+                format_path(path),
+                f'YAML reads {event.value!r} as a date; quote it: "{event.value}"',
+            )
+        )
     if tag == _STD + "merge":
         line, col = _mark(event.start_mark)
-        raise LoadError(Diagnostic(file, line, col, "", "YAML merge keys (<<) are not "
-                                   "supported; write the keys out"))
+        raise LoadError(
+            Diagnostic(file, line, col, "", "YAML merge keys (<<) are not supported; write the keys out")
+        )
     if tag not in _ALLOWED_TAGS or tag in (_STD + "map", _STD + "seq"):
         line, col = _mark(event.start_mark)
-        raise LoadError(Diagnostic(file, line, col, format_path(path),
-                                   f"YAML tag {event.tag or tag!r} is not allowed; "
-                                   "only plain strings, numbers, booleans and null"))
+        raise LoadError(
+            Diagnostic(
+                file,
+                line,
+                col,
+                format_path(path),
+                f"YAML tag {event.tag or tag!r} is not allowed; "
+                "only plain strings, numbers, booleans and null",
+            )
+        )
     if tag == _STD + "str":
         return event.value
     node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
@@ -114,17 +130,26 @@ def _scalar(event: yaml.ScalarEvent, file: str, where: Callable[[], SpecPath]) -
         value = _constructor.construct_object(node, deep=True)
     except (yaml.YAMLError, ValueError) as exc:
         line, col = _mark(event.start_mark)
-        raise LoadError(Diagnostic(file, line, col, format_path(path), f"invalid {tag[len(_STD):]} "
-                                   f"value {event.value!r}: {exc}")) from None
+        raise LoadError(
+            Diagnostic(
+                file, line, col, format_path(path), f"invalid {tag[len(_STD) :]} value {event.value!r}: {exc}"
+            )
+        ) from None
     finally:
         # construct_object caches every node it built: without this, each load keeps all
         # its scalar nodes (with their marks) alive for the life of the process
         _constructor.constructed_objects.clear()
     if isinstance(value, float) and not math.isfinite(value):
         line, col = _mark(event.start_mark)
-        raise LoadError(Diagnostic(file, line, col, format_path(path),
-                                   f"{event.value!r} is not a finite number; quote it if "
-                                   "you meant a string"))
+        raise LoadError(
+            Diagnostic(
+                file,
+                line,
+                col,
+                format_path(path),
+                f"{event.value!r} is not a finite number; quote it if you meant a string",
+            )
+        )
     return value
 
 
@@ -162,8 +187,7 @@ def _build(events: Any, file: str) -> tuple[Any, dict[SpecPath, Pos]]:
                 fail(start, "YAML merge keys (<<) are not supported; write the keys out", path)
             if value in container:
                 first = top[4][value]
-                fail(start, f"duplicate key {value!r} (first defined at line {first})",
-                     path + (value,))
+                fail(start, f"duplicate key {value!r} (first defined at line {first})", path + (value,))
             top[2], top[3] = value, (line, col)
             return False
         key = top[2]
@@ -186,20 +210,20 @@ def _build(events: Any, file: str) -> tuple[Any, dict[SpecPath, Pos]]:
     for event in events:
         count += 1
         if count > MAX_EVENTS:
-            fail(getattr(event, "start_mark", None), "document is too large "
-                 f"(more than {MAX_EVENTS} YAML nodes)", error=LimitExceeded)
+            fail(
+                getattr(event, "start_mark", None),
+                f"document is too large (more than {MAX_EVENTS} YAML nodes)",
+                error=LimitExceeded,
+            )
         if isinstance(event, yaml.DocumentStartEvent):
             docs += 1
             if docs > 1:
-                fail(event.start_mark, "multiple YAML documents in one file; "
-                     "put one ModelFleet per file")
+                fail(event.start_mark, "multiple YAML documents in one file; put one ModelFleet per file")
         elif isinstance(event, yaml.AliasEvent):
             fail(event.start_mark, "YAML aliases (*name) are not supported; repeat the value")
-        elif isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent,
-                                yaml.SequenceStartEvent)):
+        elif isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             if event.anchor is not None:
-                fail(event.start_mark, "YAML anchors (&name) are not supported; "
-                     "repeat the value instead")
+                fail(event.start_mark, "YAML anchors (&name) are not supported; repeat the value instead")
             if isinstance(event, yaml.ScalarEvent):
                 raw = event.value if not event.style else None
                 attach(_scalar(event, file, child_path), event.start_mark, raw)
@@ -210,16 +234,14 @@ def _build(events: Any, file: str) -> tuple[Any, dict[SpecPath, Pos]]:
                 fail(event.start_mark, f"nesting deeper than {MAX_DEPTH} levels", error=LimitExceeded)
             container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
             if stack and isinstance(stack[-1][0], dict) and stack[-1][2] is _NO_KEY:
-                fail(event.start_mark, "mapping keys must be strings; quote the key",
-                     stack[-1][1])
+                fail(event.start_mark, "mapping keys must be strings; quote the key", stack[-1][1])
             path = child_path()  # before attach, which consumes the pending key
             attach(container, event.start_mark, None)
             stack.append([container, path, _NO_KEY, None, {}])
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             stack.pop()
     if docs == 0 or (root is None and () not in positions):
-        raise LoadError(Diagnostic(file, 1, 1, "", "the file is empty; "
-                                   "start from `gen init` or an example"))
+        raise LoadError(Diagnostic(file, 1, 1, "", "the file is empty; start from `gen init` or an example"))
     return root, positions
 
 
@@ -257,8 +279,15 @@ def load_text(text: str, file: str) -> Document:
         at = min(odd)
         before = text[:at]
         line, col = before.count("\n") + 1, at - before.rfind("\n")
-        raise LoadError(Diagnostic(file, line, col, "", f"U+{ord(text[at]):04X} is a line break "
-                                   "in YAML but not in most editors; use a plain newline"))
+        raise LoadError(
+            Diagnostic(
+                file,
+                line,
+                col,
+                "",
+                f"U+{ord(text[at]):04X} is a line break in YAML but not in most editors; use a plain newline",
+            )
+        )
     gc_was_enabled = gc.isenabled()
     gc.disable()  # the tree has no cycles; collections while it grows cost O(n) each
     try:
@@ -268,29 +297,47 @@ def load_text(text: str, file: str) -> Document:
         line, col = _mark(exc.problem_mark)
         problem = exc.problem or "invalid YAML"
         lines = text.splitlines()
-        if exc.problem_mark is not None and exc.problem_mark.line < len(lines) \
-                and "\t" in lines[exc.problem_mark.line]:
+        if (
+            exc.problem_mark is not None
+            and exc.problem_mark.line < len(lines)
+            and "\t" in lines[exc.problem_mark.line]
+        ):
             problem += " (a tab: YAML indentation must use spaces)"
         raise LoadError(Diagnostic(file, line, col, "", f"YAML syntax error: {problem}")) from None
     except yaml.reader.ReaderError as exc:
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
         before = text[: exc.position]
         line, col = before.count("\n") + 1, exc.position - before.rfind("\n")
-        raise LoadError(Diagnostic(file, line, col, "", f"control character U+{code:04X} "
-                                   "is not allowed in YAML; remove it")) from None
+        raise LoadError(
+            Diagnostic(
+                file, line, col, "", f"control character U+{code:04X} is not allowed in YAML; remove it"
+            )
+        ) from None
     except yaml.YAMLError as exc:
         raise LoadError(Diagnostic(file, 1, 1, "", f"YAML error: {exc}")) from None
     finally:
         if gc_was_enabled:
             gc.enable()
     if data is None and positions[()].raw == "":  # only `---`: no content at all
-        raise LoadError(Diagnostic(file, 1, 1, "", "the file is empty; "
-                                   "start from `gen init` or an example"))
+        raise LoadError(Diagnostic(file, 1, 1, "", "the file is empty; start from `gen init` or an example"))
     if not isinstance(data, dict):
-        kind = {list: "a list", str: "a string", int: "an integer", float: "a number",
-                bool: "a boolean", type(None): "null"}.get(type(data), "a scalar")
-        raise LoadError(Diagnostic(file, 1, 1, "", f"the top level is {kind}; "
-                                   "a ModelFleet spec must be a mapping (apiVersion, kind, ...)"))
+        kind = {
+            list: "a list",
+            str: "a string",
+            int: "an integer",
+            float: "a number",
+            bool: "a boolean",
+            type(None): "null",
+        }.get(type(data), "a scalar")
+        raise LoadError(
+            Diagnostic(
+                file,
+                1,
+                1,
+                "",
+                f"the top level is {kind}; a ModelFleet spec must be a mapping (apiVersion, kind, ...)",
+            )
+        )
     return Document(file, data, positions)
 
 
@@ -306,14 +353,20 @@ def load_file(path: str | Path) -> Document:
         raise LoadError(Diagnostic(name, 0, 0, "", f"cannot read file: {exc.strerror}")) from None
     if size > MAX_BYTES or len(raw) > MAX_BYTES:
         what = f"{size} bytes" if size > MAX_BYTES else f"more than {MAX_BYTES} bytes"
-        raise LoadError(Diagnostic(name, 0, 0, "", f"file is {what}; "
-                                   f"the limit is {MAX_BYTES} bytes"))
+        raise LoadError(Diagnostic(name, 0, 0, "", f"file is {what}; the limit is {MAX_BYTES} bytes"))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         start = raw.rfind(b"\n", 0, exc.start) + 1  # columns count characters, not bytes
-        col = len(raw[start:exc.start].decode("utf-8-sig" if start == 0 else "utf-8")) + 1
-        raise LoadError(Diagnostic(name, line, col, "", "the file is not valid UTF-8 "
-                                   f"(byte 0x{raw[exc.start]:02x}); save it as UTF-8")) from None
+        col = len(raw[start : exc.start].decode("utf-8-sig" if start == 0 else "utf-8")) + 1
+        raise LoadError(
+            Diagnostic(
+                name,
+                line,
+                col,
+                "",
+                f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save it as UTF-8",
+            )
+        ) from None
     return load_text(text, name)

@@ -16,8 +16,14 @@ from ..diagnostics import SpecPath, format_path
 
 Finding = tuple[SpecPath, str]
 
-RESERVED_NAMESPACES = {"kube-system", "kube-public", "kube-node-lease", "gmp-system",
-                       "gke-managed-system", "gke-gmp-system"}
+RESERVED_NAMESPACES = {
+    "kube-system",
+    "kube-public",
+    "kube-node-lease",
+    "gmp-system",
+    "gke-managed-system",
+    "gke-gmp-system",
+}
 # Secret values pasted where a reference belongs (never echoed back).
 _SECRET_PATTERNS = [
     (re.compile(r"hf_[A-Za-z0-9]{20,}"), "a Hugging Face token"),
@@ -59,77 +65,117 @@ def check_secrets(spec: dict[str, Any]) -> Iterator[Finding]:
     for path, text in _strings(spec, ()):
         for pattern, what in _SECRET_PATTERNS:
             if pattern.search(text):
-                yield path, (f"this looks like {what}; never put secret values in the spec: "
-                             "create a Kubernetes Secret and reference it (hfTokenSecret: "
-                             "{name, key})")
+                yield (
+                    path,
+                    (
+                        f"this looks like {what}; never put secret values in the spec: "
+                        "create a Kubernetes Secret and reference it (hfTokenSecret: "
+                        "{name, key})"
+                    ),
+                )
                 break
 
 
 def check_metadata(spec: dict[str, Any]) -> Iterator[Finding]:
     ns = spec["metadata"]["namespace"]
     if ns in RESERVED_NAMESPACES or ns.startswith("kube-"):
-        yield ("metadata", "namespace"), (f"namespace {ns!r} is reserved for the system; "
-                                          "use a namespace of your own")
+        yield (
+            ("metadata", "namespace"),
+            (f"namespace {ns!r} is reserved for the system; use a namespace of your own"),
+        )
     fleet = spec["metadata"]["name"]
     gateway_name = spec["gateway"].get("name")
     for key, derived in naming.fleet_names(fleet).items():
         if key == "gateway" and gateway_name:
             continue
         if len(derived) > naming.DNS_LABEL_MAX:
-            yield ("metadata", "name"), (f"derived name {derived!r} is longer than "
-                                         f"{naming.DNS_LABEL_MAX} characters; shorten the name")
+            yield (
+                ("metadata", "name"),
+                (
+                    f"derived name {derived!r} is longer than "
+                    f"{naming.DNS_LABEL_MAX} characters; shorten the name"
+                ),
+            )
 
 
 def check_clusters(spec: dict[str, Any]) -> Iterator[Finding]:
     clusters = spec["clusters"]
-    yield from _dupes([(("clusters", i, "name"), c["name"]) for i, c in enumerate(clusters)],
-                      "cluster name")
+    yield from _dupes([(("clusters", i, "name"), c["name"]) for i, c in enumerate(clusters)], "cluster name")
     configs = [i for i, c in enumerate(clusters) if c["role"] == "config"]
     multi = catalog.gateway_classes()[spec["gateway"]["class"]]["multiCluster"]
     if len(clusters) > 1:
         if not configs:
-            yield ("clusters",), ("several clusters need exactly one with `role: config` "
-                                  "(it holds the multi-cluster Gateway); none has it")
+            yield (
+                ("clusters",),
+                (
+                    "several clusters need exactly one with `role: config` "
+                    "(it holds the multi-cluster Gateway); none has it"
+                ),
+            )
         if not multi:
-            yield ("clusters",), (f"the fleet has several clusters but gateway.class "
-                                  f"{spec['gateway']['class']!r} is single-cluster; set a "
-                                  "multi-cluster class such as "
-                                  "gke-l7-cross-regional-internal-managed-mc")
+            yield (
+                ("clusters",),
+                (
+                    f"the fleet has several clusters but gateway.class "
+                    f"{spec['gateway']['class']!r} is single-cluster; set a "
+                    "multi-cluster class such as "
+                    "gke-l7-cross-regional-internal-managed-mc"
+                ),
+            )
     for extra in configs[1:]:
-        yield ("clusters", extra, "role"), (f"only one cluster may be the config cluster; "
-                                            f"clusters[{configs[0]}] already is")
+        yield (
+            ("clusters", extra, "role"),
+            (f"only one cluster may be the config cluster; clusters[{configs[0]}] already is"),
+        )
     if multi:
         if spec["gateway"]["routing"] != "inference-pool":
-            yield ("gateway", "routing"), (f"multi-cluster gateways route to imported "
-                                           "InferencePools: set `routing: inference-pool` "
-                                           f"(got {spec['gateway']['routing']!r})")
+            yield (
+                ("gateway", "routing"),
+                (
+                    f"multi-cluster gateways route to imported "
+                    "InferencePools: set `routing: inference-pool` "
+                    f"(got {spec['gateway']['routing']!r})"
+                ),
+            )
         if len(clusters) < 2:
-            yield ("gateway", "class"), (f"{spec['gateway']['class']!r} is a multi-cluster "
-                                         "class; list at least two clusters, or use "
-                                         "gke-l7-rilb for one cluster")
+            yield (
+                ("gateway", "class"),
+                (
+                    f"{spec['gateway']['class']!r} is a multi-cluster "
+                    "class; list at least two clusters, or use "
+                    "gke-l7-rilb for one cluster"
+                ),
+            )
         for i, c in enumerate(clusters if len(clusters) > 1 else []):
             if "region" not in c:
-                yield ("clusters", i), (f"cluster {c['name']!r} needs a `region` for the "
-                                        "multi-cluster gateway addresses")
+                yield (
+                    ("clusters", i),
+                    (f"cluster {c['name']!r} needs a `region` for the multi-cluster gateway addresses"),
+                )
         addresses = spec["gateway"].get("addresses")
         if addresses is not None:
             regions = {c["region"] for c in clusters if "region" in c}
-            given = [(("gateway", "addresses", i, "region"), a["region"])
-                     for i, a in enumerate(addresses)]
+            given = [(("gateway", "addresses", i, "region"), a["region"]) for i, a in enumerate(addresses)]
             yield from _dupes(given, "address region")
             named = {r for _, r in given}
             for p, r in given:
                 if r not in regions:
                     yield p, f"no cluster is in region {r!r}; regions: {', '.join(sorted(regions))}"
             for r in sorted(regions - named):
-                yield ("gateway", "addresses"), (f"region {r!r} has clusters but no gateway "
-                                                 "address; add `- region: " + r + "`")
+                yield (
+                    ("gateway", "addresses"),
+                    (f"region {r!r} has clusters but no gateway address; add `- region: " + r + "`"),
+                )
     if spec["gateway"]["metricsReader"] and spec["gateway"]["routing"] != "inference-pool":
-        yield ("gateway", "metricsReader"), ("the metrics reader is for the endpoint pickers of "
-                                             "`routing: inference-pool`; remove it or switch routing")
+        yield (
+            ("gateway", "metricsReader"),
+            (
+                "the metrics reader is for the endpoint pickers of "
+                "`routing: inference-pool`; remove it or switch routing"
+            ),
+        )
     if spec["gateway"].get("addresses") and not multi:
-        yield ("gateway", "addresses"), ("addresses are only used by multi-cluster "
-                                         "gateway classes (*-mc)")
+        yield ("gateway", "addresses"), ("addresses are only used by multi-cluster gateway classes (*-mc)")
 
 
 def check_security(spec: dict[str, Any]) -> Iterator[Finding]:
@@ -138,9 +184,13 @@ def check_security(spec: dict[str, Any]) -> Iterator[Finding]:
     # internal and regional classes run Envoy proxies in proxy-only subnets; only the
     # global external ones reach pods from Google's front-end ranges (always admitted)
     if np and np["enabled"] and not np["loadBalancerCIDRs"] and (cls["regional"] or cls["internal"]):
-        yield ("security", "networkPolicy"), (
-            f"gateway class {spec['gateway']['class']!r} sends traffic from its proxy-only "
-            "subnet: list that range in loadBalancerCIDRs, or the policy blocks every request")
+        yield (
+            ("security", "networkPolicy"),
+            (
+                f"gateway class {spec['gateway']['class']!r} sends traffic from its proxy-only "
+                "subnet: list that range in loadBalancerCIDRs, or the policy blocks every request"
+            ),
+        )
 
 
 def check_accelerator(acc: dict[str, Any], path: SpecPath) -> Iterator[Finding]:
@@ -150,18 +200,24 @@ def check_accelerator(acc: dict[str, Any], path: SpecPath) -> Iterator[Finding]:
             yield path + ("topology",), f"{kind} is a GPU; `topology` is for TPU types only"
         counts = catalog.gpus()[kind]["counts"]
         if acc.get("count", 1) not in counts:
-            yield path + ("count",), (f"{acc['count']} is not a valid {kind} count "
-                                      f"(valid: {', '.join(map(str, counts))})")
+            yield (
+                path + ("count",),
+                (f"{acc['count']} is not a valid {kind} count (valid: {', '.join(map(str, counts))})"),
+            )
     elif kind in catalog.tpus():
         if "count" in acc:
-            yield path + ("count",), (f"{kind} is a TPU; set `topology` instead of `count` "
-                                      "(chips follow from the topology)")
+            yield (
+                path + ("count",),
+                (f"{kind} is a TPU; set `topology` instead of `count` (chips follow from the topology)"),
+            )
         valid = [t["topology"] for t in catalog.tpus()[kind]["topologies"]]
         if "topology" not in acc:
             yield path, f"{kind} needs a `topology` (valid: {', '.join(valid)})"
         elif catalog.tpu_topology(kind, acc["topology"]) is None:
-            yield path + ("topology",), (f"{acc['topology']!r} is not a valid {kind} topology "
-                                         f"(valid: {', '.join(valid)})")
+            yield (
+                path + ("topology",),
+                (f"{acc['topology']!r} is not a valid {kind} topology (valid: {', '.join(valid)})"),
+            )
 
 
 def _bucket(source: str) -> str | None:
@@ -171,16 +227,25 @@ def _bucket(source: str) -> str | None:
 def check_model(spec: dict[str, Any], i: int, m: dict[str, Any]) -> Iterator[Finding]:
     p: SpecPath = ("models", i)
     if len(m["name"]) > naming.RAYSERVICE_NAME_MAX:
-        yield p + ("name",), (f"{m['name']!r} is {len(m['name'])} characters; KubeRay accepts "
-                              f"RayService names of at most {naming.RAYSERVICE_NAME_MAX}")
+        yield (
+            p + ("name",),
+            (
+                f"{m['name']!r} is {len(m['name'])} characters; KubeRay accepts "
+                f"RayService names of at most {naming.RAYSERVICE_NAME_MAX}"
+            ),
+        )
     else:
-        too_long = [(k, d) for k, d in naming.model_names(m["name"]).items()
-                    if len(d) > naming.DNS_LABEL_MAX]
+        too_long = [(k, d) for k, d in naming.model_names(m["name"]).items() if len(d) > naming.DNS_LABEL_MAX]
         for key, derived in too_long[:1]:
             limit = naming.DNS_LABEL_MAX - len(naming.longest(naming.MODEL_SUFFIXES))
-            yield p + ("name",), (f"derived name {derived!r} ({key}) is longer than "
-                                  f"{naming.DNS_LABEL_MAX} characters; use at most "
-                                  f"{limit} characters")
+            yield (
+                p + ("name",),
+                (
+                    f"derived name {derived!r} ({key}) is longer than "
+                    f"{naming.DNS_LABEL_MAX} characters; use at most "
+                    f"{limit} characters"
+                ),
+            )
     yield from check_accelerator(m["accelerator"], p + ("accelerator",))
     r = m["replicas"]
     if r["min"] > r["max"]:
@@ -188,36 +253,58 @@ def check_model(spec: dict[str, Any], i: int, m: dict[str, Any]) -> Iterator[Fin
     known = {c["name"] for c in spec["clusters"]}
     for j, name in enumerate(m.get("clusters", [])):
         if name not in known:
-            yield p + ("clusters", j), (f"unknown cluster {name!r} (clusters: "
-                                        f"{', '.join(sorted(known))})")
+            yield p + ("clusters", j), (f"unknown cluster {name!r} (clusters: {', '.join(sorted(known))})")
     lb = m.get("loadBalancing", {})
     if "customMetric" in lb and "inFlight" in lb:
-        yield p + ("loadBalancing",), ("customMetric and inFlight are mutually exclusive "
-                                       f"({format_path(p + ('loadBalancing', 'customMetric'))} "
-                                       f"and {format_path(p + ('loadBalancing', 'inFlight'))}); "
-                                       "keep one")
-    if m["accelerator"]["type"] in catalog.tpus() and "image" not in m \
-            and "image" not in spec["defaults"]:
-        yield p, ("TPU models need an `image` with vLLM for TPU (the default ray-llm images "
-                  "are CUDA builds); build one as in the GKE multi-host TPU sample")
+        yield (
+            p + ("loadBalancing",),
+            (
+                "customMetric and inFlight are mutually exclusive "
+                f"({format_path(p + ('loadBalancing', 'customMetric'))} "
+                f"and {format_path(p + ('loadBalancing', 'inFlight'))}); "
+                "keep one"
+            ),
+        )
+    if m["accelerator"]["type"] in catalog.tpus() and "image" not in m and "image" not in spec["defaults"]:
+        yield (
+            p,
+            (
+                "TPU models need an `image` with vLLM for TPU (the default ray-llm images "
+                "are CUDA builds); build one as in the GKE multi-host TPU sample"
+            ),
+        )
     elif "image" not in m and "image" not in spec["defaults"]:
         ray = catalog.releases()["ray"]
         version = m.get("rayVersion", spec["defaults"].get("rayVersion", ray["version"]))
         if isinstance(version, str) and version not in ray["images"]:
             where = p + ("rayVersion",) if "rayVersion" in m else ("defaults", "rayVersion")
-            yield where, (f"gen knows no default image for Ray {version} (it has images for "
-                          f"{', '.join(sorted(ray['images']))}); set `image` to a ray-llm image "
-                          f"of Ray {version}, e.g. rayproject/ray-llm:{version}-py312-cu130")
+            yield (
+                where,
+                (
+                    f"gen knows no default image for Ray {version} (it has images for "
+                    f"{', '.join(sorted(ray['images']))}); set `image` to a ray-llm image "
+                    f"of Ray {version}, e.g. rayproject/ray-llm:{version}-py312-cu130"
+                ),
+            )
     reserved = set(catalog.accelerators()["hfTokenEnv"].values()) | {
-        "RAY_SERVE_THROUGHPUT_OPTIMIZED", "RAY_SERVE_ENABLE_HA_PROXY"}
+        "RAY_SERVE_THROUGHPUT_OPTIMIZED",
+        "RAY_SERVE_ENABLE_HA_PROXY",
+    }
     for key in sorted(set(m.get("env", {})) & reserved):
-        yield p + ("env", key), (f"{key} is set by gen (the token comes from hfTokenSecret, the "
-                                 "Ray Serve tuning from the chart); remove it here")
+        yield (
+            p + ("env", key),
+            (
+                f"{key} is set by gen (the token comes from hfTokenSecret, the "
+                "Ray Serve tuning from the chart); remove it here"
+            ),
+        )
     if m.get("dranet") and m["accelerator"]["type"] not in catalog.tpus():
         yield p + ("dranet",), "DRANET is for multi-host TPU slices; remove it or use a TPU"
     if "path" in m and spec["gateway"]["routing"] != "path":
-        yield p + ("path",), (f"`path` is only used with `gateway.routing: path` "
-                              f"(routing is {spec['gateway']['routing']!r})")
+        yield (
+            p + ("path",),
+            (f"`path` is only used with `gateway.routing: path` (routing is {spec['gateway']['routing']!r})"),
+        )
     yield from _check_storage(m, p)
 
 
@@ -225,22 +312,35 @@ def _check_storage(m: dict[str, Any], p: SpecPath) -> Iterator[Finding]:
     sources = [(p + ("source",), m["source"])]
     mux = m.get("multiplexing")
     if mux:
-        sources += [(p + ("multiplexing", "models", j, "source"), e["source"])
-                    for j, e in enumerate(mux["models"])]
+        sources += [
+            (p + ("multiplexing", "models", j, "source"), e["source"]) for j, e in enumerate(mux["models"])
+        ]
     fuse = m.get("storage", {}).get("gcsFuse")
     for path, source in sources:
         bucket = _bucket(source)
         if bucket is None:
             continue
         if fuse is None:
-            yield path, (f"{source!r} is in GCS: add storage.gcsFuse.bucket: {bucket} and a "
-                         "serviceAccount with access to it")
+            yield (
+                path,
+                (
+                    f"{source!r} is in GCS: add storage.gcsFuse.bucket: {bucket} and a "
+                    "serviceAccount with access to it"
+                ),
+            )
         elif fuse["bucket"] != bucket:
-            yield path, (f"bucket {bucket!r} differs from storage.gcsFuse.bucket "
-                         f"{fuse['bucket']!r}; one model mounts one bucket")
+            yield (
+                path,
+                (
+                    f"bucket {bucket!r} differs from storage.gcsFuse.bucket "
+                    f"{fuse['bucket']!r}; one model mounts one bucket"
+                ),
+            )
     if fuse is not None and "serviceAccount" not in m:
-        yield p + ("storage", "gcsFuse"), ("GCS Fuse needs a Workload Identity service account: "
-                                           "add serviceAccount: {name: ...}")
+        yield (
+            p + ("storage", "gcsFuse"),
+            ("GCS Fuse needs a Workload Identity service account: add serviceAccount: {name: ...}"),
+        )
     dl = m.get("download", {})
     if dl.get("enabled"):
         if fuse is None:
@@ -251,8 +351,9 @@ def _check_storage(m: dict[str, Any], p: SpecPath) -> Iterator[Finding]:
 
 def check_models(spec: dict[str, Any]) -> Iterator[Finding]:
     models = spec["models"]
-    name_dupes = list(_dupes([(("models", i, "name"), m["name"])
-                              for i, m in enumerate(models)], "model name"))
+    name_dupes = list(
+        _dupes([(("models", i, "name"), m["name"]) for i, m in enumerate(models)], "model name")
+    )
     yield from name_dupes
     # a duplicate name already implies a duplicate default id: report it once
     repeated = {f[0][1] for f in name_dupes}
@@ -260,22 +361,31 @@ def check_models(spec: dict[str, Any]) -> Iterator[Finding]:
     for i, m in enumerate(models):
         mux = m.get("multiplexing")
         if mux:
-            ids += [(("models", i, "multiplexing", "models", j, "id"), e["id"])
-                    for j, e in enumerate(mux["models"])]
+            ids += [
+                (("models", i, "multiplexing", "models", j, "id"), e["id"])
+                for j, e in enumerate(mux["models"])
+            ]
         elif "modelId" in m:
             ids.append((("models", i, "modelId"), m["modelId"]))
         elif i not in repeated:
             ids.append((("models", i, "name"), m["name"]))
     yield from _dupes(ids, "model id")
     if spec["gateway"]["routing"] == "path":
-        yield from _dupes([(("models", i, "path"), m.get("path", "/" + m["name"]))
-                           for i, m in enumerate(models)], "path prefix")
+        yield from _dupes(
+            [(("models", i, "path"), m.get("path", "/" + m["name"])) for i, m in enumerate(models)],
+            "path prefix",
+        )
     # objectives and multiplexed models both become InferenceObjectives in one namespace
-    objectives = [(("models", i, "objectives", j, "name"), o["name"])
-                  for i, m in enumerate(models) for j, o in enumerate(m.get("objectives", []))]
-    objectives += [(("models", i, "multiplexing", "models", j, "name"), e["name"])
-                   for i, m in enumerate(models)
-                   for j, e in enumerate(m.get("multiplexing", {}).get("models", []))]
+    objectives = [
+        (("models", i, "objectives", j, "name"), o["name"])
+        for i, m in enumerate(models)
+        for j, o in enumerate(m.get("objectives", []))
+    ]
+    objectives += [
+        (("models", i, "multiplexing", "models", j, "name"), e["name"])
+        for i, m in enumerate(models)
+        for j, e in enumerate(m.get("multiplexing", {}).get("models", []))
+    ]
     yield from _dupes(objectives, "objective name")
     for i, m in enumerate(models):
         yield from check_model(spec, i, m)

@@ -12,9 +12,15 @@ from ..diagnostics import Diagnostic, SpecPath
 from ..resources import spec_schema_path
 from .loader import Document
 
-_TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a number",
-               "boolean": "a boolean", "object": "a mapping", "array": "a list",
-               "null": "null"}
+_TYPE_NAMES = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "a boolean",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "null",
+}
 
 
 @lru_cache(maxsize=1)
@@ -70,7 +76,7 @@ def _yaml_hint(doc: Document, path: SpecPath, value: Any) -> str:
     pos = doc.positions.get(path)
     raw = pos.raw if pos else None
     if raw is not None and not isinstance(value, str) and value is not None:
-        return f"; YAML read {raw!r} as {_describe(value)}, quote it: \"{raw}\""
+        return f'; YAML read {raw!r} as {_describe(value)}, quote it: "{raw}"'
     return ""
 
 
@@ -84,8 +90,11 @@ def _message(doc: Document, error: Any, path: SpecPath) -> list[tuple[SpecPath, 
         out = []
         for key in error.kind.unexpected:
             close = difflib.get_close_matches(key, known, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else (
-                f"; known fields: {', '.join(known)}" if known else "")
+            hint = (
+                f"; did you mean {close[0]!r}?"
+                if close
+                else (f"; known fields: {', '.join(known)}" if known else "")
+            )
             out.append((path + (key,), f"unknown field {key!r}{hint}", True))
         return out
     if kind == "required":
@@ -93,15 +102,13 @@ def _message(doc: Document, error: Any, path: SpecPath) -> list[tuple[SpecPath, 
     if kind == "type":
         types = error.kind.types if isinstance(error.kind.types, list) else [error.kind.types]
         want = " or ".join(_TYPE_NAMES.get(str(t), str(t)) for t in types)
-        return [(path, f"expected {want}, got {_describe(value)}"
-                 f"{_yaml_hint(doc, path, value)}", False)]
+        return [(path, f"expected {want}, got {_describe(value)}{_yaml_hint(doc, path, value)}", False)]
     if kind == "enum":
         options = sub.get("enum", [])
         close = difflib.get_close_matches(str(value), [str(o) for o in options], n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         shown = ", ".join(str(o) for o in options)
-        return [(path, f"{value!r} is not one of: {shown}{hint}"
-                 f"{_yaml_hint(doc, path, value)}", False)]
+        return [(path, f"{value!r} is not one of: {shown}{hint}{_yaml_hint(doc, path, value)}", False)]
     if kind in ("const", "constant"):
         return [(path, f"must be {sub.get('const')!r}, got {value!r}", False)]
     if kind == "pattern":

@@ -10,29 +10,49 @@ from generator.check.cel_rules import escape_property
 from generator.check.schemas import Problem, unevaluated_rules, validate_resource
 
 ROUTE = {
-    "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": "llm"},
+    "apiVersion": "gateway.networking.k8s.io/v1",
+    "kind": "HTTPRoute",
+    "metadata": {"name": "llm"},
     "spec": {
         "parentRefs": [{"name": "gw"}],
-        "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/v1"}}],
-                   "backendRefs": [{"group": "inference.networking.k8s.io", "kind": "InferencePool",
-                                    "name": "pool"}]}],
+        "rules": [
+            {
+                "matches": [{"path": {"type": "PathPrefix", "value": "/v1"}}],
+                "backendRefs": [
+                    {"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": "pool"}
+                ],
+            }
+        ],
     },
 }
 GATEWAY = {
-    "apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": {"name": "gw"},
-    "spec": {"gatewayClassName": "gke-l7-rilb",
-             "listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}],
-             "infrastructure": {"annotations": {"networking.gke.io/certmap": "x"}}},
+    "apiVersion": "gateway.networking.k8s.io/v1",
+    "kind": "Gateway",
+    "metadata": {"name": "gw"},
+    "spec": {
+        "gatewayClassName": "gke-l7-rilb",
+        "listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}],
+        "infrastructure": {"annotations": {"networking.gke.io/certmap": "x"}},
+    },
 }
 POOL = {
-    "apiVersion": "inference.networking.k8s.io/v1", "kind": "InferencePool", "metadata": {"name": "pool"},
-    "spec": {"selector": {"matchLabels": {"app": "vllm"}}, "targetPorts": [{"number": 8000}],
-             "endpointPickerRef": {"name": "epp", "port": {"number": 9002}}},
+    "apiVersion": "inference.networking.k8s.io/v1",
+    "kind": "InferencePool",
+    "metadata": {"name": "pool"},
+    "spec": {
+        "selector": {"matchLabels": {"app": "vllm"}},
+        "targetPorts": [{"number": 8000}],
+        "endpointPickerRef": {"name": "epp", "port": {"number": 9002}},
+    },
 }
 POLICY = {
-    "apiVersion": "networking.gke.io/v1", "kind": "GCPBackendPolicy", "metadata": {"name": "p"},
-    "spec": {"targetRef": {"group": "networking.gke.io", "kind": "ServiceImport", "name": "svc"},
-             "default": {"scopes": [{"selector": {"gke.io/zone": "us-central1-a"}, "maxRatePerEndpoint": 10}]}},
+    "apiVersion": "networking.gke.io/v1",
+    "kind": "GCPBackendPolicy",
+    "metadata": {"name": "p"},
+    "spec": {
+        "targetRef": {"group": "networking.gke.io", "kind": "ServiceImport", "name": "svc"},
+        "default": {"scopes": [{"selector": {"gke.io/zone": "us-central1-a"}, "maxRatePerEndpoint": 10}]},
+    },
 }
 
 
@@ -53,47 +73,132 @@ def test_valid_objects_pass() -> None:
 def test_escaped_property_is_visible_to_rules() -> None:
     # Same parent name in two namespaces is fine only if the rule sees `namespace`
     # (as p1.__namespace__); unescaped, both refs would look namespace-less and clash.
-    obj = with_(ROUTE, ("spec",), "parentRefs", [{"name": "gw", "namespace": "a"}, {"name": "gw", "namespace": "b"}])
+    obj = with_(
+        ROUTE, ("spec",), "parentRefs", [{"name": "gw", "namespace": "a"}, {"name": "gw", "namespace": "b"}]
+    )
     assert validate_resource(obj) == []
 
 
-@pytest.mark.parametrize("obj,expected", [
-    # A relative path prefix.
-    (with_(ROUTE, ("spec", "rules", 0, "matches", 0, "path"), "value", "v1"),
-     [Problem("HTTPRoute", "llm", "spec.rules[0].matches[0].path",
-              "value must be an absolute path and start with '/' when type one of ['Exact', 'PathPrefix']")]),
-    # backendRef group/kind default to ""/Service (defaults applied before CEL), so port is required.
-    (with_(ROUTE, ("spec", "rules", 0), "backendRefs", [{"name": "svc"}]),
-     [Problem("HTTPRoute", "llm", "spec.rules[0].backendRefs[0]", "Must have port for Service reference")]),
-    # duration(): backendRequest longer than request.
-    (with_(ROUTE, ("spec", "rules", 0), "timeouts", {"request": "10s", "backendRequest": "1m"}),
-     [Problem("HTTPRoute", "llm", "spec.rules[0].timeouts",
-              "backendRequest timeout cannot be longer than request timeout")]),
-    # `namespace` is a CEL keyword: the rule reads it as p1.__namespace__.
-    (with_(ROUTE, ("spec",), "parentRefs", [{"name": "gw", "namespace": "a"}, {"name": "gw", "namespace": "a"}]),
-     [Problem("HTTPRoute", "llm", "spec.parentRefs",
-              "sectionName must be unique when parentRefs includes 2 or more references to the same parent")]),
-    (with_(GATEWAY, ("spec",), "listeners", [{"name": "http", "port": 80, "protocol": "HTTP"},
-                                            {"name": "http", "port": 81, "protocol": "HTTP"}]),
-     [Problem("Gateway", "gw", "spec.listeners", "Listener name must be unique within the Gateway"),
-      Problem("Gateway", "gw", "spec.listeners[1]", "duplicate entry with key (name='http')")]),
-    # Map keys are not escaped: annotation keys hold '.' and '/'.
-    (with_(GATEWAY, ("spec", "infrastructure"), "annotations", {"bad key!": "x"}),
-     [Problem("Gateway", "gw", "spec.infrastructure.annotations",
-              "Annotation keys must be in the form of an optional DNS subdomain prefix followed by a required "
-              "name segment of up to 63 characters.")]),
-    (with_(POOL, ("spec",), "targetPorts", [{"number": 8000}, {"number": 8000}]),
-     [Problem("InferencePool", "pool", "spec.targetPorts", "port number must be unique")]),
-    (with_(POOL, ("spec",), "endpointPickerRef", {"name": "epp"}),
-     [Problem("InferencePool", "pool", "spec.endpointPickerRef",
-              "port is required when kind is 'Service' or unspecified (defaults to 'Service')")]),
-    (with_(POLICY, ("spec", "default", "scopes", 0), "selector", {"gke.io/rack": "r1"}),
-     [Problem("GCPBackendPolicy", "p", "spec.default.scopes[0].selector",
-              "The selector key can only be one of gke.io/zone, gke.io/region or gke.io/cluster-name.")]),
-    (with_(POLICY, ("spec", "default"), "maxRatePerEndpoint", 5),
-     [Problem("GCPBackendPolicy", "p", "spec.default",
-              "maxRatePerEndpoint cannot be specified for both default and scopes fields")]),
-])
+@pytest.mark.parametrize(
+    "obj,expected",
+    [
+        # A relative path prefix.
+        (
+            with_(ROUTE, ("spec", "rules", 0, "matches", 0, "path"), "value", "v1"),
+            [
+                Problem(
+                    "HTTPRoute",
+                    "llm",
+                    "spec.rules[0].matches[0].path",
+                    "value must be an absolute path and start with '/' when type one of ['Exact', 'PathPrefix']",
+                )
+            ],
+        ),
+        # backendRef group/kind default to ""/Service (defaults applied before CEL), so port is required.
+        (
+            with_(ROUTE, ("spec", "rules", 0), "backendRefs", [{"name": "svc"}]),
+            [
+                Problem(
+                    "HTTPRoute", "llm", "spec.rules[0].backendRefs[0]", "Must have port for Service reference"
+                )
+            ],
+        ),
+        # duration(): backendRequest longer than request.
+        (
+            with_(ROUTE, ("spec", "rules", 0), "timeouts", {"request": "10s", "backendRequest": "1m"}),
+            [
+                Problem(
+                    "HTTPRoute",
+                    "llm",
+                    "spec.rules[0].timeouts",
+                    "backendRequest timeout cannot be longer than request timeout",
+                )
+            ],
+        ),
+        # `namespace` is a CEL keyword: the rule reads it as p1.__namespace__.
+        (
+            with_(
+                ROUTE,
+                ("spec",),
+                "parentRefs",
+                [{"name": "gw", "namespace": "a"}, {"name": "gw", "namespace": "a"}],
+            ),
+            [
+                Problem(
+                    "HTTPRoute",
+                    "llm",
+                    "spec.parentRefs",
+                    "sectionName must be unique when parentRefs includes 2 or more references to the same parent",
+                )
+            ],
+        ),
+        (
+            with_(
+                GATEWAY,
+                ("spec",),
+                "listeners",
+                [
+                    {"name": "http", "port": 80, "protocol": "HTTP"},
+                    {"name": "http", "port": 81, "protocol": "HTTP"},
+                ],
+            ),
+            [
+                Problem("Gateway", "gw", "spec.listeners", "Listener name must be unique within the Gateway"),
+                Problem("Gateway", "gw", "spec.listeners[1]", "duplicate entry with key (name='http')"),
+            ],
+        ),
+        # Map keys are not escaped: annotation keys hold '.' and '/'.
+        (
+            with_(GATEWAY, ("spec", "infrastructure"), "annotations", {"bad key!": "x"}),
+            [
+                Problem(
+                    "Gateway",
+                    "gw",
+                    "spec.infrastructure.annotations",
+                    "Annotation keys must be in the form of an optional DNS subdomain prefix followed by a required "
+                    "name segment of up to 63 characters.",
+                )
+            ],
+        ),
+        (
+            with_(POOL, ("spec",), "targetPorts", [{"number": 8000}, {"number": 8000}]),
+            [Problem("InferencePool", "pool", "spec.targetPorts", "port number must be unique")],
+        ),
+        (
+            with_(POOL, ("spec",), "endpointPickerRef", {"name": "epp"}),
+            [
+                Problem(
+                    "InferencePool",
+                    "pool",
+                    "spec.endpointPickerRef",
+                    "port is required when kind is 'Service' or unspecified (defaults to 'Service')",
+                )
+            ],
+        ),
+        (
+            with_(POLICY, ("spec", "default", "scopes", 0), "selector", {"gke.io/rack": "r1"}),
+            [
+                Problem(
+                    "GCPBackendPolicy",
+                    "p",
+                    "spec.default.scopes[0].selector",
+                    "The selector key can only be one of gke.io/zone, gke.io/region or gke.io/cluster-name.",
+                )
+            ],
+        ),
+        (
+            with_(POLICY, ("spec", "default"), "maxRatePerEndpoint", 5),
+            [
+                Problem(
+                    "GCPBackendPolicy",
+                    "p",
+                    "spec.default",
+                    "maxRatePerEndpoint cannot be specified for both default and scopes fields",
+                )
+            ],
+        ),
+    ],
+)
 def test_rule_violations(obj: dict, expected: list[Problem]) -> None:
     assert validate_resource(obj) == expected
 
@@ -101,18 +206,23 @@ def test_rule_violations(obj: dict, expected: list[Problem]) -> None:
 def test_rule_on_missing_field_is_an_error_like_the_api_server() -> None:
     # tls.mode defaults to Terminate; with neither certificateRefs nor options the rule
     # reads a missing key, which cel-go (and so the API server) reports as an error.
-    obj = with_(GATEWAY, ("spec",), "listeners", [{"name": "https", "port": 443, "protocol": "HTTPS", "tls": {}}])
+    obj = with_(
+        GATEWAY, ("spec",), "listeners", [{"name": "https", "port": 443, "protocol": "HTTPS", "tls": {}}]
+    )
     problems = validate_resource(obj)
     assert [p.path for p in problems] == ["spec.listeners[0].tls"]
     assert problems[0].message.startswith("rule did not evaluate to true (")
     assert problems[0].message.endswith(
-        "self.mode == 'Terminate' ? size(self.certificateRefs) > 0 || size(self.options) > 0 : true")
+        "self.mode == 'Terminate' ? size(self.certificateRefs) > 0 || size(self.options) > 0 : true"
+    )
 
 
 def test_cel_skipped_when_schema_fails() -> None:
     # Like the API server: with a structural error the CEL pass does not run.
     obj = with_(POOL, ("spec",), "targetPorts", [{"number": 8000}, {"number": 8000, "bogus": 1}])
-    assert validate_resource(obj) == [Problem("InferencePool", "pool", "spec.targetPorts[1].bogus", "unknown field")]
+    assert validate_resource(obj) == [
+        Problem("InferencePool", "pool", "spec.targetPorts[1].bogus", "unknown field")
+    ]
 
 
 def test_memoised_results_are_stable() -> None:
@@ -130,11 +240,17 @@ def test_unevaluated_rules_are_listed_not_faked() -> None:
         ("cloud.google.com/v1", "ComputeClass", "spec", "!has(oldSelf.autopilot) || has(self.autopilot)"),
         ("gateway.networking.k8s.io/v1", "GatewayClass", "spec.controllerName", "self == oldSelf"),
         ("ray.io/v1", "RayService", "spec.managedBy", "self == oldSelf"),
-        ("ray.io/v1", "RayService", "spec.rayClusterConfig.gcsFaultToleranceOptions.backend", "self == oldSelf"),
+        (
+            "ray.io/v1",
+            "RayService",
+            "spec.rayClusterConfig.gcsFaultToleranceOptions.backend",
+            "self == oldSelf",
+        ),
         ("ray.io/v1", "RayService", "spec.rayClusterConfig.managedBy", "self == oldSelf"),
     ]
     assert {u.reason for u in unevaluated_rules()} == {
-        "transition rule (uses oldSelf): the API server checks it only on update"}
+        "transition rule (uses oldSelf): the API server checks it only on update"
+    }
     assert [u.kind for u in unevaluated_rules("ray.io/v1", "RayService")] == ["RayService"] * 3
 
 
@@ -149,6 +265,7 @@ def test_strings_extension_subset() -> None:
     from celpy import celtypes
 
     from generator.check.cel_rules import _EXTENSIONS
+
     split = _EXTENSIONS["split"]
     assert split(celtypes.StringType("a/b/c"), celtypes.StringType("/")) == ["a", "b", "c"]
     assert split(celtypes.StringType("a/b/c"), celtypes.StringType("/"), celtypes.IntType(2)) == ["a", "b/c"]
@@ -158,9 +275,15 @@ def test_strings_extension_subset() -> None:
 
 def test_split_inside_a_real_rule() -> None:
     # ComputeClass: "ConfidentialNodeType SEV_SNP only supports N2D" uses machineType.split('-')[0].
-    cc = {"apiVersion": "cloud.google.com/v1", "kind": "ComputeClass", "metadata": {"name": "cc"},
-          "spec": {"nodePoolConfig": {"confidentialNodeType": "SEV_SNP"},
-                   "priorities": [{"machineType": "n2d-standard-8"}]}}
+    cc = {
+        "apiVersion": "cloud.google.com/v1",
+        "kind": "ComputeClass",
+        "metadata": {"name": "cc"},
+        "spec": {
+            "nodePoolConfig": {"confidentialNodeType": "SEV_SNP"},
+            "priorities": [{"machineType": "n2d-standard-8"}],
+        },
+    }
     assert validate_resource(cc) == []
     cc["spec"]["priorities"] = [{"machineType": "c3-standard-8"}]
     assert [p.message for p in validate_resource(cc)] == ["ConfidentialNodeType SEV_SNP only supports N2D"]

@@ -15,8 +15,9 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
@@ -49,14 +50,26 @@ TRANSITION = "oldSelf"
 
 
 # --------------------------------------------------------------- parser vs cel-python
-_OPS = {"relation_lt": "<", "relation_le": "<=", "relation_gt": ">", "relation_ge": ">=", "relation_eq": "==",
-        "relation_ne": "!=", "relation_in": "in", "addition_add": "+", "addition_sub": "-",
-        "multiplication_mul": "*", "multiplication_div": "/", "multiplication_mod": "%"}
+_OPS = {
+    "relation_lt": "<",
+    "relation_le": "<=",
+    "relation_gt": ">",
+    "relation_ge": ">=",
+    "relation_eq": "==",
+    "relation_ne": "!=",
+    "relation_in": "in",
+    "addition_add": "+",
+    "addition_sub": "-",
+    "multiplication_mul": "*",
+    "multiplication_div": "/",
+    "multiplication_mod": "%",
+}
 
 
 def _from_lark(t: Any) -> tuple:
     """cel-python's lark tree in cel_fast's tuple form (cel_fast.Unsupported likewise)."""
     from celpy.evaluation import celstr
+
     d, c = t.data, t.children
     if d == "expr":
         return _from_lark(c[0]) if len(c) == 1 else ("cond", *(_from_lark(x) for x in c))
@@ -126,16 +139,53 @@ def test_parser_builds_cel_pythons_tree_for_every_pinned_rule(rule_id: str, doc:
             assert cel_fast.try_compile(text) is not None, f"cel_fast cannot run {text!r}: it would be slow"
 
 
-@pytest.mark.parametrize("text", [
-    "a || b && c || d", "a && b || c", "!a || !!b", "a ? b : c ? d : e", "a ? b ? c : d : e",
-    "1 + 2 - 3 < 4 == true", "a < b < c", "-1", "- 1", "--1", "a-1", "a - -1", "-x.y", "-1.5", "1.5e3",
-    "0x1F", "-0x1F", "x in [1, 2, 3] && 'a' in {'a': 1}", "size(x) + x.size()", "x[0].y[1]['k']",
-    "x.all(e, e.exists_one(f, f > 0))", "x.map(e, e * 2)", "dyn(x).y", "has(x.y.z)",
-    r"'a\'b' + \"c\\\"d\" + '\x41\u00e9\101' + r'\n' + R\"\t\"", "'''a\nb''' + \"\"\"c\"d\"\"\"",
-    "r'''^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$'''", "true && false || null == null",
-    "x // a comment\n  == 1", "self.__namespace__ == 'a'", "x.y(1, 2,)", "[]", "[1,]", "{}",
-    "1u", "b'abc'", "x{a: 1}", ".x", "a.in", "namespace", "9223372036854775807", "9223372036854775808",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a || b && c || d",
+        "a && b || c",
+        "!a || !!b",
+        "a ? b : c ? d : e",
+        "a ? b ? c : d : e",
+        "1 + 2 - 3 < 4 == true",
+        "a < b < c",
+        "-1",
+        "- 1",
+        "--1",
+        "a-1",
+        "a - -1",
+        "-x.y",
+        "-1.5",
+        "1.5e3",
+        "0x1F",
+        "-0x1F",
+        "x in [1, 2, 3] && 'a' in {'a': 1}",
+        "size(x) + x.size()",
+        "x[0].y[1]['k']",
+        "x.all(e, e.exists_one(f, f > 0))",
+        "x.map(e, e * 2)",
+        "dyn(x).y",
+        "has(x.y.z)",
+        r"'a\'b' + \"c\\\"d\" + '\x41\u00e9\101' + r'\n' + R\"\t\"",
+        '\'\'\'a\nb\'\'\' + """c"d"""',
+        "r'''^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$'''",
+        "true && false || null == null",
+        "x // a comment\n  == 1",
+        "self.__namespace__ == 'a'",
+        "x.y(1, 2,)",
+        "[]",
+        "[1,]",
+        "{}",
+        "1u",
+        "b'abc'",
+        "x{a: 1}",
+        ".x",
+        "a.in",
+        "namespace",
+        "9223372036854775807",
+        "9223372036854775808",
+    ],
+)
 def test_parser_builds_cel_pythons_tree_for_tricky_syntax(text: str) -> None:
     try:
         cel_rules._celpy_env().compile(text)
@@ -147,12 +197,12 @@ def test_parser_builds_cel_pythons_tree_for_tricky_syntax(text: str) -> None:
 
 
 # --------------------------------------------------------------- evaluation vs cel-python
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _fast_check(text: str) -> Any:
     return cel_fast.compile_rule(text)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _celpy_program(text: str) -> Any:
     env = cel_rules._celpy_env()
     return env.program(env.compile(text), functions=cel_rules._EXTENSIONS)
@@ -161,6 +211,7 @@ def _celpy_program(text: str) -> Any:
 def _celpy(text: str, value: Any, schema: dict[str, Any], root: dict[str, Any]) -> Any:
     """cel-python's verdict: True, False, "error" (CELEvalError) or "other"."""
     from celpy import celtypes
+
     program = _celpy_program(text)
     try:
         result = program.evaluate({"self": to_cel(apply_defaults(value, schema, root), schema, root)})
@@ -179,35 +230,86 @@ def _fast(text: str, value: Any, schema: dict[str, Any], root: dict[str, Any]) -
         return False
 
 
-SELF = {"n": 90, "big": 2 ** 63 - 1, "d": 3.5, "s": "n2d-standard-8", "t": "10s", "l": [{"y": 1}, {"y": 2}],
-        "holes": [{"y": 1}, {}], "m": {"k1": "ab", "k2": "x"}, "namespace": "a", "o": {"x": None},
-        "empty": [], "strs": ["a", "b"]}
+SELF = {
+    "n": 90,
+    "big": 2**63 - 1,
+    "d": 3.5,
+    "s": "n2d-standard-8",
+    "t": "10s",
+    "l": [{"y": 1}, {"y": 2}],
+    "holes": [{"y": 1}, {}],
+    "m": {"k1": "ab", "k2": "x"},
+    "namespace": "a",
+    "o": {"x": None},
+    "empty": [],
+    "strs": ["a", "b"],
+}
 SCHEMA = {"type": "object", "properties": {"d": {"type": "number"}}, "additionalProperties": True}
 HOLDS = [  # cel-python says true; cel_fast must say so too (else these rules would be slow)
-    "false && self.missing == 1 || true", "self.missing == 1 || true", "!(self.missing == 1 && false)",
-    "!has(self.a.b)", "!has(self.missing)", "has(self.o.x)", "has(self.__namespace__)",
-    "self.l.all(x, x.y > 0)", "self.l.exists(x, x.y == 2)", "self.l.exists_one(x, x.y == 2)",
-    "self.holes.exists(x, x.y == 1)", "!self.holes.all(x, x.y == 2)", "self.empty.all(x, false)",
-    "self.l.filter(x, x.y > 1).size() == 1", "self.l.map(x, x.y).size() == 2",
-    "self.s.split('-')[0] in ['n2d', 'c2d']", "self.s.split('-', 2).size() == 2", "self.s.split('-', 0).size() == 0",
+    "false && self.missing == 1 || true",
+    "self.missing == 1 || true",
+    "!(self.missing == 1 && false)",
+    "!has(self.a.b)",
+    "!has(self.missing)",
+    "has(self.o.x)",
+    "has(self.__namespace__)",
+    "self.l.all(x, x.y > 0)",
+    "self.l.exists(x, x.y == 2)",
+    "self.l.exists_one(x, x.y == 2)",
+    "self.holes.exists(x, x.y == 1)",
+    "!self.holes.all(x, x.y == 2)",
+    "self.empty.all(x, false)",
+    "self.l.filter(x, x.y > 1).size() == 1",
+    "self.l.map(x, x.y).size() == 2",
+    "self.s.split('-')[0] in ['n2d', 'c2d']",
+    "self.s.split('-', 2).size() == 2",
+    "self.s.split('-', 0).size() == 0",
     "duration(self.t) > duration('1s') && duration('1h') == duration('60m') && duration('1d') > duration('1h')",
     "self.m.all(k, k.startsWith('k'))",
-    "'k1' in self.m && !('zz' in self.m)", "size(self.l) == 2 && self.l[1].y == 2", "self.d > 3.0",
-    "self.n + 10 == 100 && self.n - 100 == -10", "'AbÇ'.lowerAscii() == 'abÇ' && ' a '.trim() == 'a'",
-    "self.s.matches('^n2d-') && !self.s.contains('//') && self.s.endsWith('-8')", "self.o.x == null",
-    "(self.n > 80 ? 1 : 0) + (has(self.zz) ? 1 : 0) <= 1", "self.strs.all(a, self.strs.exists_one(b, a == b))",
+    "'k1' in self.m && !('zz' in self.m)",
+    "size(self.l) == 2 && self.l[1].y == 2",
+    "self.d > 3.0",
+    "self.n + 10 == 100 && self.n - 100 == -10",
+    "'AbÇ'.lowerAscii() == 'abÇ' && ' a '.trim() == 'a'",
+    "self.s.matches('^n2d-') && !self.s.contains('//') && self.s.endsWith('-8')",
+    "self.o.x == null",
+    "(self.n > 80 ? 1 : 0) + (has(self.zz) ? 1 : 0) <= 1",
+    "self.strs.all(a, self.strs.exists_one(b, a == b))",
 ]
 NOT_TRUE = [  # false or an error in cel-python: cel_fast must not claim "holds"
-    "self.missing == 1", "self.missing == 1 && true", "true ? self.missing : true", "self.missing ? true : true",
-    "self.holes.all(x, x.y == 1)", "self.holes.exists_one(x, x.y == 1)", "self.holes.filter(x, x.y == 1).size() == 1",
-    "self.big + 1 > 0", "self.d == 3", "self.n == 90.0", "self.l[5].y == 1", "duration('1x') > duration('1h')",
-    "self.s.split('')[0] == 'n'", "duration('0') == duration('0s')", "self.n.size() == 1", "self.s > 1",
-    "self.missing.all(x, true)", "1 in self.m", "self.n", "!self.n", "-self.s == 1", "'['.matches('[')",
-    "self.l.exists_one(x, x.y)", "self.holes.map(x, x.y).size() == 2 || true",
+    "self.missing == 1",
+    "self.missing == 1 && true",
+    "true ? self.missing : true",
+    "self.missing ? true : true",
+    "self.holes.all(x, x.y == 1)",
+    "self.holes.exists_one(x, x.y == 1)",
+    "self.holes.filter(x, x.y == 1).size() == 1",
+    "self.big + 1 > 0",
+    "self.d == 3",
+    "self.n == 90.0",
+    "self.l[5].y == 1",
+    "duration('1x') > duration('1h')",
+    "self.s.split('')[0] == 'n'",
+    "duration('0') == duration('0s')",
+    "self.n.size() == 1",
+    "self.s > 1",
+    "self.missing.all(x, true)",
+    "1 in self.m",
+    "self.n",
+    "!self.n",
+    "-self.s == 1",
+    "'['.matches('[')",
+    "self.l.exists_one(x, x.y)",
+    "self.holes.map(x, x.y).size() == 2 || true",
 ]
 DEFERRED = [  # cel-python quirks (true here, unlike cel-go): cel_fast leaves them to cel-python
-    "self.l[-1].y == 2", "self.l == self.l", "self.s.all(c, true)",
-    "[1, 'a'].exists(x, x == 1)", "'a' in [1, 'a']", "size(null) == 0", "self.l.map(x, x.y) == [1, 2]",
+    "self.l[-1].y == 2",
+    "self.l == self.l",
+    "self.s.all(c, true)",
+    "[1, 'a'].exists(x, x == 1)",
+    "'a' in [1, 'a']",
+    "size(null) == 0",
+    "self.l.map(x, x.y) == [1, 2]",
 ]
 
 
@@ -260,8 +362,14 @@ def _random_value(schema: dict, root: dict, rnd: random.Random, strs: list[str],
                     out[key] = _random_value(addl, root, rnd, strs, depth + 1)
         return out
     if typ == "array":
-        items = [] if depth >= 6 else [_random_value(schema.get("items", {}), root, rnd, strs, depth + 1)
-                                       for _ in range(rnd.choice([0, 1, 1, 2, 3]))]
+        items = (
+            []
+            if depth >= 6
+            else [
+                _random_value(schema.get("items", {}), root, rnd, strs, depth + 1)
+                for _ in range(rnd.choice([0, 1, 1, 2, 3]))
+            ]
+        )
         return items + items[:1] if items and rnd.random() < 0.3 else items
     if typ == "string":
         return rnd.choice(strs)
@@ -284,9 +392,16 @@ def test_fast_never_holds_where_cel_python_does_not_on_random_values() -> None:
         schema = root
         for seg in rule["path"]:
             schema = _resolve(_child_schema(schema, seg, root), root)
-        strs = sorted({x for r in doc["rules"] if TRANSITION not in r["rule"]
-                       for x in _literals(cel_fast.parse(r["rule"])) if isinstance(x, str)}
-                      | {"", "a", "/v1", "a//b", "10s", "1m", "0s", "Service", "*", "n2d-standard-8"})
+        strs = sorted(
+            {
+                x
+                for r in doc["rules"]
+                if TRANSITION not in r["rule"]
+                for x in _literals(cel_fast.parse(r["rule"]))
+                if isinstance(x, str)
+            }
+            | {"", "a", "/v1", "a//b", "10s", "1m", "0s", "Service", "*", "n2d-standard-8"}
+        )
         rnd = random.Random(rule_id)
         for _ in range(15):
             value = _random_value(schema, root, rnd, strs)
@@ -304,16 +419,39 @@ def _docs() -> list[dict]:
     for corpus in ("positive", "negative"):
         for path in sorted((REPO / "tests" / "check" / corpus).rglob("*.yaml")):
             try:
-                out.extend(d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if isinstance(d, dict))
+                out.extend(
+                    d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if isinstance(d, dict)
+                )
             except yaml.YAMLError:
                 continue  # the negative corpus holds broken YAML too
     return out
 
 
 def _mutants(obj: dict, rnd: random.Random, n: int) -> Iterator[dict]:
-    words = ["", "*", "Service", "PathPrefix", "Exact", "ReplacePrefixMatch", "ReplaceFullPath", "URLRewrite",
-             "RequestRedirect", "CORS", "v1", "/a//b", "10s", "0s", "Hostname", "HTTPS", "TLS", "Terminate",
-             "InferencePool", "ServiceImport", "USE_FIXED_PORT", "gw"]
+    words = [
+        "",
+        "*",
+        "Service",
+        "PathPrefix",
+        "Exact",
+        "ReplacePrefixMatch",
+        "ReplaceFullPath",
+        "URLRewrite",
+        "RequestRedirect",
+        "CORS",
+        "v1",
+        "/a//b",
+        "10s",
+        "0s",
+        "Hostname",
+        "HTTPS",
+        "TLS",
+        "Terminate",
+        "InferencePool",
+        "ServiceImport",
+        "USE_FIXED_PORT",
+        "gw",
+    ]
     for _ in range(n):
         m = copy.deepcopy(obj)
         nodes: list[Any] = []
@@ -321,8 +459,9 @@ def _mutants(obj: dict, rnd: random.Random, n: int) -> Iterator[dict]:
         def collect(x: Any) -> None:
             if isinstance(x, (dict, list)):
                 nodes.append(x)
-                for v in (x.values() if isinstance(x, dict) else x):
+                for v in x.values() if isinstance(x, dict) else x:
                     collect(v)
+
         collect(m.get("spec"))
         for _ in range(rnd.randint(1, 3)):
             node = rnd.choice(nodes) if nodes else None
@@ -363,15 +502,32 @@ def test_problems_are_exactly_cel_pythons_on_real_and_mutated_objects() -> None:
 
 # --------------------------------------------------------------- speed
 def _routes(n: int) -> list[dict]:
-    return [{
-        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": f"m{i}-route"},
-        "spec": {"parentRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "gw"}],
-                 "rules": [{"backendRefs": [{"group": "", "kind": "Service", "name": f"m{i}-svc", "port": 8000}],
-                            "filters": [{"type": "URLRewrite", "urlRewrite": {
-                                "path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}}}],
-                            "matches": [{"path": {"type": "PathPrefix", "value": f"/m{i}"}}],
-                            "timeouts": {"request": f"{i + 10}s", "backendRequest": "5s"}}]},
-    } for i in range(n)]
+    return [
+        {
+            "apiVersion": "gateway.networking.k8s.io/v1",
+            "kind": "HTTPRoute",
+            "metadata": {"name": f"m{i}-route"},
+            "spec": {
+                "parentRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "gw"}],
+                "rules": [
+                    {
+                        "backendRefs": [{"group": "", "kind": "Service", "name": f"m{i}-svc", "port": 8000}],
+                        "filters": [
+                            {
+                                "type": "URLRewrite",
+                                "urlRewrite": {
+                                    "path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}
+                                },
+                            }
+                        ],
+                        "matches": [{"path": {"type": "PathPrefix", "value": f"/m{i}"}}],
+                        "timeouts": {"request": f"{i + 10}s", "backendRequest": "5s"},
+                    }
+                ],
+            },
+        }
+        for i in range(n)
+    ]
 
 
 def test_distinct_httproutes_are_cheap() -> None:

@@ -29,13 +29,15 @@ def test_compiled_schemas_are_fresh() -> None:
 def test_compile_check_cli_reports_a_stale_file(tmp_path: Path, monkeypatch, capsys) -> None:
     # Work on a copy so the real compiled/ is never touched.
     import shutil
+
     root = tmp_path / "upstream"
     shutil.copytree(UPSTREAM, root)
     (root / "compiled" / "ray.io_v1_RayService.json").write_text("{}\n", encoding="utf-8")
     monkeypatch.setattr(compile_mod, "upstream_dir", lambda: root)
     assert compile_mod.main(["--check"]) == 1
     assert capsys.readouterr().out == (
-        "stale: compiled/ray.io_v1_RayService.json\nrun: python -m generator.check.compile\n")
+        "stale: compiled/ray.io_v1_RayService.json\nrun: python -m generator.check.compile\n"
+    )
     assert compile_mod.main([]) == 0
     assert compile_mod.main(["--check"]) == 0
 
@@ -43,9 +45,14 @@ def test_compile_check_cli_reports_a_stale_file(tmp_path: Path, monkeypatch, cap
 def test_every_source_is_used_documented_and_hashed() -> None:
     index = load_index()
     sources = {e.source for e in index.entries.values() if e.source} | {
-        o for e in index.entries.values() for o in e.overlays}
-    on_disk = {p.relative_to(UPSTREAM).as_posix() for d in ("crds", "handwritten", "overlays")
-               for p in (UPSTREAM / d).rglob("*") if p.is_file()}
+        o for e in index.entries.values() for o in e.overlays
+    }
+    on_disk = {
+        p.relative_to(UPSTREAM).as_posix()
+        for d in ("crds", "handwritten", "overlays")
+        for p in (UPSTREAM / d).rglob("*")
+        if p.is_file()
+    }
     assert sources == on_disk  # nothing vendored that is not used, nothing used that is missing
     readme = (UPSTREAM / "README.md").read_text(encoding="utf-8")
     for src in on_disk:
@@ -62,8 +69,10 @@ def test_upstream_copies_carry_their_pinned_identity() -> None:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the RayService CRD is 1 MB
     crd = yaml.load((UPSTREAM / "crds/kuberay/ray.io_rayservices.yaml").read_bytes(), Loader=loader)
     assert crd["metadata"]["annotations"]["controller-gen.kubebuilder.io/version"] == "v0.16.5"
-    gw = yaml.load((UPSTREAM / "crds/gateway-api/standard/gateway.networking.k8s.io_httproutes.yaml")
-                   .read_bytes(), Loader=loader)
+    gw = yaml.load(
+        (UPSTREAM / "crds/gateway-api/standard/gateway.networking.k8s.io_httproutes.yaml").read_bytes(),
+        Loader=loader,
+    )
     assert gw["metadata"]["annotations"]["gateway.networking.k8s.io/channel"] == "standard"
 
 
@@ -73,17 +82,25 @@ def test_licences_present() -> None:
 
 
 def test_handwritten_files_say_so() -> None:
-    for rel in ("handwritten/gcpinferencepoolimport_v1.json", "handwritten/autoscalingmetric_v1beta1.json",
-                "overlays/gcpbackendpolicy_v1.trafficDuration.json",
-                "overlays/gcpbackendpolicy_v1.inFlight.json"):
-        assert json.loads((UPSTREAM / rel).read_text(encoding="utf-8"))["description"].startswith("HAND-WRITTEN")
+    for rel in (
+        "handwritten/gcpinferencepoolimport_v1.json",
+        "handwritten/autoscalingmetric_v1beta1.json",
+        "overlays/gcpbackendpolicy_v1.trafficDuration.json",
+        "overlays/gcpbackendpolicy_v1.inFlight.json",
+    ):
+        assert json.loads((UPSTREAM / rel).read_text(encoding="utf-8"))["description"].startswith(
+            "HAND-WRITTEN"
+        )
 
 
 def test_no_path_outside_the_repo() -> None:
     # A user's clone has no ../shared: neither code nor tests may point there.
     here = Path(__file__).resolve().parent
-    files = list((REPO / "generator" / "check").glob("*.py")) + list(here.glob("test_check_*.py")) + [
-        here / "samples.py", UPSTREAM / "index.yaml"]
+    files = (
+        list((REPO / "generator" / "check").glob("*.py"))
+        + list(here.glob("test_check_*.py"))
+        + [here / "samples.py", UPSTREAM / "index.yaml"]
+    )
     for f in files:
         if f == Path(__file__).resolve():
             continue  # this test names the pattern

@@ -7,9 +7,23 @@ import pytest
 from generator.check import core_kinds
 from generator.check.schemas import DEFAULT_KUBE_VERSION, Problem, supported_kube_versions, validate_resource
 
-CLAIM = {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaimTemplate", "metadata": {"name": "netdev"},
-         "spec": {"spec": {"devices": {"requests": [{"name": "n", "exactly": {"deviceClassName": "netdev.google.com",
-                                                                              "allocationMode": "All"}}]}}}}
+CLAIM = {
+    "apiVersion": "resource.k8s.io/v1",
+    "kind": "ResourceClaimTemplate",
+    "metadata": {"name": "netdev"},
+    "spec": {
+        "spec": {
+            "devices": {
+                "requests": [
+                    {
+                        "name": "n",
+                        "exactly": {"deviceClassName": "netdev.google.com", "allocationMode": "All"},
+                    }
+                ]
+            }
+        }
+    },
+}
 
 
 def test_default_version_is_shipped() -> None:
@@ -20,9 +34,14 @@ def test_default_version_is_shipped() -> None:
 def test_resource_claim_template_needs_1_34() -> None:
     assert validate_resource(CLAIM) == []
     assert validate_resource(CLAIM, kube_version="v1.34.2") == []
-    assert validate_resource(CLAIM, kube_version="1.33") == [Problem(
-        "ResourceClaimTemplate", "netdev", "",
-        "Kubernetes 1.33 has no resource.k8s.io/v1 ResourceClaimTemplate (no schema in kubernetes-validate)")]
+    assert validate_resource(CLAIM, kube_version="1.33") == [
+        Problem(
+            "ResourceClaimTemplate",
+            "netdev",
+            "",
+            "Kubernetes 1.33 has no resource.k8s.io/v1 ResourceClaimTemplate (no schema in kubernetes-validate)",
+        )
+    ]
 
 
 def test_unsupported_version_is_a_caller_error() -> None:
@@ -40,9 +59,14 @@ def test_bundle_keeps_fields_named_description() -> None:
 
 
 def test_rbac_names_are_path_segments() -> None:
-    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-            "metadata": {"name": "system:gen-reader"}, "rules": []}
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": "system:gen-reader"},
+        "rules": [],
+    }
     assert validate_resource(role) == []
     role["metadata"]["name"] = "a/b"
-    assert validate_resource(role) == [Problem("ClusterRole", "a/b", "metadata.name",
-                                               "invalid name 'a/b': may not contain '/' or '%'")]
+    assert validate_resource(role) == [
+        Problem("ClusterRole", "a/b", "metadata.name", "invalid name 'a/b': may not contain '/' or '%'")
+    ]

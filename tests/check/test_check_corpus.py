@@ -49,7 +49,8 @@ def test_positive_fixtures_pass(cli, monkeypatch):
         "Summary: 31 resources checked (3 RayService, 3 Role, 3 RoleBinding, 3 ServiceAccount, "
         "2 AutoscalingMetric, 2 Deployment, 2 Gateway, 2 HTTPRoute, 2 HealthCheckPolicy, "
         "2 InferenceObjective, 2 InferencePool, 2 Service, 1 ComputeClass, 1 GCPBackendPolicy, "
-        "1 ResourceClaimTemplate), 0 problems\n")
+        "1 ResourceClaimTemplate), 0 problems\n"
+    )
 
 
 def test_corpus_is_large_enough():

@@ -46,17 +46,25 @@ def test_nullable() -> None:
 
 
 def test_required_with_default_is_not_required() -> None:
-    schema = {"type": "object", "required": ["a", "b"],
-              "properties": {"a": {"type": "integer", "default": 1}, "b": {"type": "integer"}}}
+    schema = {
+        "type": "object",
+        "required": ["a", "b"],
+        "properties": {"a": {"type": "integer", "default": 1}, "b": {"type": "integer"}},
+    }
     assert compiled(schema)["schema"]["properties"]["spec"]["required"] == ["b"]
     assert valid(schema, {"b": 2}) and not valid(schema, {"a": 2})
 
 
 def test_junctor_branches_are_not_closed() -> None:
     # Structural schemas put only value checks in oneOf; closing them would reject all.
-    schema = {"type": "object", "properties": {"t": {"type": "string"}, "v": {"type": "string"}},
-              "oneOf": [{"properties": {"t": {"enum": ["IP"]}, "v": {"anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}}},
-                        {"properties": {"t": {"not": {"enum": ["IP"]}}}}]}
+    schema = {
+        "type": "object",
+        "properties": {"t": {"type": "string"}, "v": {"type": "string"}},
+        "oneOf": [
+            {"properties": {"t": {"enum": ["IP"]}, "v": {"anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}}},
+            {"properties": {"t": {"not": {"enum": ["IP"]}}}},
+        ],
+    }
     assert valid(schema, {"t": "IP", "v": "10.0.0.1"})
     assert valid(schema, {"t": "Hostname", "v": "a.example"})
     assert not valid(schema, {"t": "IP", "v": "not-an-ip"})
@@ -75,19 +83,34 @@ def test_list_type_set_is_unique() -> None:
 
 
 def test_embedded_resource_gets_envelope() -> None:
-    schema = {"type": "object", "x-kubernetes-embedded-resource": True, "properties": {"spec": {"type": "object",
-              "x-kubernetes-preserve-unknown-fields": True}}}
+    schema = {
+        "type": "object",
+        "x-kubernetes-embedded-resource": True,
+        "properties": {"spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+    }
     assert valid(schema, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"x": 1}})
     assert not valid(schema, {"metadata": {"nme": "typo"}})
 
 
 def test_rules_and_list_maps_are_collected_with_wildcard_paths() -> None:
     rule = {"rule": "self.a != ''", "message": "a must be set"}
-    schema = {"type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["a"],
-              "items": {"type": "object", "properties": {"a": {"type": "string"}},
-                        "x-kubernetes-validations": [rule]}}
-    out = compiled({"type": "object", "properties": {"l": schema},
-                    "additionalProperties": {"type": "object", "x-kubernetes-validations": [rule]}})
+    schema = {
+        "type": "array",
+        "x-kubernetes-list-type": "map",
+        "x-kubernetes-list-map-keys": ["a"],
+        "items": {
+            "type": "object",
+            "properties": {"a": {"type": "string"}},
+            "x-kubernetes-validations": [rule],
+        },
+    }
+    out = compiled(
+        {
+            "type": "object",
+            "properties": {"l": schema},
+            "additionalProperties": {"type": "object", "x-kubernetes-validations": [rule]},
+        }
+    )
     assert out["rules"] == [{"path": ["spec", "l", "[*]"], **rule}, {"path": ["spec", "{*}"], **rule}]
     assert out["list_maps"] == [{"path": ["spec", "l"], "keys": ["a"]}]
 
@@ -103,7 +126,9 @@ def test_overlay_adds_and_refuses_to_mask_upstream() -> None:
     base = {"properties": {"spec": {"properties": {"a": {"type": "string"}}}}}
     overlay = {"target": "/properties/spec/properties", "add": {"b": {"type": "integer"}}}
     assert apply_overlay(base, overlay)["properties"]["spec"]["properties"] == {
-        "a": {"type": "string"}, "b": {"type": "integer"}}
+        "a": {"type": "string"},
+        "b": {"type": "integer"},
+    }
     assert "b" not in base["properties"]["spec"]["properties"]  # input untouched
     with pytest.raises(ValueError, match="upstream already has"):
         apply_overlay(base, {**overlay, "add": {"a": {"type": "integer"}}})

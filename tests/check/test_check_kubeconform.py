@@ -16,8 +16,17 @@ from generator.check import kubeconform
 
 HERE = Path(__file__).parent
 CLEAN = HERE / "positive" / "tpu-dranet"
-FILES = ["computeclass.yaml", "gateway.yaml", "healthcheckpolicy.yaml", "httproute.yaml", "rayservice.yaml",
-         "resourceclaimtemplate.yaml", "role.yaml", "rolebinding.yaml", "serviceaccount.yaml"]
+FILES = [
+    "computeclass.yaml",
+    "gateway.yaml",
+    "healthcheckpolicy.yaml",
+    "httproute.yaml",
+    "rayservice.yaml",
+    "resourceclaimtemplate.yaml",
+    "role.yaml",
+    "rolebinding.yaml",
+    "serviceaccount.yaml",
+]
 
 FAKE = """#!{python}
 # Fake kubeconform: records its argv and which exported schemas existed, prints a canned report.
@@ -51,6 +60,7 @@ def fake(tmp_path, monkeypatch):
         (bin_dir / "report.txt").write_text(report if isinstance(report, str) else json.dumps(report))
         (bin_dir / "exit.txt").write_text(str(exit_code))
         return bin_dir / "calls.json"
+
     return canned
 
 
@@ -61,29 +71,72 @@ def test_command_line(fake, cli, tmp_path):
     call = json.loads(calls.read_text())
     argv = call["argv"]
     location = argv[6]
-    assert argv[:6] == ["-strict", "-summary", "-output", "json", "-ignore-missing-schemas", "-schema-location"]
+    assert argv[:6] == [
+        "-strict",
+        "-summary",
+        "-output",
+        "json",
+        "-ignore-missing-schemas",
+        "-schema-location",
+    ]
     assert location.endswith("/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json")
     assert argv[7:] == [str(Path("out/manifests/ray-llm-cluster") / f) for f in FILES]
-    assert {"ray.io/rayservice_v1.json", "v1/serviceaccount_v1.json", "cloud.google.com/computeclass_v1.json",
-            "resource.k8s.io/resourceclaimtemplate_v1.json"} <= set(call["schemas"])
+    assert {
+        "ray.io/rayservice_v1.json",
+        "v1/serviceaccount_v1.json",
+        "cloud.google.com/computeclass_v1.json",
+        "resource.k8s.io/resourceclaimtemplate_v1.json",
+    } <= set(call["schemas"])
     assert not Path(location.split("/{{")[0]).exists()  # the export is temporary
 
 
 def test_findings_are_merged_into_the_same_output(fake, cli):
-    fake({"resources": [
-        {"filename": "out/manifests/ray-llm-cluster/httproute.yaml", "kind": "HTTPRoute",
-         "name": "vllm-tpu-multihost-route", "version": "gateway.networking.k8s.io/v1", "status": "statusInvalid",
-         "msg": "problem validating schema",
-         "validationErrors": [{"path": "/spec/rules/0/matches/0/headers/0/value", "msg": "length must be <= 4"}]},
-        {"filename": "out/manifests/ray-llm-cluster/rayservice.yaml", "kind": "RayService",
-         "name": "vllm-tpu-multihost", "version": "ray.io/v1", "status": "statusInvalid", "msg": "x",
-         "validationErrors": [{"path": "/metadata/labels/app.kubernetes.io/name", "msg": "bad label"}]},
-        {"filename": "out/manifests/ray-llm-cluster/role.yaml", "kind": "Role", "name": "vllm-tpu-multihost-metrics",
-         "version": "rbac.authorization.k8s.io/v1", "status": "statusError",
-         "msg": "error unmarshalling resource: mapping key \"rules\" already defined"},
-        {"filename": "out/manifests/ray-llm-cluster/gateway.yaml", "kind": "Gateway", "name": "ray-tpu-gateway",
-         "version": "gateway.networking.k8s.io/v1", "status": "statusValid", "msg": ""},
-    ], "summary": {"valid": 6, "invalid": 2, "errors": 1, "skipped": 0}}, exit_code=1)
+    fake(
+        {
+            "resources": [
+                {
+                    "filename": "out/manifests/ray-llm-cluster/httproute.yaml",
+                    "kind": "HTTPRoute",
+                    "name": "vllm-tpu-multihost-route",
+                    "version": "gateway.networking.k8s.io/v1",
+                    "status": "statusInvalid",
+                    "msg": "problem validating schema",
+                    "validationErrors": [
+                        {"path": "/spec/rules/0/matches/0/headers/0/value", "msg": "length must be <= 4"}
+                    ],
+                },
+                {
+                    "filename": "out/manifests/ray-llm-cluster/rayservice.yaml",
+                    "kind": "RayService",
+                    "name": "vllm-tpu-multihost",
+                    "version": "ray.io/v1",
+                    "status": "statusInvalid",
+                    "msg": "x",
+                    "validationErrors": [
+                        {"path": "/metadata/labels/app.kubernetes.io/name", "msg": "bad label"}
+                    ],
+                },
+                {
+                    "filename": "out/manifests/ray-llm-cluster/role.yaml",
+                    "kind": "Role",
+                    "name": "vllm-tpu-multihost-metrics",
+                    "version": "rbac.authorization.k8s.io/v1",
+                    "status": "statusError",
+                    "msg": 'error unmarshalling resource: mapping key "rules" already defined',
+                },
+                {
+                    "filename": "out/manifests/ray-llm-cluster/gateway.yaml",
+                    "kind": "Gateway",
+                    "name": "ray-tpu-gateway",
+                    "version": "gateway.networking.k8s.io/v1",
+                    "status": "statusValid",
+                    "msg": "",
+                },
+            ],
+            "summary": {"valid": 6, "invalid": 2, "errors": 1, "skipped": 0},
+        },
+        exit_code=1,
+    )
     result = cli("check", "--kubeconform", "out")
     assert result.exit_code == 1
     d = "out/manifests/ray-llm-cluster"
@@ -92,7 +145,7 @@ def test_findings_are_merged_into_the_same_output(fake, cli):
         "kubeconform: length must be <= 4",
         f'{d}/rayservice.yaml: RayService/vllm-tpu-multihost: metadata.labels["app.kubernetes.io/name"]: '
         "kubeconform: bad label",
-        f'{d}/role.yaml: Role/vllm-tpu-multihost-metrics: kubeconform: error unmarshalling resource: '
+        f"{d}/role.yaml: Role/vllm-tpu-multihost-metrics: kubeconform: error unmarshalling resource: "
         'mapping key "rules" already defined',
         "Summary: 9 resources checked (1 ComputeClass, 1 Gateway, 1 HTTPRoute, 1 HealthCheckPolicy, 1 RayService, "
         "1 ResourceClaimTemplate, 1 Role, 1 RoleBinding, 1 ServiceAccount), 3 problems",
@@ -100,15 +153,32 @@ def test_findings_are_merged_into_the_same_output(fake, cli):
 
 
 def test_json_report_marks_kubeconform_findings(fake, cli):
-    fake({"resources": [{"filename": "out/manifests/ray-llm-cluster/gateway.yaml", "kind": "Gateway",
-                         "name": "ray-tpu-gateway", "status": "statusInvalid", "msg": "m",
-                         "validationErrors": [{"path": "/spec", "msg": "nope"}]}]}, exit_code=1)
+    fake(
+        {
+            "resources": [
+                {
+                    "filename": "out/manifests/ray-llm-cluster/gateway.yaml",
+                    "kind": "Gateway",
+                    "name": "ray-tpu-gateway",
+                    "status": "statusInvalid",
+                    "msg": "m",
+                    "validationErrors": [{"path": "/spec", "msg": "nope"}],
+                }
+            ]
+        },
+        exit_code=1,
+    )
     result = cli("check", "--kubeconform", "--format", "json", "out")
     assert result.exit_code == 1
     [problem] = json.loads(result.stdout)["problems"]
-    assert problem == {"file": "out/manifests/ray-llm-cluster/gateway.yaml", "kind": "Gateway",
-                       "name": "ray-tpu-gateway", "path": "spec", "message": "kubeconform: nope",
-                       "check": "kubeconform"}
+    assert problem == {
+        "file": "out/manifests/ray-llm-cluster/gateway.yaml",
+        "kind": "Gateway",
+        "name": "ray-tpu-gateway",
+        "path": "spec",
+        "message": "kubeconform: nope",
+        "check": "kubeconform",
+    }
 
 
 def test_kubeconform_without_a_report_is_an_error(fake, cli):
@@ -128,16 +198,20 @@ def test_kubeconform_not_on_path_is_a_usage_error(cli, tmp_path, monkeypatch):
 def test_unexported_kinds_are_named(fake, cli, tmp_path):
     fake({"resources": [], "summary": {"valid": 9, "invalid": 0, "errors": 0, "skipped": 1}})
     (tmp_path / "out" / "manifests" / "ray-llm-cluster" / "extra.yaml").write_text(
-        "apiVersion: ray.io/v1\nkind: RayJob\nmetadata: {name: j}\nspec: {}\n")
+        "apiVersion: ray.io/v1\nkind: RayJob\nmetadata: {name: j}\nspec: {}\n"
+    )
     result = cli("check", "--kubeconform", "out")
     assert "note: kubeconform skipped RayJob (no schema to export)" in result.stderr
 
 
-@pytest.mark.parametrize("pointer, obj, path", [
-    ("", {}, ""),
-    ("/spec/rules/0/x", {"spec": {"rules": [{}]}}, "spec.rules[0].x"),
-    ("/metadata/labels/a.io/b", {"metadata": {"labels": {"a.io/b": "v"}}}, 'metadata.labels["a.io/b"]'),
-    ("/data/0", {"data": {"0": "v"}}, 'data["0"]'),  # a map key that looks like an index
-])
+@pytest.mark.parametrize(
+    "pointer, obj, path",
+    [
+        ("", {}, ""),
+        ("/spec/rules/0/x", {"spec": {"rules": [{}]}}, "spec.rules[0].x"),
+        ("/metadata/labels/a.io/b", {"metadata": {"labels": {"a.io/b": "v"}}}, 'metadata.labels["a.io/b"]'),
+        ("/data/0", {"data": {"0": "v"}}, 'data["0"]'),  # a map key that looks like an index
+    ],
+)
 def test_pointer_to_path(pointer, obj, path):
     assert kubeconform._path(pointer, obj) == path

@@ -4,7 +4,8 @@ variants none), so a checker that is too lax or too strict fails here."""
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -19,21 +20,40 @@ WORKER = ("spec", "rayClusterConfig", "workerGroupSpecs", 0)
 HEAD_PATH = "spec.rayClusterConfig.headGroupSpec.template.spec.containers[0]"
 
 HEALTH = load_docs(SAMPLES / "ingress" / "healthcheckpolicy.yaml")[0]
-SERVICE = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "llm"},
-           "spec": {"selector": {"app": "llm"}, "ports": [{"name": "http", "port": 8000, "targetPort": "serve"}]}}
+SERVICE = {
+    "apiVersion": "v1",
+    "kind": "Service",
+    "metadata": {"name": "llm"},
+    "spec": {"selector": {"app": "llm"}, "ports": [{"name": "http", "port": 8000, "targetPort": "serve"}]},
+}
 BACKEND_POLICY = {
-    "apiVersion": "networking.gke.io/v1", "kind": "GCPBackendPolicy", "metadata": {"name": "pool"},
-    "spec": {"targetRef": {"group": "networking.gke.io", "kind": "GCPInferencePoolImport", "name": "pool"},
-             "default": {"balancingMode": "CUSTOM_METRICS", "trafficDuration": "LONG",
-                         "customMetrics": [{"name": "gke.named_metrics.kv-cache", "dryRun": False,
-                                            "maxUtilizationPercent": 80}]}}}
+    "apiVersion": "networking.gke.io/v1",
+    "kind": "GCPBackendPolicy",
+    "metadata": {"name": "pool"},
+    "spec": {
+        "targetRef": {"group": "networking.gke.io", "kind": "GCPInferencePoolImport", "name": "pool"},
+        "default": {
+            "balancingMode": "CUSTOM_METRICS",
+            "trafficDuration": "LONG",
+            "customMetrics": [
+                {"name": "gke.named_metrics.kv-cache", "dryRun": False, "maxUtilizationPercent": 80}
+            ],
+        },
+    },
+}
 AUTOSCALING_METRIC = {  # the shape of GKE's multi-cluster Inference Gateway guide (seed 002)
-    "apiVersion": "autoscaling.gke.io/v1beta1", "kind": "AutoscalingMetric",
+    "apiVersion": "autoscaling.gke.io/v1beta1",
+    "kind": "AutoscalingMetric",
     "metadata": {"name": "gpu-cache", "namespace": "llm"},
-    "spec": {"selector": {"matchLabels": {"app": "vllm-llama3-8b-instruct"}},
-             "endpoints": [{"port": 8000, "path": "/metrics"}],
-             "metrics": [{"name": "vllm:kv_cache_usage_perc", "exportName": "kv-cache"},
-                         {"name": "vllm:gpu_cache_usage_perc", "exportName": "kv-cache-old"}]}}
+    "spec": {
+        "selector": {"matchLabels": {"app": "vllm-llama3-8b-instruct"}},
+        "endpoints": [{"port": 8000, "path": "/metrics"}],
+        "metrics": [
+            {"name": "vllm:kv_cache_usage_perc", "exportName": "kv-cache"},
+            {"name": "vllm:gpu_cache_usage_perc", "exportName": "kv-cache-old"},
+        ],
+    },
+}
 
 
 def at(obj: dict, path: tuple) -> Any:
@@ -45,12 +65,14 @@ def at(obj: dict, path: tuple) -> Any:
 def setting(path: tuple, key: Any, value: Any) -> Callable[[dict], None]:
     def mutate(obj: dict) -> None:
         at(obj, path)[key] = value
+
     return mutate
 
 
 def deleting(path: tuple, key: Any) -> Callable[[dict], None]:
     def mutate(obj: dict) -> None:
         del at(obj, path)[key]
+
     return mutate
 
 
@@ -65,104 +87,299 @@ def ray(path: str, message: str) -> Problem:
 CASES: list[tuple[str, dict, Callable[[dict], None], list[Problem]]] = [
     # unknown fields, from the root down to a container
     ("unknown-root", RAY, setting((), "extra", 1), [ray("extra", "unknown field")]),
-    ("unknown-metadata", RAY, setting(("metadata",), "labelz", {}), [ray("metadata.labelz", "unknown field")]),
+    (
+        "unknown-metadata",
+        RAY,
+        setting(("metadata",), "labelz", {}),
+        [ray("metadata.labelz", "unknown field")],
+    ),
     ("unknown-spec", RAY, setting(("spec",), "bogus", True), [ray("spec.bogus", "unknown field")]),
-    ("unknown-pod-template-metadata", RAY,
-     setting(("spec", "rayClusterConfig", "headGroupSpec", "template", "metadata"), "zzz", 1),
-     [ray("spec.rayClusterConfig.headGroupSpec.template.metadata.zzz", "unknown field")]),
+    (
+        "unknown-pod-template-metadata",
+        RAY,
+        setting(("spec", "rayClusterConfig", "headGroupSpec", "template", "metadata"), "zzz", 1),
+        [ray("spec.rayClusterConfig.headGroupSpec.template.metadata.zzz", "unknown field")],
+    ),
     ("unknown-container", RAY, setting(HEAD, "foo", 1), [ray(f"{HEAD_PATH}.foo", "unknown field")]),
-    ("unknown-two-at-once", RAY, lambda o: (at(o, HEAD).update(a=1, b=2)),
-     [ray(f"{HEAD_PATH}.a", "unknown field"), ray(f"{HEAD_PATH}.b", "unknown field")]),
+    (
+        "unknown-two-at-once",
+        RAY,
+        lambda o: at(o, HEAD).update(a=1, b=2),
+        [ray(f"{HEAD_PATH}.a", "unknown field"), ray(f"{HEAD_PATH}.b", "unknown field")],
+    ),
     # wrong types
-    ("wrong-type-int", RAY, setting(WORKER, "replicas", "2"),
-     [ray("spec.rayClusterConfig.workerGroupSpecs[0].replicas", '"2" is not of type "integer"')]),
-    ("null-not-nullable", RAY, setting(("spec", "rayClusterConfig", "headGroupSpec"), "rayStartParams", None),
-     [ray("spec.rayClusterConfig.headGroupSpec.rayStartParams", 'null is not of type "object"')]),
-    ("nullable-null-ok", RAY,
-     setting((), "status", {"activeServiceStatus": {"rayClusterStatus": {"lastUpdateTime": None}}}), []),
-    ("format-date-time", RAY,
-     setting((), "status", {"activeServiceStatus": {"rayClusterStatus": {"lastUpdateTime": "yesterday"}}}),
-     [ray("status.activeServiceStatus.rayClusterStatus.lastUpdateTime", '"yesterday" is not a "date-time"')]),
-    ("int32-range", RAY, setting(WORKER, "replicas", 2**31),
-     [ray("spec.rayClusterConfig.workerGroupSpecs[0].replicas", "2147483648 is greater than the maximum of 2147483647")]),
+    (
+        "wrong-type-int",
+        RAY,
+        setting(WORKER, "replicas", "2"),
+        [ray("spec.rayClusterConfig.workerGroupSpecs[0].replicas", '"2" is not of type "integer"')],
+    ),
+    (
+        "null-not-nullable",
+        RAY,
+        setting(("spec", "rayClusterConfig", "headGroupSpec"), "rayStartParams", None),
+        [ray("spec.rayClusterConfig.headGroupSpec.rayStartParams", 'null is not of type "object"')],
+    ),
+    (
+        "nullable-null-ok",
+        RAY,
+        setting((), "status", {"activeServiceStatus": {"rayClusterStatus": {"lastUpdateTime": None}}}),
+        [],
+    ),
+    (
+        "format-date-time",
+        RAY,
+        setting((), "status", {"activeServiceStatus": {"rayClusterStatus": {"lastUpdateTime": "yesterday"}}}),
+        [
+            ray(
+                "status.activeServiceStatus.rayClusterStatus.lastUpdateTime",
+                '"yesterday" is not a "date-time"',
+            )
+        ],
+    ),
+    (
+        "int32-range",
+        RAY,
+        setting(WORKER, "replicas", 2**31),
+        [
+            ray(
+                "spec.rayClusterConfig.workerGroupSpecs[0].replicas",
+                "2147483648 is greater than the maximum of 2147483647",
+            )
+        ],
+    ),
     # int-or-string
-    ("int-or-string-float", RAY, setting(HEAD + ("resources", "limits"), "cpu", 1.5),
-     [ray(f"{HEAD_PATH}.resources.limits.cpu", "must be an integer or a string, not 1.5")]),
+    (
+        "int-or-string-float",
+        RAY,
+        setting(HEAD + ("resources", "limits"), "cpu", 1.5),
+        [ray(f"{HEAD_PATH}.resources.limits.cpu", "must be an integer or a string, not 1.5")],
+    ),
     ("int-or-string-int-ok", RAY, setting(HEAD + ("resources", "limits"), "cpu", 2), []),
-    ("int-or-string-pattern", RAY, setting(HEAD + ("resources", "limits"), "cpu", "two"),
-     [ray(f"{HEAD_PATH}.resources.limits.cpu",
-          r'"two" does not match "^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|'
-          r'([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"')]),
+    (
+        "int-or-string-pattern",
+        RAY,
+        setting(HEAD + ("resources", "limits"), "cpu", "two"),
+        [
+            ray(
+                f"{HEAD_PATH}.resources.limits.cpu",
+                r'"two" does not match "^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|'
+                r'([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"',
+            )
+        ],
+    ),
     # required fields
-    ("missing-required", RAY, deleting(HEAD, "name"), [ray(f"{HEAD_PATH}.name", "required field is missing")]),
-    ("missing-required-group", RAY, deleting(WORKER, "groupName"),
-     [ray("spec.rayClusterConfig.workerGroupSpecs[0].groupName", "required field is missing")]),
+    (
+        "missing-required",
+        RAY,
+        deleting(HEAD, "name"),
+        [ray(f"{HEAD_PATH}.name", "required field is missing")],
+    ),
+    (
+        "missing-required-group",
+        RAY,
+        deleting(WORKER, "groupName"),
+        [ray("spec.rayClusterConfig.workerGroupSpecs[0].groupName", "required field is missing")],
+    ),
     # minReplicas/maxReplicas are required but defaulted (0 / 2147483647): never missing.
-    ("required-with-default", RAY, lambda o: [at(o, WORKER).pop(k) for k in ("minReplicas", "maxReplicas")], []),
-    ("missing-name", RAY, deleting(("metadata",), "name"),
-     [P("RayService", "?", "metadata.name", "required field is missing")]),
+    (
+        "required-with-default",
+        RAY,
+        lambda o: [at(o, WORKER).pop(k) for k in ("minReplicas", "maxReplicas")],
+        [],
+    ),
+    (
+        "missing-name",
+        RAY,
+        deleting(("metadata",), "name"),
+        [P("RayService", "?", "metadata.name", "required field is missing")],
+    ),
     # enums
-    ("bad-enum", RAY, setting(("spec", "rayClusterConfig"), "upgradeStrategy", {"type": "Sometimes"}),
-     [ray("spec.rayClusterConfig.upgradeStrategy.type", '"Sometimes" is not one of: "Recreate", "None"')]),
-    ("bad-enum-datree", HEALTH, setting(("spec", "default", "config"), "type", "UDP"),
-     [P("HealthCheckPolicy", "endpoint-lb-healthcheck", "spec.default.config.type",
-        '"UDP" is not one of: "TCP", "HTTP", "HTTPS", "HTTP2", "GRPC"')]),
-    ("unknown-datree", HEALTH, setting(("spec", "default"), "foo", 1),
-     [P("HealthCheckPolicy", "endpoint-lb-healthcheck", "spec.default.foo", "unknown field")]),
-    ("unknown-datree-root", HEALTH, setting((), "extra", 1),
-     [P("HealthCheckPolicy", "endpoint-lb-healthcheck", "extra", "unknown field")]),
+    (
+        "bad-enum",
+        RAY,
+        setting(("spec", "rayClusterConfig"), "upgradeStrategy", {"type": "Sometimes"}),
+        [ray("spec.rayClusterConfig.upgradeStrategy.type", '"Sometimes" is not one of: "Recreate", "None"')],
+    ),
+    (
+        "bad-enum-datree",
+        HEALTH,
+        setting(("spec", "default", "config"), "type", "UDP"),
+        [
+            P(
+                "HealthCheckPolicy",
+                "endpoint-lb-healthcheck",
+                "spec.default.config.type",
+                '"UDP" is not one of: "TCP", "HTTP", "HTTPS", "HTTP2", "GRPC"',
+            )
+        ],
+    ),
+    (
+        "unknown-datree",
+        HEALTH,
+        setting(("spec", "default"), "foo", 1),
+        [P("HealthCheckPolicy", "endpoint-lb-healthcheck", "spec.default.foo", "unknown field")],
+    ),
+    (
+        "unknown-datree-root",
+        HEALTH,
+        setting((), "extra", 1),
+        [P("HealthCheckPolicy", "endpoint-lb-healthcheck", "extra", "unknown field")],
+    ),
     # list-map keys (containerPort + protocol, protocol defaulted to TCP)
-    ("list-map-duplicate", RAY, lambda o: at(o, HEAD).update(
-        ports=[{"containerPort": 8000, "name": "serve"}, {"containerPort": 8000, "protocol": "TCP"}]),
-     [ray(f"{HEAD_PATH}.ports[1]", "duplicate entry with key (containerPort=8000, protocol='TCP')")]),
-    ("list-map-distinct", RAY, lambda o: at(o, HEAD).update(
-        ports=[{"containerPort": 8000}, {"containerPort": 8000, "protocol": "UDP"}]), []),
+    (
+        "list-map-duplicate",
+        RAY,
+        lambda o: at(o, HEAD).update(
+            ports=[{"containerPort": 8000, "name": "serve"}, {"containerPort": 8000, "protocol": "TCP"}]
+        ),
+        [ray(f"{HEAD_PATH}.ports[1]", "duplicate entry with key (containerPort=8000, protocol='TCP')")],
+    ),
+    (
+        "list-map-distinct",
+        RAY,
+        lambda o: at(o, HEAD).update(
+            ports=[{"containerPort": 8000}, {"containerPort": 8000, "protocol": "UDP"}]
+        ),
+        [],
+    ),
     # metadata syntax
-    ("bad-name", RAY, setting(("metadata",), "name", "Gemma_2b"),
-     [P("RayService", "Gemma_2b", "metadata.name",
-        "invalid name 'Gemma_2b': must be a lowercase RFC 1035 label (lowercase alphanumerics or '-', "
-        "starting with a letter and ending with an alphanumeric)")]),
-    ("bad-label-value", RAY, setting(("metadata",), "labels", {"app": "has space"}),
-     [ray('metadata.labels.app', "invalid label value 'has space': must be no more than 63 characters of "
-          "alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric")]),
+    (
+        "bad-name",
+        RAY,
+        setting(("metadata",), "name", "Gemma_2b"),
+        [
+            P(
+                "RayService",
+                "Gemma_2b",
+                "metadata.name",
+                "invalid name 'Gemma_2b': must be a lowercase RFC 1035 label (lowercase alphanumerics or '-', "
+                "starting with a letter and ending with an alphanumeric)",
+            )
+        ],
+    ),
+    (
+        "bad-label-value",
+        RAY,
+        setting(("metadata",), "labels", {"app": "has space"}),
+        [
+            ray(
+                "metadata.labels.app",
+                "invalid label value 'has space': must be no more than 63 characters of "
+                "alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric",
+            )
+        ],
+    ),
     # built-in kinds (kubernetes-validate, strict)
     ("core-valid", SERVICE, lambda o: None, []),
-    ("core-unknown", SERVICE, setting(("spec",), "foo", 1), [P("Service", "llm", "spec.foo", "unknown field")]),
-    ("core-wrong-type", SERVICE, setting(("spec", "ports", 0), "port", "http"),
-     [P("Service", "llm", "spec.ports[0].port", '"http" is not of type "integer"')]),
-    ("core-int-or-string", SERVICE, setting(("spec", "ports", 0), "targetPort", 1.5),
-     [P("Service", "llm", "spec.ports[0].targetPort", "must be an integer or a string, not 1.5")]),
-    ("core-dns1035-name", SERVICE, setting(("metadata",), "name", "1llm"),
-     [P("Service", "1llm", "metadata.name",
-        "invalid name '1llm': must be a lowercase RFC 1035 label (lowercase alphanumerics or '-', "
-        "starting with a letter and ending with an alphanumeric)")]),
-    ("core-secret-base64", {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "hf"},
-                            "data": {"token": "aGVsbG8="}}, setting(("data",), "bad", "not base64!"),
-     [P("Secret", "hf", "data.bad", '"not base64!" is not a "byte"')]),
+    (
+        "core-unknown",
+        SERVICE,
+        setting(("spec",), "foo", 1),
+        [P("Service", "llm", "spec.foo", "unknown field")],
+    ),
+    (
+        "core-wrong-type",
+        SERVICE,
+        setting(("spec", "ports", 0), "port", "http"),
+        [P("Service", "llm", "spec.ports[0].port", '"http" is not of type "integer"')],
+    ),
+    (
+        "core-int-or-string",
+        SERVICE,
+        setting(("spec", "ports", 0), "targetPort", 1.5),
+        [P("Service", "llm", "spec.ports[0].targetPort", "must be an integer or a string, not 1.5")],
+    ),
+    (
+        "core-dns1035-name",
+        SERVICE,
+        setting(("metadata",), "name", "1llm"),
+        [
+            P(
+                "Service",
+                "1llm",
+                "metadata.name",
+                "invalid name '1llm': must be a lowercase RFC 1035 label (lowercase alphanumerics or '-', "
+                "starting with a letter and ending with an alphanumeric)",
+            )
+        ],
+    ),
+    (
+        "core-secret-base64",
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "hf"}, "data": {"token": "aGVsbG8="}},
+        setting(("data",), "bad", "not base64!"),
+        [P("Secret", "hf", "data.bad", '"not base64!" is not a "byte"')],
+    ),
     # hand-written schemas and the overlay
     ("autoscalingmetric-valid", AUTOSCALING_METRIC, lambda o: None, []),
-    ("autoscalingmetric-unknown", AUTOSCALING_METRIC, setting(("spec",), "pod", {"containers": []}),
-     [P("AutoscalingMetric", "gpu-cache", "spec.pod", "unknown field")]),
-    ("autoscalingmetric-missing", AUTOSCALING_METRIC,
-     deleting(("spec", "endpoints", 0), "port"),
-     [P("AutoscalingMetric", "gpu-cache", "spec.endpoints[0].port", "required field is missing")]),
-    ("preserve-unknown-fields", {"apiVersion": "networking.gke.io/v1", "kind": "GCPInferencePoolImport",
-                                 "metadata": {"name": "pool"}},
-     setting((), "spec", {"anything": {"goes": [1, "x"]}}), []),
-    ("preserve-unknown-not-at-root", {"apiVersion": "networking.gke.io/v1", "kind": "GCPInferencePoolImport",
-                                      "metadata": {"name": "pool"}}, setting((), "extra", 1),
-     [P("GCPInferencePoolImport", "pool", "extra", "unknown field")]),
+    (
+        "autoscalingmetric-unknown",
+        AUTOSCALING_METRIC,
+        setting(("spec",), "pod", {"containers": []}),
+        [P("AutoscalingMetric", "gpu-cache", "spec.pod", "unknown field")],
+    ),
+    (
+        "autoscalingmetric-missing",
+        AUTOSCALING_METRIC,
+        deleting(("spec", "endpoints", 0), "port"),
+        [P("AutoscalingMetric", "gpu-cache", "spec.endpoints[0].port", "required field is missing")],
+    ),
+    (
+        "preserve-unknown-fields",
+        {
+            "apiVersion": "networking.gke.io/v1",
+            "kind": "GCPInferencePoolImport",
+            "metadata": {"name": "pool"},
+        },
+        setting((), "spec", {"anything": {"goes": [1, "x"]}}),
+        [],
+    ),
+    (
+        "preserve-unknown-not-at-root",
+        {
+            "apiVersion": "networking.gke.io/v1",
+            "kind": "GCPInferencePoolImport",
+            "metadata": {"name": "pool"},
+        },
+        setting((), "extra", 1),
+        [P("GCPInferencePoolImport", "pool", "extra", "unknown field")],
+    ),
     ("overlay-trafficDuration-ok", BACKEND_POLICY, lambda o: None, []),
-    ("overlay-trafficDuration-enum", BACKEND_POLICY, setting(("spec", "default"), "trafficDuration", "MEDIUM"),
-     [P("GCPBackendPolicy", "pool", "spec.default.trafficDuration", '"MEDIUM" is not one of: "LONG", "SHORT"')]),
+    (
+        "overlay-trafficDuration-enum",
+        BACKEND_POLICY,
+        setting(("spec", "default"), "trafficDuration", "MEDIUM"),
+        [
+            P(
+                "GCPBackendPolicy",
+                "pool",
+                "spec.default.trafficDuration",
+                '"MEDIUM" is not one of: "LONG", "SHORT"',
+            )
+        ],
+    ),
     # dispatch
-    ("unknown-kind", {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "d"}}, lambda o: None,
-     [P("DaemonSet", "d", "", "no schema is pinned for apps/v1 DaemonSet (schemas/upstream/index.yaml)")]),
-    ("unpinned-version", {"apiVersion": "gateway.networking.k8s.io/v1alpha2", "kind": "HTTPRoute",
-                          "metadata": {"name": "r"}}, lambda o: None,
-     [P("HTTPRoute", "r", "", "no schema is pinned for gateway.networking.k8s.io/v1alpha2 HTTPRoute "
-        "(schemas/upstream/index.yaml); pinned versions of HTTPRoute: gateway.networking.k8s.io/v1, "
-        "gateway.networking.k8s.io/v1beta1")]),
+    (
+        "unknown-kind",
+        {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "d"}},
+        lambda o: None,
+        [P("DaemonSet", "d", "", "no schema is pinned for apps/v1 DaemonSet (schemas/upstream/index.yaml)")],
+    ),
+    (
+        "unpinned-version",
+        {"apiVersion": "gateway.networking.k8s.io/v1alpha2", "kind": "HTTPRoute", "metadata": {"name": "r"}},
+        lambda o: None,
+        [
+            P(
+                "HTTPRoute",
+                "r",
+                "",
+                "no schema is pinned for gateway.networking.k8s.io/v1alpha2 HTTPRoute "
+                "(schemas/upstream/index.yaml); pinned versions of HTTPRoute: gateway.networking.k8s.io/v1, "
+                "gateway.networking.k8s.io/v1beta1",
+            )
+        ],
+    ),
     ("missing-kind", RAY, deleting((), "kind"), [P("?", "gemma-2b-it", "kind", "required field is missing")]),
 ]
 
@@ -181,7 +398,8 @@ def test_bases_are_valid() -> None:
 
 def test_not_a_mapping() -> None:
     assert validate_resource(["not", "a", "dict"]) == [  # type: ignore[arg-type]
-        Problem("?", "?", "", "resource must be a mapping, not list")]
+        Problem("?", "?", "", "resource must be a mapping, not list")
+    ]
 
 
 def test_problem_format() -> None:

@@ -17,15 +17,24 @@ def test_corpus_is_complete() -> None:
     assert len(DOCS) == 26
     kinds = {(d["apiVersion"], d["kind"]) for _, d in DOCS}
     assert kinds == {
-        ("ray.io/v1", "RayService"), ("ray.io/v1", "RayCluster"), ("apps/v1", "Deployment"),
-        ("v1", "Service"), ("batch/v1", "Job"), ("resource.k8s.io/v1", "ResourceClaimTemplate"),
-        ("cloud.google.com/v1", "ComputeClass"), ("gateway.networking.k8s.io/v1beta1", "Gateway"),
-        ("gateway.networking.k8s.io/v1beta1", "HTTPRoute"), ("networking.gke.io/v1", "HealthCheckPolicy"),
+        ("ray.io/v1", "RayService"),
+        ("ray.io/v1", "RayCluster"),
+        ("apps/v1", "Deployment"),
+        ("v1", "Service"),
+        ("batch/v1", "Job"),
+        ("resource.k8s.io/v1", "ResourceClaimTemplate"),
+        ("cloud.google.com/v1", "ComputeClass"),
+        ("gateway.networking.k8s.io/v1beta1", "Gateway"),
+        ("gateway.networking.k8s.io/v1beta1", "HTTPRoute"),
+        ("networking.gke.io/v1", "HealthCheckPolicy"),
     }
 
 
-@pytest.mark.parametrize("doc", [d for _, d in DOCS if d["kind"] != "RayCluster"],
-                         ids=[i for i, d in DOCS if d["kind"] != "RayCluster"])
+@pytest.mark.parametrize(
+    "doc",
+    [d for _, d in DOCS if d["kind"] != "RayCluster"],
+    ids=[i for i, d in DOCS if d["kind"] != "RayCluster"],
+)
 def test_sample_is_valid(doc: dict) -> None:
     assert validate_resource(doc) == []
 
@@ -36,14 +45,23 @@ RAY_CLUSTERS = [(i, d) for i, d in DOCS if d["kind"] == "RayCluster"]
 @pytest.mark.parametrize("doc", [d for _, d in RAY_CLUSTERS], ids=[i for i, _ in RAY_CLUSTERS])
 def test_raycluster_sample(doc: dict) -> None:
     # gen renders RayServices only, so the RayCluster CRD is deliberately not vendored ...
-    assert validate_resource(doc) == [Problem(
-        "RayCluster", "vllm-tpu", "",
-        "no schema is pinned for ray.io/v1 RayCluster (schemas/upstream/index.yaml)")]
+    assert validate_resource(doc) == [
+        Problem(
+            "RayCluster",
+            "vllm-tpu",
+            "",
+            "no schema is pinned for ray.io/v1 RayCluster (schemas/upstream/index.yaml)",
+        )
+    ]
     # ... but upstream, RayCluster.spec and RayService.spec.rayClusterConfig share one
     # schema (ray.io_rayclusters.yaml vs ray.io_rayservices.yaml at kuberay@feeaf72f), so
     # the sample's spec is still checked.
-    wrapped = {"apiVersion": "ray.io/v1", "kind": "RayService", "metadata": doc["metadata"],
-               "spec": {"rayClusterConfig": doc["spec"]}}
+    wrapped = {
+        "apiVersion": "ray.io/v1",
+        "kind": "RayService",
+        "metadata": doc["metadata"],
+        "spec": {"rayClusterConfig": doc["spec"]},
+    }
     assert validate_resource(wrapped) == []
 
 

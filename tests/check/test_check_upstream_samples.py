@@ -26,15 +26,27 @@ RAYSERVE = ROOT / "kubernetes-engine-samples" / "ai-ml" / "gke-ray" / "rayserve"
 LLM = "llm"
 TPU = "llm/tpu"
 SCENARIOS = {
-    **{d: [f"{LLM}/{d}"] for d in ("gemma-2b-it", "gemma-7b-it", "llama-2-7b", "llama-3-8b", "mistral-7b",
-                                   "model-multiplexing")},
+    **{
+        d: [f"{LLM}/{d}"]
+        for d in (
+            "gemma-2b-it",
+            "gemma-7b-it",
+            "llama-2-7b",
+            "llama-3-8b",
+            "mistral-7b",
+            "model-multiplexing",
+        )
+    },
     "model-composition/gpu": [f"{LLM}/model-composition/ray-service.yaml"],
     "model-composition/tpu-v5e": [f"{LLM}/model-composition/ray-service.tpu-v5e-singlehost.yaml"],
     "model-composition/tpu-v6e": [f"{LLM}/model-composition/ray-service.tpu-v6e-singlehost.yaml"],
     "tpu/v5e-singlehost": [f"{TPU}/ray-service.tpu-v5e-singlehost.yaml", f"{TPU}/components"],
     "tpu/v6e-singlehost": [f"{TPU}/ray-service.tpu-v6e-singlehost.yaml", f"{TPU}/components"],
-    "tpu/v6e-multihost-dranet": [f"{TPU}/ray-service.tpu-v6e-multihost.yaml", f"{TPU}/components",
-                                 f"{TPU}/networking"],
+    "tpu/v6e-multihost-dranet": [
+        f"{TPU}/ray-service.tpu-v6e-multihost.yaml",
+        f"{TPU}/components",
+        f"{TPU}/networking",
+    ],
     "tpu/raycluster-v5e": [f"{TPU}/ray-cluster.tpu-v5e-singlehost.yaml"],
     "tpu/raycluster-v6e": [f"{TPU}/ray-cluster.tpu-v6e-singlehost.yaml"],
     "ingress": ["ingress"],
@@ -42,18 +54,23 @@ SCENARIOS = {
 NOT_PINNED = "RayCluster/vllm-tpu: no schema is pinned for ray.io/v1 RayCluster (schemas/upstream/index.yaml)"
 SAMPLE_IS_WRONG = {
     "ingress": [
-        'healthcheckpolicy.yaml: HealthCheckPolicy/endpoint-lb-healthcheck: spec.targetRef.name: Service '
+        "healthcheckpolicy.yaml: HealthCheckPolicy/endpoint-lb-healthcheck: spec.targetRef.name: Service "
         '"rayllm-head-svc" not found in namespace "default"',
-        'httproute.yaml: HTTPRoute/serve-api-endpoint: spec.rules[0].backendRefs[0].name: Service '
-        '"rayllm-head-svc" not found in namespace "default"'],
+        "httproute.yaml: HTTPRoute/serve-api-endpoint: spec.rules[0].backendRefs[0].name: Service "
+        '"rayllm-head-svc" not found in namespace "default"',
+    ],
     "tpu/raycluster-v5e": [f"ray-cluster.tpu-v5e-singlehost.yaml: {NOT_PINNED}"],
     "tpu/raycluster-v6e": [f"ray-cluster.tpu-v6e-singlehost.yaml: {NOT_PINNED}"],
 }
 
 
 def test_every_sample_file_is_in_a_scenario():
-    covered = {p for paths in SCENARIOS.values() for rel in paths
-               for p in ([RAYSERVE / rel] if (RAYSERVE / rel).is_file() else (RAYSERVE / rel).rglob("*.yaml"))}
+    covered = {
+        p
+        for paths in SCENARIOS.values()
+        for rel in paths
+        for p in ([RAYSERVE / rel] if (RAYSERVE / rel).is_file() else (RAYSERVE / rel).rglob("*.yaml"))
+    }
     assert covered == set(RAYSERVE.rglob("*.yaml"))
 
 

@@ -131,8 +131,10 @@ def test_tpu_multihost_is_clean():
     assert validate_serve_config(TPU_MULTIHOST) == []
 
 
-@pytest.mark.parametrize("source", ["google/gemma-2b-it", "gs://bucket/gemma-2b-it",
-                                    "/data/models/gemma-2b-it", {"bucket_uri": "s3://b/m"}])
+@pytest.mark.parametrize(
+    "source",
+    ["google/gemma-2b-it", "gs://bucket/gemma-2b-it", "/data/models/gemma-2b-it", {"bucket_uri": "s3://b/m"}],
+)
 def test_model_sources(source):
     assert check(with_llm(model_loading_config={"model_id": "m", "model_source": source})) == []
 
@@ -147,23 +149,28 @@ def test_unknown_top_level_and_args_keys():
     config = fixed_seed()
     config["proxy_locaton"] = "EveryNode"
     config["applications"][0]["args"]["llm_config"] = []
-    assert check(config) == ["proxy_locaton: unknown field",
-                             "applications[0].args.llm_config: unknown field"]
+    assert check(config) == ["proxy_locaton: unknown field", "applications[0].args.llm_config: unknown field"]
 
 
 def test_min_replicas_above_max_replicas():
-    problems = check(with_llm(deployment_config={
-        "autoscaling_config": {"min_replicas": 3, "max_replicas": 2}}))
+    problems = check(
+        with_llm(deployment_config={"autoscaling_config": {"min_replicas": 3, "max_replicas": 2}})
+    )
     # Ray 2.60's AutoscalingConfig checks this in a model validator: no field in the path
-    assert problems == [f"{LLM0}.deployment_config.autoscaling_config: "
-                        "max_replicas (2) must be greater than or equal to min_replicas (3)!"]
+    assert problems == [
+        f"{LLM0}.deployment_config.autoscaling_config: "
+        "max_replicas (2) must be greater than or equal to min_replicas (3)!"
+    ]
 
 
 def test_negative_min_replicas():
-    problems = check(with_llm(deployment_config={
-        "autoscaling_config": {"min_replicas": -1, "max_replicas": 2}}))
-    assert problems == [f"{LLM0}.deployment_config.autoscaling_config.min_replicas: "
-                        "Input should be greater than or equal to 0"]
+    problems = check(
+        with_llm(deployment_config={"autoscaling_config": {"min_replicas": -1, "max_replicas": 2}})
+    )
+    assert problems == [
+        f"{LLM0}.deployment_config.autoscaling_config.min_replicas: "
+        "Input should be greater than or equal to 0"
+    ]
 
 
 def test_bad_autoscaling_in_application_deployments():
@@ -183,22 +190,33 @@ applications:
 
 
 def test_unknown_keys_in_deployment_config():
-    problems = check(with_llm(deployment_config={
-        "health_check_period": 5, "autoscaling_config": {"min_replica": 1}}))
-    assert problems == [f"{LLM0}.deployment_config.health_check_period: unknown field",
-                        f"{LLM0}.deployment_config.autoscaling_config.min_replica: unknown field"]
+    problems = check(
+        with_llm(deployment_config={"health_check_period": 5, "autoscaling_config": {"min_replica": 1}})
+    )
+    assert problems == [
+        f"{LLM0}.deployment_config.health_check_period: unknown field",
+        f"{LLM0}.deployment_config.autoscaling_config.min_replica: unknown field",
+    ]
 
 
 def test_num_replicas_with_autoscaling_config():
-    problems = check(with_llm(deployment_config={
-        "num_replicas": 2, "autoscaling_config": {"min_replicas": 1, "max_replicas": 2}}))
-    assert problems == [f"{LLM0}.deployment_config.num_replicas: "
-                        "cannot be set together with autoscaling_config"]
+    problems = check(
+        with_llm(
+            deployment_config={
+                "num_replicas": 2,
+                "autoscaling_config": {"min_replicas": 1, "max_replicas": 2},
+            }
+        )
+    )
+    assert problems == [
+        f"{LLM0}.deployment_config.num_replicas: cannot be set together with autoscaling_config"
+    ]
 
 
 def test_unknown_key_in_llm_config():
     assert check(with_llm(max_num_models_per_replica=4)) == [
-        f"{LLM0}.max_num_models_per_replica: unknown field"]
+        f"{LLM0}.max_num_models_per_replica: unknown field"
+    ]
 
 
 def test_accelerator_config_is_validated_by_rays_own_llmconfig():
@@ -209,13 +227,16 @@ def test_accelerator_config_is_validated_by_rays_own_llmconfig():
     assert check(with_llm(accelerator_config={"kind": "gpu", "topology": "4x4"}, **tpu)) == [
         f"{LLM0}: Hardware mismatch: accelerator_type='TPU-V6E' requires a TPU backend, but the "
         "configuration resolved to a GPU backend. Please ensure your bundles and "
-        "accelerator_type align."]
+        "accelerator_type align."
+    ]
     assert check(with_llm(accelerator_config={"kind": "tpuz"}, **tpu)) == [
         f"{LLM0}.accelerator_config: Input tag 'tpuz' found using 'kind' does not match any of "
-        "the expected tags: 'cpu', 'gpu', 'tpu'"]
+        "the expected tags: 'cpu', 'gpu', 'tpu'"
+    ]
     # a TPU slice on the default (GPU) accelerator_type of the fixture
     assert check(with_llm(accelerator_config={"kind": "tpu", "topology": "4x4"}))[0].startswith(
-        f"{LLM0}: Hardware mismatch: accelerator_type='L4' requires a GPU backend")
+        f"{LLM0}: Hardware mismatch: accelerator_type='L4' requires a GPU backend"
+    )
 
 
 def test_unknown_key_in_model_loading_config():
@@ -225,43 +246,49 @@ def test_unknown_key_in_model_loading_config():
 
 def test_wrong_type_for_accelerator_type():
     assert check(with_llm(accelerator_type=4)) == [
-        f"{LLM0}.accelerator_type: Input should be a valid string (got int)"]
+        f"{LLM0}.accelerator_type: Input should be a valid string (got int)"
+    ]
 
 
 def test_unsupported_accelerator_type():
     assert check(with_llm(accelerator_type="nvidia-l4")) == [
-        f"{LLM0}.accelerator_type: Unsupported accelerator type: nvidia-l4"]
+        f"{LLM0}.accelerator_type: Unsupported accelerator type: nvidia-l4"
+    ]
 
 
 def test_wrong_type_for_engine_kwargs():
     assert check(with_llm(engine_kwargs=["--max-model-len", "8192"])) == [
-        f"{LLM0}.engine_kwargs: Input should be a valid dictionary (got list)"]
+        f"{LLM0}.engine_kwargs: Input should be a valid dictionary (got list)"
+    ]
 
 
 def test_engine_kwargs_model_is_rejected():
     assert check(with_llm(engine_kwargs={"model": "google/gemma-2b-it"})) == [
-        f"{LLM0}.engine_kwargs.model: not allowed by Ray Serve LLM; "
-        "set model_loading_config instead"]
+        f"{LLM0}.engine_kwargs.model: not allowed by Ray Serve LLM; set model_loading_config instead"
+    ]
 
 
 def test_engine_metrics_need_log_stats():
     problems = check(with_llm(engine_kwargs={"disable_log_stats": True}))
-    assert problems == [f"{LLM0}: disable_log_stats cannot be set to True when "
-                        "log_engine_metrics is enabled. Engine metrics require log stats "
-                        "to be enabled."]
+    assert problems == [
+        f"{LLM0}: disable_log_stats cannot be set to True when "
+        "log_engine_metrics is enabled. Engine metrics require log stats "
+        "to be enabled."
+    ]
 
 
 def test_missing_model_loading_config():
-    assert check(with_llm(model_loading_config=None)) == [
-        f"{LLM0}.model_loading_config: Field required"]
+    assert check(with_llm(model_loading_config=None)) == [f"{LLM0}.model_loading_config: Field required"]
 
 
 def test_local_lora_path_is_rejected():
-    problems = check(with_llm(lora_config={"dynamic_lora_loading_path": "/loras"},
-                              engine_kwargs={"enable_lora": True}))
+    problems = check(
+        with_llm(lora_config={"dynamic_lora_loading_path": "/loras"}, engine_kwargs={"enable_lora": True})
+    )
     assert len(problems) == 1
-    assert problems[0].startswith(f"{LLM0}.lora_config.dynamic_lora_loading_path: "
-                                  "Only AWS S3, Google Cloud Storage")
+    assert problems[0].startswith(
+        f"{LLM0}.lora_config.dynamic_lora_loading_path: Only AWS S3, Google Cloud Storage"
+    )
 
 
 def test_lora_needs_enable_lora():
@@ -273,27 +300,30 @@ def test_tpu_bundle_without_gpu_key():
     config = yaml.safe_load(TPU_MULTIHOST)
     llm = config["applications"][0]["args"]["llm_configs"][0]
     llm["placement_group_config"]["bundles"][2] = {"TPU": 4}
-    assert check(config) == [f"{LLM0}.placement_group_config.bundles[2]: "
-                             "no GPU key: Ray defaults GPU to 1; set GPU: 0"]
+    assert check(config) == [
+        f"{LLM0}.placement_group_config.bundles[2]: no GPU key: Ray defaults GPU to 1; set GPU: 0"
+    ]
 
 
 def test_duplicate_model_ids_and_empty_list():
     config = fixed_seed()
     llms = config["applications"][0]["args"]["llm_configs"]
     llms.append(copy.deepcopy(llms[0]))
-    assert check(config) == ["applications[0].args.llm_configs[1].model_loading_config."
-                             "model_id: duplicate model id 'gemma-2b-it' (also llm_configs[0])"]
+    assert check(config) == [
+        "applications[0].args.llm_configs[1].model_loading_config."
+        "model_id: duplicate model id 'gemma-2b-it' (also llm_configs[0])"
+    ]
     llms.clear()
-    assert check(config) == ["applications[0].args.llm_configs: "
-                             "must be a non-empty list of LLM configs"]
+    assert check(config) == ["applications[0].args.llm_configs: must be a non-empty list of LLM configs"]
 
 
 def test_serve_schema_errors_have_paths():
     config = fixed_seed()
     config["applications"].append(copy.deepcopy(config["applications"][0]))
     problems = check(config)
-    assert problems == ['applications: Found multiple configs for application "llm_app". '
-                        "Please remove all duplicates."]
+    assert problems == [
+        'applications: Found multiple configs for application "llm_app". Please remove all duplicates.'
+    ]
 
 
 def test_not_yaml_or_not_a_mapping():
@@ -310,8 +340,7 @@ def upstream_serve_configs() -> list:
     for path in sorted(UPSTREAM.rglob("*.yaml")):
         for doc in yaml.safe_load_all(path.read_text()):
             if isinstance(doc, dict) and doc.get("kind") == "RayService":
-                found.append(pytest.param(doc["spec"]["serveConfigV2"],
-                                          id=str(path.relative_to(UPSTREAM))))
+                found.append(pytest.param(doc["spec"]["serveConfigV2"], id=str(path.relative_to(UPSTREAM))))
     return found
 
 
@@ -326,8 +355,9 @@ def test_upstream_samples_were_found():
 
 def test_ray_not_installed(monkeypatch):
     real = ray_serve.importlib.util.find_spec
-    monkeypatch.setattr(ray_serve.importlib.util, "find_spec",
-                        lambda name, *a: None if name == "pyarrow" else real(name, *a))
+    monkeypatch.setattr(
+        ray_serve.importlib.util, "find_spec", lambda name, *a: None if name == "pyarrow" else real(name, *a)
+    )
     assert not ray_available()
     with pytest.raises(RayNotInstalled, match="pyarrow"):
         validate_serve_config(SEED)
