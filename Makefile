@@ -42,7 +42,7 @@ $(TSTAMP): $(BIN)/python locks/dev.txt pyproject.toml
 	touch $@ $(STAMP)
 
 $(SSTAMP): security/requirements.txt | $(UV)
-	$(UV) venv --quiet --python $(PYTHON) $(SCAN)
+	$(UV) venv --quiet --clear --python $(PYTHON) $(SCAN)
 	VIRTUAL_ENV=$(SCAN) $(UV) pip sync --quiet --require-hashes security/requirements.txt
 	touch $@
 
@@ -50,7 +50,8 @@ $(SSTAMP): security/requirements.txt | $(UV)
 demo: $(STAMP)
 	$(BIN)/gen validate examples/*/models.yaml
 	$(BIN)/gen render examples/single-cluster-gpu/models.yaml -o out
-	@echo "Next: helm install ray-multi-model out/chart -f out/chart/values-default.yaml"
+	@echo "gen is in .venv/bin: run 'source .venv/bin/activate', then e.g. 'gen describe examples/single-cluster-gpu/models.yaml'"
+	@echo "Next: follow out/README.md (prerequisites, add-ons, then helm install ray-multi-model out/chart -n default -f out/chart/values-default.yaml)"
 
 ## test: install gen with its test extras (and the security scanner), lint, run the whole suite
 test: lint $(SSTAMP)
@@ -63,7 +64,7 @@ test-fast: $(TSTAMP)
 ## test-latest: the suite against the newest versions pyproject.toml's ranges allow (.venv-latest)
 test-latest: | $(UV) $(SSTAMP)
 	rm -rf $(LATEST)
-	$(UV) venv --quiet --python $(PYTHON) $(LATEST)
+	$(UV) venv --quiet --clear --python $(PYTHON) $(LATEST)
 	VIRTUAL_ENV=$(LATEST) $(UV) pip install --quiet --upgrade --resolution highest -e '.[test,ray,lint]'
 	VIRTUAL_ENV=$(LATEST) $(UV) pip list --format freeze
 	$(LATEST)/bin/python -m pytest -q -n auto -p no:cacheprovider -m "not lock"

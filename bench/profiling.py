@@ -29,7 +29,7 @@ ROOT = BENCH.parent
 PROF = BENCH / ".prof"
 SPECS = BENCH / ".specs"
 sys.path.insert(0, str(BENCH))
-import make_specs  # noqa: E402
+import make_specs  # noqa: E402 - importable only after bench/ is put on sys.path above
 
 TARGETS = ("validate-10000", "render-1000", "render-10000", "check-1000")
 

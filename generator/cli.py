@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -16,16 +18,21 @@ from .diagnostics import Diagnostic, SpecError, plural
 
 EXAMPLES = {
     "validate": "  gen validate models.yaml\n  gen validate --format json examples/*/models.yaml",
-    "render": "  gen render models.yaml -o out/\n  gen render models.yaml -o out/ --check   # CI: fail when out/ is stale\n"
+    "render": "  gen render models.yaml -o out/\n"
+    "  gen render models.yaml -o out/ --check   # CI: fail when out/ is stale\n"
     "  helm install fleet out/chart -f out/chart/values-default.yaml",
     "diff": "  gen diff models.yaml -o out/\n  gen diff --format json models.yaml -o out/",
     "init": "  gen init --list\n  gen init --scenario multi-cluster fleet/",
     "schema": "  gen schema > models.schema.json",
+    "describe": "  gen describe models.yaml\n  gen describe --format json models.yaml",
     "check": "  gen check out/\n  gen check --format json --kube-version 1.34 out/ gitops/clusters/prod/",
     "schemas export": "  gen schemas export kube-schemas/ && kubeconform -strict -schema-location "
     "'kube-schemas/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json' "
     "-skip Kustomization out/manifests/",
 }
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def _epilog(name: str) -> str:
@@ -71,9 +78,11 @@ def main() -> None:
     gen init --scenario NAME DIR    start a models.yaml from an example scenario
     gen validate models.yaml        check the spec (schema + semantic rules)
     gen render models.yaml -o out   write a Helm umbrella chart + raw manifests
+    gen describe models.yaml        per model: accelerators, parallelism, memory fit
     gen diff models.yaml -o out     what a render would change
     gen check out                   validate rendered output against upstream schemas
     gen schema                      print the spec's JSON Schema
+    gen schemas export DIR          the pinned schemas in kubeconform's layout
     """
 
 
@@ -93,15 +102,22 @@ def validate(specs: tuple[Path, ...], fmt: str, quiet: bool) -> None:
 
     Every problem of every file is reported as FILE:LINE:COL: spec.path: message.
     """
+    from .capacity import unchecked_notes
     from .spec import validate_file
 
     all_diags: list[Diagnostic] = []
     report = []
     for path in specs:
-        _, diags = validate_file(path)
+        spec, diags = validate_file(path)
         all_diags += diags
-        report.append({"file": str(path), "valid": not diags, "errors": [d.as_dict() for d in diags]})
+        notes = [f"{path}: {n}" for n in unchecked_notes(spec.data)] if spec else []
+        report.append(
+            {"file": str(path), "valid": not diags, "errors": [d.as_dict() for d in diags], "notes": notes}
+        )
         _print_diagnostics(diags, fmt)
+        if fmt == "text" and not quiet:
+            for note in notes:
+                click.echo(f"note: {note}", err=True)
     bad = sum(1 for r in report if not r["valid"])
     if fmt == "json":
         click.echo(json.dumps({"files": report, "errors": len(all_diags)}, indent=2))
@@ -179,6 +195,40 @@ def render(spec: Path, output: Path, check_only: bool, strict: bool, quiet: bool
             f"{plural(len(rendered.clusters), 'cluster')} into {output}/ "
             f"({plural(rendered.files, 'file')})"
         )
+
+
+@main.command(epilog=_epilog("describe"))
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format; json prints one report to stdout.",
+)
+def describe(spec: Path, fmt: str) -> None:
+    """Show what each model of SPEC gets: accelerators, parallelism and memory fit.
+
+    Per served model, one replica: chips, tensor/pipeline parallelism, weights per chip,
+    the tokens its KV cache holds, the configured context (max_model_len), the largest
+    context that fits, and whether it fits. Models gen's catalog does not know (and that
+    give no modelFacts) are listed as unknown. Exit 1 when the spec is invalid (a model
+    that does not fit is a validation error).
+    """
+    from .capacity import as_json, fleet_capacity, table
+    from .spec import validate_file
+
+    loaded, diags = validate_file(spec)
+    if loaded is None:
+        _print_diagnostics(diags, "text")
+        click.echo(f"Summary: {plural(len(diags), 'error')}; nothing to describe", err=True)
+        sys.exit(1)
+    capacities = fleet_capacity(loaded.data)
+    if fmt == "json":
+        click.echo(json.dumps({"file": str(spec), "models": as_json(capacities)}, indent=2))
+    else:
+        click.echo(table(capacities))
 
 
 @main.command(epilog=_epilog("diff"))
@@ -275,7 +325,7 @@ def schema() -> None:
     click.echo(spec_schema_path().read_text(encoding="utf-8"), nl=False)
 
 
-def _kube_version_option(f):  # type: ignore[no-untyped-def]
+def _kube_version_option(f: _F) -> _F:
     from .catalog import releases
 
     DEFAULT_KUBE_VERSION = releases()["kubernetes"]["defaultVersion"]  # noqa: N806 (no heavy import)

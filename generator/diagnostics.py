@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
-PathPart = Union[str, int]
+PathPart = str | int
 SpecPath = tuple[PathPart, ...]
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from . import __version__, catalog, naming
 from .diagnostics import format_path
+from .layout import engine_defaults
 from .spec import Spec
 
 GENERATOR = f"gen {__version__}"
@@ -116,11 +117,10 @@ def _worker(m: dict[str, Any], cluster: dict[str, Any]) -> tuple[dict[str, Any],
             "env": [],
             "resourceClaimTemplate": "",
         }
-        return worker, {"acceleratorType": gpu["rayAcceleratorType"], "engineDefaults": {}}
+        return worker, {"acceleratorType": gpu["rayAcceleratorType"], "engineDefaults": engine_defaults(m)}
     tpu = catalog.tpus()[acc["type"]]
     topo = catalog.tpu_topology(acc["type"], acc["topology"])
     assert topo is not None  # validated
-    chips = topo["hosts"] * topo["chipsPerHost"]
     selector = {
         "cloud.google.com/gke-tpu-accelerator": tpu["nodeSelectorAccelerator"],
         "cloud.google.com/gke-tpu-topology": acc["topology"],
@@ -137,7 +137,7 @@ def _worker(m: dict[str, Any], cluster: dict[str, Any]) -> tuple[dict[str, Any],
         "env": _env(catalog.accelerators()["tpuWorkerEnv"]),
         "resourceClaimTemplate": names["resourceClaimTemplate"] if m["dranet"] else "",
     }
-    engine = {"tensor_parallel_size": chips}
+    engine: dict[str, Any] = {**engine_defaults(m)}
     if topo["hosts"] > 1:
         engine["distributed_executor_backend"] = "ray"  # one engine across the slice's hosts
     llm = {
@@ -146,6 +146,13 @@ def _worker(m: dict[str, Any], cluster: dict[str, Any]) -> tuple[dict[str, Any],
         "engineDefaults": engine,
     }
     return worker, llm
+
+
+def _tpu_slice(m: dict[str, Any]) -> dict[str, Any]:
+    """The catalog entry of a TPU model's topology (validated to exist)."""
+    topo = catalog.tpu_topology(m["accelerator"]["type"], m["accelerator"]["topology"])
+    assert topo is not None, "validated by spec.rules.check_accelerator"
+    return topo
 
 
 def _family(m: dict[str, Any]) -> str:
@@ -236,9 +243,7 @@ def _model_values(spec: dict[str, Any], i: int, m: dict[str, Any], cluster: dict
         "computeClass": (
             {
                 "name": names["computeClass"],
-                "machineType": catalog.tpu_topology(m["accelerator"]["type"], m["accelerator"]["topology"])[
-                    "machineType"
-                ],
+                "machineType": _tpu_slice(m)["machineType"],
             }
             if worker["nodeSelector"].get("cloud.google.com/compute-class")
             else None

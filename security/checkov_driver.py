@@ -34,10 +34,10 @@ def _refuse(what: str):
     return refused
 
 
-socket.getaddrinfo = _refuse("getaddrinfo")  # type: ignore[assignment]
-socket.create_connection = _refuse("create_connection")  # type: ignore[assignment]
-socket.socket.connect = _refuse("socket.connect")  # type: ignore[method-assign]
-socket.socket.connect_ex = _refuse("socket.connect_ex")  # type: ignore[method-assign]
+socket.getaddrinfo = _refuse("getaddrinfo")  # type: ignore[assignment]  # deliberately replaced: no network
+socket.create_connection = _refuse("create_connection")  # type: ignore[assignment]  # deliberately replaced: no network
+socket.socket.connect = _refuse("socket.connect")  # type: ignore[method-assign]  # deliberately replaced: no network
+socket.socket.connect_ex = _refuse("socket.connect_ex")  # type: ignore[method-assign]  # deliberately replaced: no network
 
 
 def main(dirs: list[str]) -> int:

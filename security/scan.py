@@ -133,7 +133,7 @@ def _documents(path: Path) -> tuple[tuple[int, int, dict], ...]:
     return tuple(out)
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # base picked at runtime (C loader when libyaml is there)
     @classmethod
     def construct(cls, node: yaml.Node) -> dict:
         loader = cls("")
@@ -353,7 +353,11 @@ def scan(
         if cli:
             with ThreadPoolExecutor(max_workers=jobs) as pool:
                 failed = dict(
-                    zip(staged.values(), pool.map(lambda d: run_checkov_cli(checkov, d), staged.values()))
+                    zip(
+                        staged.values(),
+                        pool.map(lambda d: run_checkov_cli(checkov, d), staged.values()),
+                        strict=True,
+                    )
                 )
         else:
             failed = run_checkov_driver(python, list(staged.values()))

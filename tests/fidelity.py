@@ -40,7 +40,11 @@ def missing(expected: Any, actual: Any, path: str = "") -> list[str]:
             return out
         if len(expected) != len(actual):
             return [f"{path}: {len(expected)} items expected, got {len(actual)}"]
-        return [m for i, (e, a) in enumerate(zip(expected, actual)) for m in missing(e, a, f"{path}[{i}]")]
+        return [
+            m
+            for i, (e, a) in enumerate(zip(expected, actual, strict=True))
+            for m in missing(e, a, f"{path}[{i}]")
+        ]
     if str(expected) != str(actual):
         return [f"{path}: reference has {expected!r}, gen has {actual!r}"]
     return []
@@ -74,7 +78,11 @@ def conflicts(reference: Any, actual: Any, path: str = "") -> list[str]:
                 if e["name"] in mine
                 for c in conflicts(e, mine[e["name"]], f"{path}[name={e['name']}]")
             ]
-        return [c for i, (e, a) in enumerate(zip(reference, actual)) for c in conflicts(e, a, f"{path}[{i}]")]
+        return [
+            c
+            for i, (e, a) in enumerate(zip(reference, actual, strict=False))
+            for c in conflicts(e, a, f"{path}[{i}]")
+        ]
     if type(reference) is not type(actual) and not (
         isinstance(reference, (str, int, float)) and isinstance(actual, (str, int, float))
     ):

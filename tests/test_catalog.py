@@ -67,7 +67,8 @@ def test_worker_resources_scale_with_gpu_count():
         "nvidia.com/gpu": "4",
     }
     assert worker["nodeSelector"] == {"cloud.google.com/gke-accelerator": "nvidia-l4"}
-    assert llm == {"acceleratorType": "L4", "engineDefaults": {}}
+    # Ray Serve LLM places tensor x pipeline GPUs per replica: all 4 in one TP group
+    assert llm == {"acceleratorType": "L4", "engineDefaults": {"tensor_parallel_size": 4}}
 
 
 def test_worker_resource_overrides_win():
@@ -108,7 +109,8 @@ def test_tpu_worker_group_from_the_catalog(tpu_type, entry):
     assert worker["resourceClaimTemplate"] == "m-netdev"
     assert llm["acceleratorType"] == catalog.tpus()[tpu_type]["rayAcceleratorType"]
     assert llm["acceleratorConfig"] == {"kind": "tpu", "topology": entry["topology"]}
-    assert llm["engineDefaults"]["tensor_parallel_size"] == chips
+    # one chip needs no tensor parallelism (vLLM's default is 1)
+    assert llm["engineDefaults"].get("tensor_parallel_size", 1) == chips
     assert ("distributed_executor_backend" in llm["engineDefaults"]) == (entry["hosts"] > 1)
 
 

@@ -46,9 +46,8 @@ def test_chart_values_schema_rejects_unknown_keys(tmp_path):
     render_to_dir(ROOT / "examples" / "single-cluster-gpu" / "models.yaml", out)
     values = yaml.safe_load((out / "chart" / "values-default.yaml").read_text())
     values["ray-llm"]["models"][0]["worker"]["gpus"] = 2
-    with helm_python.Chart.load(out / "chart") as chart:
-        with pytest.raises(helm_python.HelmError, match="gpus"):
-            chart.render(values=values, name="x", namespace="default")
+    with helm_python.Chart.load(out / "chart") as chart, pytest.raises(helm_python.HelmError, match="gpus"):
+        chart.render(values=values, name="x", namespace="default")
 
 
 def test_chart_schema_names_the_bad_value(tmp_path):
@@ -56,11 +55,13 @@ def test_chart_schema_names_the_bad_value(tmp_path):
 
     out = tmp_path / "out"
     render_to_dir(ROOT / "examples" / "single-cluster-gpu" / "models.yaml", out)
-    with helm_python.Chart.load(out / "chart" / "charts" / "inference-gateway") as chart:
-        with pytest.raises(helm_python.HelmError, match="/gateway/name.*Bad_Name"):
-            chart.render(
-                values={"gateway": {"name": "Bad_Name", "className": "x"}}, name="x", namespace="default"
-            )
+    with (
+        helm_python.Chart.load(out / "chart" / "charts" / "inference-gateway") as chart,
+        pytest.raises(helm_python.HelmError, match=r"/gateway/name.*Bad_Name"),
+    ):
+        chart.render(
+            values={"gateway": {"name": "Bad_Name", "className": "x"}}, name="x", namespace="default"
+        )
 
 
 def test_templates_fail_with_a_fix_even_without_the_schema(tmp_path):
@@ -74,12 +75,12 @@ def test_templates_fail_with_a_fix_even_without_the_schema(tmp_path):
     (sub / "values.schema.json").unlink()
     with helm_python.Chart.load(sub) as chart:
         with pytest.raises(
-            helm_python.HelmError, match='gateway.name "Bad_Name" is not a DNS-1123 label: use at most'
+            helm_python.HelmError, match=r'gateway\.name "Bad_Name" is not a DNS-1123 label: use at most'
         ):
             chart.render(
                 values={"gateway": {"name": "Bad_Name", "className": "x"}}, name="x", namespace="default"
             )
-        with pytest.raises(helm_python.HelmError, match='routing.mode "weighted" is not supported'):
+        with pytest.raises(helm_python.HelmError, match=r'routing\.mode "weighted" is not supported'):
             chart.render(
                 values={
                     "routing": {"mode": "weighted"},

@@ -41,7 +41,7 @@ models:
   - name: m
     source: hf://org/model
     accelerator: {accelerator}
-    engineArgs: {{max_model_len: 4096, tensor_parallel_size: 2}}
+    engineArgs: {{max_model_len: 4096}}
     replicas: {{min: 0, max: 4}}
 """
     data, diags = validate_document(load_text(text, "t.yaml"))
@@ -54,12 +54,14 @@ models:
 
 @pytest.mark.parametrize("gpu", sorted(catalog.gpus()))
 def test_every_catalog_gpu_renders_a_valid_rayservice(gpu):
-    obj = _render_one(f"{{type: {gpu}, count: {catalog.gpus()[gpu]['counts'][0]}}}")
+    count = next(c for c in catalog.gpus()[gpu]["counts"] if c > 1)
+    obj = _render_one(f"{{type: {gpu}, count: {count}}}")
     assert [p.format() for p in validate_resource(obj)] == []
     assert validate_serve_config(obj["spec"]["serveConfigV2"]) == []
     llm = yaml.safe_load(obj["spec"]["serveConfigV2"])["applications"][0]["args"]["llm_configs"][0]
     assert llm["accelerator_type"] == catalog.gpus()[gpu]["rayAcceleratorType"]
-    assert llm["engine_kwargs"] == {"max_model_len": 4096, "tensor_parallel_size": 2}
+    # tensor parallelism derived from the replica's two GPUs
+    assert llm["engine_kwargs"] == {"max_model_len": 4096, "tensor_parallel_size": count}
 
 
 def test_checker_catches_a_broken_resource():

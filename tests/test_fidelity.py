@@ -42,7 +42,7 @@ def test_healthcheckpolicies_match_seed():
 
 
 def test_gateway_matches_seed():
-    seed = list(yaml.safe_load_all((SEEDS / "gateway-httproute.yaml").read_text()))[0]
+    seed = next(yaml.safe_load_all((SEEDS / "gateway-httproute.yaml").read_text()))
     ours = _ours("Gateway")[seed["metadata"]["name"]]
     assert missing(seed["spec"], ours["spec"]) == []
 
@@ -53,7 +53,7 @@ def test_every_seed_route_rule_is_rendered():
     seed = list(yaml.safe_load_all((SEEDS / "gateway-httproute.yaml").read_text()))[1]
     routes = _ours("HTTPRoute").values()
     for rule in seed["spec"]["rules"]:
-        rule = {**rule, "backendRefs": [{k: v for k, v in b.items()} for b in rule["backendRefs"]]}
+        rule = {**rule, "backendRefs": [dict(b) for b in rule["backendRefs"]]}
         matching = [r for r in routes if not missing(rule, r["spec"]["rules"][0])]
         assert len(matching) == 1, rule
         assert matching[0]["spec"]["parentRefs"][0]["name"] == seed["spec"]["parentRefs"][0]["name"]

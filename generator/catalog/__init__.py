@@ -20,11 +20,13 @@ def _table(name: str) -> dict[str, Any]:
 
 
 def gpus() -> dict[str, Any]:
-    return _table("accelerators")["gpus"]
+    table: dict[str, Any] = _table("accelerators")["gpus"]
+    return table
 
 
 def tpus() -> dict[str, Any]:
-    return _table("accelerators")["tpus"]
+    table: dict[str, Any] = _table("accelerators")["tpus"]
+    return table
 
 
 def accelerators() -> dict[str, Any]:
@@ -48,4 +50,5 @@ def releases() -> dict[str, Any]:
 
 
 def gateway_classes() -> dict[str, Any]:
-    return releases()["gatewayClasses"]
+    classes: dict[str, Any] = releases()["gatewayClasses"]
+    return classes

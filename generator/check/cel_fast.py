@@ -165,6 +165,8 @@ def _tokenize(text: str) -> list[tuple[str, str, int, int]]:
 
 
 _RELOPS = {"<", "<=", ">", ">=", "==", "!=", "in"}
+# ("kind", operands...): ("lit", 1), ("op", "+", left, right), ("call", name, target, args)
+_Node = tuple[Any, ...]
 
 
 class _Parser:
@@ -191,13 +193,13 @@ class _Parser:
         kind, value, _, _ = self.peek()
         return kind == "op" and value in ops
 
-    def parse(self) -> tuple:
+    def parse(self) -> _Node:
         node = self.expr()
         if self.peek()[0] != "eof":
             raise Unsupported("trailing input")
         return node
 
-    def expr(self) -> tuple:
+    def expr(self) -> _Node:
         cond = self.cor()
         if self.at("?"):
             self.take()
@@ -206,42 +208,42 @@ class _Parser:
             return ("cond", cond, yes, self.expr())
         return cond
 
-    def cor(self) -> tuple:
+    def cor(self) -> _Node:
         node = self.cand()
         while self.at("||"):
             self.take()
             node = ("or", node, self.cand())
         return node
 
-    def cand(self) -> tuple:
+    def cand(self) -> _Node:
         node = self.relation()
         while self.at("&&"):
             self.take()
             node = ("and", node, self.relation())
         return node
 
-    def relation(self) -> tuple:
+    def relation(self) -> _Node:
         node = self.addition()
         while self.peek()[0] == "op" and self.peek()[1] in _RELOPS:
             op = self.take()[1]
             node = ("op", op, node, self.addition())
         return node
 
-    def addition(self) -> tuple:
+    def addition(self) -> _Node:
         node = self.multiplication()
         while self.at("+", "-"):
             op = self.take()[1]
             node = ("op", op, node, self.multiplication())
         return node
 
-    def multiplication(self) -> tuple:
+    def multiplication(self) -> _Node:
         node = self.unary()
         while self.at("*", "/", "%"):
             op = self.take()[1]
             node = ("op", op, node, self.unary())
         return node
 
-    def unary(self) -> tuple:
+    def unary(self) -> _Node:
         if self.at("!"):
             self.take()
             return ("not", self.unary())
@@ -255,7 +257,7 @@ class _Parser:
             return ("neg", self.unary())
         return self.member(self.primary())
 
-    def member(self, node: tuple) -> tuple:
+    def member(self, node: _Node) -> _Node:
         while True:
             if self.at("."):
                 self.take()
@@ -277,7 +279,7 @@ class _Parser:
             else:
                 return node
 
-    def args(self, close: str) -> tuple:
+    def args(self, close: str) -> tuple[_Node, ...]:
         items = []
         if not self.at(close):
             items.append(self.expr())
@@ -288,14 +290,14 @@ class _Parser:
         return tuple(items)
 
     @staticmethod
-    def literal(kind: str, value: str) -> tuple:
+    def literal(kind: str, value: str) -> _Node:
         if kind == "int":
             return ("lit", _int_literal(value))
         if kind == "float":
             return ("lit", float(value))
         raise Unsupported(f"{kind} literal")
 
-    def primary(self) -> tuple:
+    def primary(self) -> _Node:
         kind, value, _, _ = self.take()
         if kind in ("int", "float", "uint"):
             return self.literal(kind, value)
@@ -319,13 +321,13 @@ class _Parser:
         raise Unsupported(f"unexpected {value!r}")
 
 
-def parse(text: str) -> tuple:
+def parse(text: str) -> _Node:
     """The rule as a tuple AST; :class:`Unsupported` for what this module cannot run."""
     return _Parser(text).parse()
 
 
 # --------------------------------------------------------------------------- runtime
-_Env = dict
+_Env = dict[str, Any]  # variable name -> value
 _Fn = Callable[[_Env], Any]
 
 
@@ -451,7 +453,8 @@ _REGEX_CACHE: dict[str, Any] = {}
 def _matches(s: str, pattern: str) -> bool:
     regex = _REGEX_CACHE.get(pattern)
     if regex is None:
-        import re2  # cel-python's own regex engine (RE2 syntax, like cel-go)
+        # cel-python's own regex engine (RE2 syntax, like cel-go)
+        import re2
 
         try:
             regex = re2.compile(pattern)
@@ -508,7 +511,7 @@ def _iterable(x: Any) -> Any:
     raise _UNKNOWN.with_traceback(None)
 
 
-def _may_raise(node: tuple) -> bool:
+def _may_raise(node: _Node) -> bool:
     """Whether cel-python may raise a Python exception out of the whole evaluation while
     evaluating ``node`` (rather than produce an error value that ``&&``/``||`` absorb):
     the macros (an error in ``exists_one``/``filter``/``map``, a non-iterable target),
@@ -539,7 +542,7 @@ def _may_raise(node: tuple) -> bool:
     return any(_may_raise(n) for n in node[1:] if isinstance(n, tuple))
 
 
-def _compile(node: tuple, scope: frozenset[str]) -> _Fn:
+def _compile(node: _Node, scope: frozenset[str]) -> _Fn:
     kind = node[0]
     if kind == "lit":
         value = node[1]
@@ -625,6 +628,8 @@ def _compile(node: tuple, scope: frozenset[str]) -> _Fn:
     if kind in ("and", "or"):
         fa, fb = _compile(node[1], scope), _compile(node[2], scope)
         decisive = kind == "or"  # the value that decides: true for ||, false for &&
+        # the same value, never compared: `x is decisive` narrows decisive to x's type for mypy
+        outcome: bool = decisive
         if not _may_raise(node[2]):
             # cel-python evaluates both sides, but when the left one decides, the right one
             # can only change the outcome by raising out of the rule, which it cannot.
@@ -634,7 +639,7 @@ def _compile(node: tuple, scope: frozenset[str]) -> _Fn:
                 except _Err:
                     a = _ERR
                 if a is decisive:
-                    return decisive
+                    return outcome
                 try:
                     b = fb(env)
                 except _Err:
@@ -642,7 +647,7 @@ def _compile(node: tuple, scope: frozenset[str]) -> _Fn:
                 if (a is not _ERR and type(a) is not bool) or (b is not _ERR and type(b) is not bool):
                     raise _UNKNOWN.with_traceback(None)
                 if b is decisive:
-                    return decisive
+                    return outcome
                 if a is _ERR or b is _ERR:
                     raise _ERR.with_traceback(None)
                 return not decisive
@@ -654,7 +659,7 @@ def _compile(node: tuple, scope: frozenset[str]) -> _Fn:
             if (a is not _ERR and type(a) is not bool) or (b is not _ERR and type(b) is not bool):
                 raise _UNKNOWN.with_traceback(None)
             if a is decisive or b is decisive:
-                return decisive
+                return outcome
             if a is _ERR or b is _ERR:
                 raise _ERR.with_traceback(None)
             return not decisive
@@ -700,7 +705,7 @@ def _compile(node: tuple, scope: frozenset[str]) -> _Fn:
     raise Unsupported(kind)
 
 
-def _compile_call(node: tuple, scope: frozenset[str]) -> _Fn:
+def _compile_call(node: _Node, scope: frozenset[str]) -> _Fn:
     _, name, target, args = node
     if target is None:
         if name == "has" and len(args) == 1:
@@ -760,7 +765,7 @@ def _compile_call(node: tuple, scope: frozenset[str]) -> _Fn:
     return method
 
 
-def _compile_macro(name: str, target: tuple, args: tuple, scope: frozenset[str]) -> _Fn:
+def _compile_macro(name: str, target: _Node, args: tuple[_Node, ...], scope: frozenset[str]) -> _Fn:
     if len(args) != 2 or args[0][0] != "ident":
         raise Unsupported(f"macro {name}/{len(args)}")
     var = args[0][1]

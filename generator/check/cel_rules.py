@@ -165,18 +165,22 @@ def _display_path(path: list[str]) -> str:
 def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
     ref = schema.get("$ref")
     if isinstance(ref, str) and ref.startswith("#/$defs/"):
-        return root["$defs"][ref[len("#/$defs/") :]]
+        target: dict[str, Any] = root["$defs"][ref[len("#/$defs/") :]]
+        return target
     return schema
 
 
 def _child_schema(schema: dict[str, Any], seg: str, root: dict[str, Any]) -> dict[str, Any]:
     schema = _resolve(schema, root)
+    child: dict[str, Any]
     if seg == ITEMS:
-        return schema.get("items", {})
+        child = schema.get("items", {})
+        return child
     if seg == VALUES:
         addl = schema.get("additionalProperties")
         return addl if isinstance(addl, dict) else {}
-    return schema.get("properties", {}).get(seg, {})
+    child = schema.get("properties", {}).get(seg, {})
+    return child
 
 
 def apply_defaults(value: Any, schema: dict[str, Any], root: dict[str, Any]) -> Any:

@@ -60,7 +60,8 @@ def _strict_dir(kube_minor: str) -> Path:
 @functools.lru_cache(maxsize=4)
 def _definitions(kube_minor: str) -> dict[str, Any]:
     with open(_strict_dir(kube_minor) / "_definitions.json", encoding="utf-8") as f:
-        return json.load(f)["$defs"]
+        defs: dict[str, Any] = json.load(f)["$defs"]
+    return defs
 
 
 def _file_name(api_version: str, kind: str) -> str:
@@ -101,7 +102,7 @@ def bundled_schema(api_version: str, kind: str, kube_minor: str) -> dict[str, An
             return [rewrite(x) for x in node]
         return node
 
-    bundled = rewrite(root)
+    bundled: dict[str, Any] = rewrite(root)
     bundled.pop("$id", None)
     if _INT_OR_STRING in wanted:  # lets schemas.py word the error like for custom resources
         wanted[_INT_OR_STRING] = {**wanted[_INT_OR_STRING], "x-kubernetes-int-or-string": True}

@@ -152,7 +152,8 @@ def crd_version_schema(crd: dict[str, Any], version: str) -> dict[str, Any]:
         if v["name"] == version:
             if not v.get("served", False):
                 raise ValueError(f"{crd['metadata']['name']} version {version} is not served")
-            return v["schema"]["openAPIV3Schema"]
+            schema: dict[str, Any] = v["schema"]["openAPIV3Schema"]
+            return schema
     raise ValueError(f"{crd['metadata']['name']} has no version {version}")
 
 

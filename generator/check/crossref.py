@@ -255,9 +255,7 @@ class _Checker:
                 ns = as_str(subject.get("namespace")) or own_ns
                 self._service_account(i, obj, ("subjects", k, "name"), ns, as_str(subject.get("name")))
 
-    def _service_account(
-        self, i: int, obj: Mapping[str, Any], path: Path, ns: str, name: str | None
-    ) -> None:
+    def _service_account(self, i: int, obj: Mapping[str, Any], path: Path, ns: str, name: str | None) -> None:
         if (
             name
             and name != "default"

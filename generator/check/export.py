@@ -1,6 +1,7 @@
 """`gen schemas export DIR`: the pinned strict schemas in kubeconform's file layout.
 
-    kubeconform -strict -schema-location 'DIR/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json' ...
+    kubeconform -strict \\
+        -schema-location 'DIR/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json' ...
 
 kubeconform fills ``.Group`` with the part of apiVersion before the slash ("v1" for
 core kinds), ``.ResourceKind`` with the lower-cased kind, so every pinned kind has one

@@ -263,7 +263,7 @@ class ScopeIndex:
                 head_name,
                 ns,
                 by_port,
-                dict((p, p) for p in by_port),
+                {p: p for p in by_port},
                 as_str(head.get("serviceType")) or "ClusterIP",
                 i,
                 creator,
@@ -275,17 +275,17 @@ class ScopeIndex:
         serve = {port: n for n, port in named.items() if _is_serve_port(n)}
         custom = as_dict(spec.get("serveService"))
         if custom:  # spec.serveService: user ports merged in, name may be overridden
-            user = {
-                as_port(as_dict(p).get("port")): as_str(as_dict(p).get("name")) or ""
-                for p in as_list(as_dict(custom.get("spec")).get("ports"))
-            }
-            user.pop(None, None)
+            user: dict[int, str] = {}
+            for p in as_list(as_dict(custom.get("spec")).get("ports")):
+                port = as_port(as_dict(p).get("port"))
+                if port is not None:
+                    user[port] = as_str(as_dict(p).get("name")) or ""
             if not serve:
                 serve = {p: n for p, n in user.items() if _is_serve_port(n)}
         serve_name = as_str(as_dict(custom.get("metadata")).get("name")) or f"{name}-serve-svc"
         self.services.setdefault(
             (ns, serve_name),
-            Service(serve_name, ns, serve, dict((p, p) for p in serve), "ClusterIP", i, creator),
+            Service(serve_name, ns, serve, {p: p for p in serve}, "ClusterIP", i, creator),
         )
 
     def _add_template(

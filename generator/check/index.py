@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -39,7 +40,7 @@ class Index:
     entries: dict[tuple[str, str], Entry]
 
 
-def _parse(raw: dict) -> Index:
+def _parse(raw: dict[str, Any]) -> Index:
     entries: dict[tuple[str, str], Entry] = {}
     for item in raw["resources"]:
         entry = Entry(

@@ -49,7 +49,7 @@ def command(binary: str, schema_dir: str | Path, files: Sequence[str | Path]) ->
 def _path(pointer: str, obj: Any) -> str:
     """kubeconform's "/spec/rules/0/x" as gen's "spec.rules[0].x", resolved against the
     object (it does not escape "/" inside keys such as label names)."""
-    tokens = [t for t in pointer.split("/")][1:] if pointer.startswith("/") else []
+    tokens = pointer.split("/")[1:] if pointer.startswith("/") else []
     parts: list[str | int] = []
     node = obj
     i = 0

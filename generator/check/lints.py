@@ -12,7 +12,7 @@ what must stay private.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .graph import (
@@ -78,7 +78,9 @@ def lint(scope: str, ix: ScopeIndex, resolves: Resolves) -> list[Finding]:
     def is_ray_head(svc: Service) -> bool:
         return svc.ray_head or (bool(svc.selector) and ix.select(svc.namespace, svc.selector).ray_head)
 
-    for i, obj in enumerate(ix.objs):
+    # typed as mappings, but a scope is whatever YAML held: anything else is skipped
+    objs: Sequence[object] = ix.objs
+    for i, obj in enumerate(objs):
         if not isinstance(obj, Mapping):
             continue
         gk, ns = (group_of(obj), obj.get("kind")), namespace_of(obj)

@@ -61,7 +61,7 @@ class NotADirectory(ValueError):
     """A DIR argument is missing or not a directory (a usage error)."""
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # base chosen at runtime
     """Safe loader that records duplicate mapping keys (kubectl keeps the last
     silently; kubeconform -strict and the API server's strict decoding reject them)."""
 
@@ -73,7 +73,8 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
                 mark = key_node.start_mark
                 self.duplicate_keys.append((key, mark.line + 1, mark.column + 1))
             seen.add(key)
-        return super().construct_mapping(node, deep)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep)
+        return mapping
 
 
 def _documents(text: str) -> Iterator[tuple[Any, list[tuple[str, int, int]]]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import logging
+from collections.abc import Container
 from types import SimpleNamespace
 from typing import Any
 
@@ -24,6 +25,8 @@ _LLM_BUILDERS = {"ray.serve.llm:build_openai_app", "ray.serve.llm.build_openai_a
 # LLMServingArgs fields (ray/llm/_internal/serve/core/ingress/builder.py): that module
 # imports vLLM, so its checks are repeated here instead of importing it.
 _SERVING_ARGS = {"llm_configs", "ingress_cls_config", "ingress_deployment_config"}
+
+_Where = tuple[str | int, ...]  # a path inside the serve config
 
 
 class RayNotInstalled(ImportError):
@@ -87,7 +90,7 @@ def validate_serve_config(text: str) -> list[str]:
     return problems
 
 
-def _check_llm_args(ray, args, where, report):
+def _check_llm_args(ray: SimpleNamespace, args: dict[str, Any], where: _Where, report: _Reporter) -> None:
     report.unknown(args, _SERVING_ARGS, where)
     ingress = args.get("ingress_deployment_config")
     if isinstance(ingress, dict):
@@ -141,7 +144,7 @@ def _check_llm_args(ray, args, where, report):
             seen.setdefault(model_id, k)
 
 
-def _check_engine_kwargs(raw, at, report):
+def _check_engine_kwargs(raw: dict[str, Any], at: _Where, report: _Reporter) -> None:
     kwargs = raw.get("engine_kwargs", {})
     if not isinstance(kwargs, dict):
         return  # LLMConfig already reported it
@@ -156,7 +159,7 @@ def _check_engine_kwargs(raw, at, report):
         report.add((*at, "engine_kwargs", "enable_lora"), "must be true when lora_config is set")
 
 
-def _check_placement(raw, at, report):
+def _check_placement(raw: dict[str, Any], at: _Where, report: _Reporter) -> None:
     # Ray's PlacementGroupConfig lives in a vLLM-importing module; repeat its rules.
     pg = raw.get("placement_group_config")
     if pg is None:
@@ -188,15 +191,17 @@ class _Reporter:
     def __init__(self, problems: list[str]):
         self.problems = problems
 
-    def add(self, where, message: str) -> None:
+    def add(self, where: _Where, message: str) -> None:
         self.problems.append(f"{format_path(where) or '(root)'}: {message}")
 
-    def unknown(self, mapping: dict, allowed, where) -> None:
+    def unknown(self, mapping: dict[Any, Any], allowed: Container[str], where: _Where) -> None:
         for key in mapping:
             if key not in allowed:
                 self.add((*where, str(key)), "unknown field")
 
-    def deployment_options(self, ray, options: dict, allowed, where) -> None:
+    def deployment_options(
+        self, ray: SimpleNamespace, options: dict[Any, Any], allowed: Container[str], where: _Where
+    ) -> None:
         # serve.deployment() raises TypeError on any other keyword, and ValueError on
         # num_replicas together with autoscaling_config (ray/serve/api.py).
         self.unknown(options, allowed, where)
@@ -206,7 +211,7 @@ class _Reporter:
         if auto is not None and options.get("num_replicas") not in (None, "auto"):
             self.add((*where, "num_replicas"), "cannot be set together with autoscaling_config")
 
-    def errors(self, exc: Exception, where) -> None:
+    def errors(self, exc: Exception, where: _Where) -> None:
         """Flatten a pydantic error, unwrapping Ray's 'Invalid ...' wrappers."""
         if not hasattr(exc, "errors"):
             self.add(where, str(exc))

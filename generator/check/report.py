@@ -40,7 +40,7 @@ class Issue:
 class Report:
     dirs: list[str]
     kube_version: str
-    kinds: Counter = field(default_factory=Counter)
+    kinds: Counter[str] = field(default_factory=Counter)
     issues: list[Issue] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     # the Ray whose own models validated the serve configs ("" when none were validated)

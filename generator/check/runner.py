@@ -170,7 +170,8 @@ def _notes(loaded: Loaded, docs: list[Document]) -> list[str]:
         f"skipped Helm chart {c} (templates are not manifests; check the rendered output)"
         for c in loaded.skipped_charts
     ]
-    present = sorted({(d.obj.get("apiVersion"), d.obj.get("kind")) for d in docs})
+    pairs = ((d.obj.get("apiVersion"), d.obj.get("kind")) for d in docs)
+    present = sorted({(av, k) for av, k in pairs if isinstance(av, str) and isinstance(k, str)})
     entries = load_index().entries
     for api_version, kind in present:
         entry = entries.get((api_version, kind))

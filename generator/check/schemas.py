@@ -99,7 +99,7 @@ def _schema_at(root: dict[str, Any], schema_path: Iterable[Any]) -> dict[str, An
 
 
 def _schema_problems(compiled: _Compiled, obj: dict[str, Any]) -> list[tuple[list[Any], str]]:
-    found = []
+    found: list[tuple[list[Any], str]] = []
     for err in compiled.validator.iter_errors(obj):
         at = list(err.instance_path)
         k = err.kind
@@ -120,7 +120,7 @@ def _schema_problems(compiled: _Compiled, obj: dict[str, Any]) -> list[tuple[lis
     return found
 
 
-def validate_resource(obj: dict, *, kube_version: str = DEFAULT_KUBE_VERSION) -> list[Problem]:
+def validate_resource(obj: dict[str, Any], *, kube_version: str = DEFAULT_KUBE_VERSION) -> list[Problem]:
     """All problems the API server (strict field validation) would report for ``obj``.
 
     ``kube_version`` ("1.35", "v1.34.2") selects the built-in kinds' schemas; custom
@@ -132,10 +132,12 @@ def validate_resource(obj: dict, *, kube_version: str = DEFAULT_KUBE_VERSION) ->
             f"no built-in schemas for Kubernetes {kube_minor}; "
             f"supported: {', '.join(core_kinds.supported_versions())}"
         )
-    if not isinstance(obj, dict):
-        return [Problem("?", "?", "", f"resource must be a mapping, not {type(obj).__name__}")]
+    untrusted: object = obj  # typed for callers, but it is whatever the YAML held
+    if not isinstance(untrusted, dict):
+        return [Problem("?", "?", "", f"resource must be a mapping, not {type(untrusted).__name__}")]
     meta = obj.get("metadata")
-    name = meta.get("name") if isinstance(meta, dict) and isinstance(meta.get("name"), str) else "?"
+    raw_name = meta.get("name") if isinstance(meta, dict) else None
+    name = raw_name if isinstance(raw_name, str) else "?"
     api_version, kind = obj.get("apiVersion"), obj.get("kind")
     label = kind if isinstance(kind, str) and kind else "?"
 
@@ -143,13 +145,12 @@ def validate_resource(obj: dict, *, kube_version: str = DEFAULT_KUBE_VERSION) ->
         unique = {(format_path(p), m) for p, m in found}
         return [Problem(label, name, p, m) for p, m in sorted(unique)]
 
-    missing = [
-        ([f], "required field is missing")
-        for f in ("apiVersion", "kind")
-        if not isinstance(obj.get(f), str) or not obj.get(f)
-    ]
-    if missing:
-        return problems(missing)
+    if not (isinstance(api_version, str) and api_version and isinstance(kind, str) and kind):
+        return problems(
+            ([f], "required field is missing")
+            for f in ("apiVersion", "kind")
+            if not isinstance(obj.get(f), str) or not obj.get(f)
+        )
 
     entry = load_index().entries.get((api_version, kind))
     if entry is None:
@@ -181,7 +182,9 @@ def validate_resource(obj: dict, *, kube_version: str = DEFAULT_KUBE_VERSION) ->
     return problems(found)
 
 
-def validate_resources(objs: Iterable[dict], *, kube_version: str = DEFAULT_KUBE_VERSION) -> list[Problem]:
+def validate_resources(
+    objs: Iterable[dict[str, Any]], *, kube_version: str = DEFAULT_KUBE_VERSION
+) -> list[Problem]:
     out: list[Problem] = []
     for obj in objs:
         out.extend(validate_resource(obj, kube_version=kube_version))

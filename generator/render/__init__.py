@@ -32,7 +32,7 @@ def _curls(plan: Plan) -> list[str]:
         for model_id in m.model_ids:
             prefix = m.path if plan.routing == "path" else ""
             hdr = f" -H '{plan.model_header}: {model_id}'" if plan.routing == "header" else ""
-            body = '{"model": "%s", "messages": [{"role": "user", "content": "Hello"}]}' % model_id
+            body = f'{{"model": "{model_id}", "messages": [{{"role": "user", "content": "Hello"}}]}}'
             out.append(
                 f"curl http://${{GATEWAY_IP}}{prefix}/v1/chat/completions "
                 f"-H 'Content-Type: application/json'{hdr} -d '{body}'"
@@ -118,7 +118,7 @@ def render_plan(plan: Plan, progress: Progress = _quiet) -> tuple[dict[str, byte
         extra["README.md"] = scaffold("README.md.j2", plan=plan, header=head, **ctx).encode()
         rendered_all = future.result()
     files = {f"chart/{rel}": data for rel, data in sorted(chart.items())}
-    for cluster, rendered in zip(plan.clusters, rendered_all):
+    for cluster, rendered in zip(plan.clusters, rendered_all, strict=True):
         resources += rendered
         for rel, data in kind_files(rendered, head).items():
             files[f"manifests/{cluster.name}/{rel}"] = data

@@ -45,7 +45,7 @@ def scaffold(name: str, **context: Any) -> str:
     return str(_jinja().get_template(name).render(version=__version__, **context))
 
 
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]  # base picked at runtime (C dumper when libyaml is there)
     def ignore_aliases(self, data: Any) -> bool:  # shared values are written out in full
         return True
 

@@ -55,7 +55,7 @@ def _exchange(a: Path, b: Path) -> bool:
     if fn is None:
         return False
     at_fdcwd = -100
-    rc = fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    rc: int = fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
     return rc == 0
 
 

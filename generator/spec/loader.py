@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import yaml
 
@@ -30,7 +30,10 @@ MAX_EVENTS = 1_000_000
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STD = "tag:yaml.org,2002:"
 _ALLOWED_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "map", "seq")}
-_resolver = yaml.resolver.Resolver()
+# the stubs leave Resolver.resolve untyped: (node class, scalar text, (plain, quoted)) -> tag
+_resolve = cast(
+    "Callable[[type[yaml.ScalarNode], str, tuple[bool, bool]], str]", yaml.resolver.Resolver().resolve
+)
 _constructor = yaml.constructor.SafeConstructor()
 
 
@@ -83,7 +86,7 @@ def _mark(m: Any) -> tuple[int, int]:
 @lru_cache(maxsize=4096)
 def _implicit_tag(value: str) -> str:
     """Tag of a plain scalar (the resolver tries a regex per candidate type)."""
-    return str(_resolver.resolve(yaml.ScalarNode, value, (True, False)))
+    return _resolve(yaml.ScalarNode, value, (True, False))
 
 
 def _scalar(event: yaml.ScalarEvent, file: str, where: Callable[[], SpecPath]) -> Any:
@@ -125,7 +128,10 @@ def _scalar(event: yaml.ScalarEvent, file: str, where: Callable[[], SpecPath]) -
         )
     if tag == _STD + "str":
         return event.value
-    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+    # libyaml's marks (yaml._yaml.Mark) have yaml.Mark's fields; the Node stubs name only the latter
+    start = cast("yaml.error.Mark | None", event.start_mark)
+    end = cast("yaml.error.Mark | None", event.end_mark)
+    node = yaml.ScalarNode(tag, event.value, start, end, event.style)
     try:
         value = _constructor.construct_object(node, deep=True)
     except (yaml.YAMLError, ValueError) as exc:
@@ -203,9 +209,10 @@ def _build(events: Any, file: str) -> tuple[Any, dict[SpecPath, Pos]]:
         if not stack:
             return ()
         top = stack[-1]
+        path: SpecPath = top[1]
         if isinstance(top[0], list):
-            return top[1] + (len(top[0]),)
-        return top[1] if top[2] is _NO_KEY else top[1] + (top[2],)
+            return path + (len(top[0]),)
+        return path if top[2] is _NO_KEY else path + (top[2],)
 
     for event in events:
         count += 1

@@ -8,7 +8,7 @@ linear in the number of models (dict lookups, no pairwise comparisons).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .. import catalog, naming
@@ -40,7 +40,7 @@ def redact(text: str) -> str:
     return text
 
 
-def _dupes(items: list[tuple[SpecPath, Any]], what: str) -> Iterator[Finding]:
+def _dupes(items: Sequence[tuple[SpecPath, Any]], what: str) -> Iterator[Finding]:
     seen: dict[Any, SpecPath] = {}
     for path, value in items:
         if value in seen:
@@ -376,7 +376,7 @@ def check_models(spec: dict[str, Any]) -> Iterator[Finding]:
             "path prefix",
         )
     # objectives and multiplexed models both become InferenceObjectives in one namespace
-    objectives = [
+    objectives: list[tuple[SpecPath, Any]] = [
         (("models", i, "objectives", j, "name"), o["name"])
         for i, m in enumerate(models)
         for j, o in enumerate(m.get("objectives", []))
@@ -391,7 +391,44 @@ def check_models(spec: dict[str, Any]) -> Iterator[Finding]:
         yield from check_model(spec, i, m)
 
 
-RULES = [check_secrets, check_metadata, check_clusters, check_models, check_security]
+def check_capacity(spec: dict[str, Any]) -> Iterator[Finding]:
+    """Each replica uses exactly its chips, and each model fits them (weights + KV cache)."""
+    from ..capacity import model_capacity
+    from ..layout import replica_layout
+
+    for i, m in enumerate(spec["models"]):
+        if next(check_accelerator(m["accelerator"], ()), None):
+            continue  # reported by check_model
+        layout = replica_layout(m)
+        used = layout.tensor_parallel * layout.pipeline_parallel
+        args = m.get("engineArgs", {})
+        if layout.explicit and layout.chips and used != layout.chips:
+            key = "tensor_parallel_size" if "tensor_parallel_size" in args else "pipeline_parallel_size"
+            effect = (
+                f"{layout.chips - used} would stay idle"
+                if used < layout.chips
+                else "the replica could never be placed"
+            )
+            yield (
+                ("models", i, "engineArgs", key),
+                f"tensor_parallel_size x pipeline_parallel_size is {used}, but one replica has "
+                f"{layout.chips} {layout.accelerator} chips, so {effect}; make the product "
+                f"{layout.chips}, or remove both and gen derives tensor_parallel_size",
+            )
+            continue
+        for c in model_capacity(m, i):
+            if c.result is None or c.result.fits:
+                continue
+            at = ("models", i, "engineArgs", "max_model_len") if "max_model_len" in args else c.path
+            yield (
+                at,
+                f"{c.facts.repo_id if c.facts else c.model_id} does not fit one replica of "
+                f"{layout.chips}x {layout.accelerator}: "
+                f"{c.result.reason}; {c.fix or 'no accelerator in the catalog holds it'}",
+            )
+
+
+RULES = [check_secrets, check_metadata, check_clusters, check_models, check_security, check_capacity]
 
 
 def findings(spec: dict[str, Any]) -> list[Finding]:

@@ -147,4 +147,5 @@ def apply_defaults(data: dict[str, Any]) -> dict[str, Any]:
             return [walk(node["items"], item) for item in value]
         return value
 
-    return walk(root, copy.deepcopy(data))
+    defaulted: dict[str, Any] = walk(root, copy.deepcopy(data))
+    return defaulted

@@ -61,7 +61,7 @@ def with_(base: dict, path: tuple, key: object, value: object) -> dict:
     node = obj
     for p in path:
         node = node[p]
-    node[key] = value  # type: ignore[index]
+    node[key] = value  # type: ignore[index]  # mutating a parsed YAML tree of any shape
     return obj
 
 
@@ -90,7 +90,8 @@ def test_escaped_property_is_visible_to_rules() -> None:
                     "HTTPRoute",
                     "llm",
                     "spec.rules[0].matches[0].path",
-                    "value must be an absolute path and start with '/' when type one of ['Exact', 'PathPrefix']",
+                    "value must be an absolute path and start with '/' when type one of "
+                    "['Exact', 'PathPrefix']",
                 )
             ],
         ),
@@ -128,7 +129,8 @@ def test_escaped_property_is_visible_to_rules() -> None:
                     "HTTPRoute",
                     "llm",
                     "spec.parentRefs",
-                    "sectionName must be unique when parentRefs includes 2 or more references to the same parent",
+                    "sectionName must be unique when parentRefs includes 2 or more references "
+                    "to the same parent",
                 )
             ],
         ),
@@ -155,8 +157,8 @@ def test_escaped_property_is_visible_to_rules() -> None:
                     "Gateway",
                     "gw",
                     "spec.infrastructure.annotations",
-                    "Annotation keys must be in the form of an optional DNS subdomain prefix followed by a required "
-                    "name segment of up to 63 characters.",
+                    "Annotation keys must be in the form of an optional DNS subdomain prefix "
+                    "followed by a required name segment of up to 63 characters.",
                 )
             ],
         ),

@@ -264,7 +264,8 @@ HOLDS = [  # cel-python says true; cel_fast must say so too (else these rules wo
     "self.s.split('-')[0] in ['n2d', 'c2d']",
     "self.s.split('-', 2).size() == 2",
     "self.s.split('-', 0).size() == 0",
-    "duration(self.t) > duration('1s') && duration('1h') == duration('60m') && duration('1d') > duration('1h')",
+    "duration(self.t) > duration('1s') && duration('1h') == duration('60m') "
+    "&& duration('1d') > duration('1h')",
     "self.m.all(k, k.startsWith('k'))",
     "'k1' in self.m && !('zz' in self.m)",
     "size(self.l) == 2 && self.l[1].y == 2",
@@ -383,7 +384,7 @@ def _random_value(schema: dict, root: dict, rnd: random.Random, strs: list[str],
 def test_fast_never_holds_where_cel_python_does_not_on_random_values() -> None:
     # ~15 values a rule, shaped by the rule's schema and built from its literals, so
     # both outcomes and the error paths (missing fields, wrong types) are exercised.
-    agree = fast_only = celpy_only = 0
+    agree = celpy_only = 0
     for rule_id, doc, rule in RULES:
         text = rule["rule"]
         if TRANSITION in text:
@@ -452,17 +453,17 @@ def _mutants(obj: dict, rnd: random.Random, n: int) -> Iterator[dict]:
         "USE_FIXED_PORT",
         "gw",
     ]
+
+    def collect(x: Any, nodes: list[Any]) -> None:
+        if isinstance(x, (dict, list)):
+            nodes.append(x)
+            for v in x.values() if isinstance(x, dict) else x:
+                collect(v, nodes)
+
     for _ in range(n):
         m = copy.deepcopy(obj)
         nodes: list[Any] = []
-
-        def collect(x: Any) -> None:
-            if isinstance(x, (dict, list)):
-                nodes.append(x)
-                for v in x.values() if isinstance(x, dict) else x:
-                    collect(v)
-
-        collect(m.get("spec"))
+        collect(m.get("spec"), nodes)
         for _ in range(rnd.randint(1, 3)):
             node = rnd.choice(nodes) if nodes else None
             if isinstance(node, dict) and node:
@@ -553,8 +554,10 @@ def test_valid_objects_never_load_cel_python() -> None:
         "assert 'celpy' not in sys.modules and 'lark' not in sys.modules, 'cel-python loaded'\n"
         "routes[0]['spec']['rules'][0]['matches'][0]['path']['value'] = 'v1'\n"
         "problems = validate_resource(routes[0])\n"
-        "assert [p.message for p in problems] == [\"value must be an absolute path and start with '/' when \"\n"
-        "    \"type one of ['Exact', 'PathPrefix']\"], problems\n"
+        "assert [p.message for p in problems] == [\n"
+        "    \"value must be an absolute path and start with '/' when \"\n"
+        "    \"type one of ['Exact', 'PathPrefix']\"\n"
+        "], problems\n"
         "assert 'celpy' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO, timeout=120)

@@ -39,13 +39,14 @@ def test_resource_claim_template_needs_1_34() -> None:
             "ResourceClaimTemplate",
             "netdev",
             "",
-            "Kubernetes 1.33 has no resource.k8s.io/v1 ResourceClaimTemplate (no schema in kubernetes-validate)",
+            "Kubernetes 1.33 has no resource.k8s.io/v1 ResourceClaimTemplate "
+            "(no schema in kubernetes-validate)",
         )
     ]
 
 
 def test_unsupported_version_is_a_caller_error() -> None:
-    with pytest.raises(ValueError, match="no built-in schemas for Kubernetes 1.20"):
+    with pytest.raises(ValueError, match=r"no built-in schemas for Kubernetes 1\.20"):
         validate_resource(CLAIM, kube_version="1.20")
     with pytest.raises(ValueError, match="not a Kubernetes version"):
         validate_resource(CLAIM, kube_version="latest")

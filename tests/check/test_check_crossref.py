@@ -109,8 +109,8 @@ def test_kuberay_services_and_their_ports():
         ),
     ]
     assert lines({"c": objs}) == [
-        'c#2 reference: HTTPRoute/r: spec.rules[0].backendRefs[2].port: Service "m-head-svc" (created by KubeRay '
-        'for RayService "m") has no port 9999 (ports: 6379, 8000, 8080, 8265, 10001)'
+        'c#2 reference: HTTPRoute/r: spec.rules[0].backendRefs[2].port: Service "m-head-svc" '
+        '(created by KubeRay for RayService "m") has no port 9999 (ports: 6379, 8000, 8080, 8265, 10001)'
     ]
 
 
@@ -135,7 +135,8 @@ def test_explicit_service_port_by_name_and_namespace_defaulting():
     other = copy.deepcopy(svc)
     other["metadata"]["namespace"] = "llm"
     assert lines({"c": [GW, other, route({"name": "s", "port": 80})]}) == [
-        'c#2 reference: HTTPRoute/r: spec.rules[0].backendRefs[0].name: Service "s" not found in namespace "default"'
+        "c#2 reference: HTTPRoute/r: spec.rules[0].backendRefs[0].name: "
+        'Service "s" not found in namespace "default"'
     ]
     # A namespace none of the cluster's resources live in is managed elsewhere: not checked.
     assert lines({"c": [GW, svc, route({"name": "x", "namespace": "shared", "port": 80})]}) == []
@@ -190,8 +191,8 @@ def test_non_gke_gateways_are_not_linted():
     gke = copy.deepcopy(objs)
     gke[0]["spec"]["gatewayClassName"] = "gke-l7-rilb"
     assert lines({"c": gke}) == [
-        'c#2 lint: HTTPRoute/r: spec.rules[0].backendRefs[0]: no HealthCheckPolicy targets Service "m-serve-svc" '
-        "(GKE would probe GET / on the serving port)",
+        "c#2 lint: HTTPRoute/r: spec.rules[0].backendRefs[0]: "
+        'no HealthCheckPolicy targets Service "m-serve-svc" (GKE would probe GET / on the serving port)',
         "c#2 lint: HTTPRoute/r: spec.rules[0].timeouts: GKE ignores HTTPRoute timeouts; use GCPBackendPolicy "
         "timeoutSec",
     ]
@@ -247,7 +248,7 @@ def test_malformed_resources_do_not_crash():
             },
         },
     ]
-    assert isinstance(check_references({"c": junk}), list)  # type: ignore[dict-item]
+    assert isinstance(check_references({"c": junk}), list)  # type: ignore[dict-item]  # the point: junk input
 
 
 @pytest.mark.slow

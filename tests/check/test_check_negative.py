@@ -253,8 +253,8 @@ CASES: list[tuple[str, dict, Callable[[dict], None], list[Problem]]] = [
                 "RayService",
                 "Gemma_2b",
                 "metadata.name",
-                "invalid name 'Gemma_2b': must be a lowercase RFC 1035 label (lowercase alphanumerics or '-', "
-                "starting with a letter and ending with an alphanumeric)",
+                "invalid name 'Gemma_2b': must be a lowercase RFC 1035 label "
+                "(lowercase alphanumerics or '-', starting with a letter and ending with an alphanumeric)",
             )
         ],
     ),
@@ -397,7 +397,7 @@ def test_bases_are_valid() -> None:
 
 
 def test_not_a_mapping() -> None:
-    assert validate_resource(["not", "a", "dict"]) == [  # type: ignore[arg-type]
+    assert validate_resource(["not", "a", "dict"]) == [  # type: ignore[arg-type]  # the point: a non-dict resource
         Problem("?", "?", "", "resource must be a mapping, not list")
     ]
 
