@@ -9,7 +9,7 @@ from typing import Any
 from ..diagnostics import plural
 
 # Which part of gen check found a problem (the "check" field of the JSON report).
-CHECKS = ("yaml", "schema", "serve-config", "duplicate", "reference", "lint", "kubeconform")
+CHECKS = ("yaml", "schema", "serve-config", "operational", "duplicate", "reference", "lint", "kubeconform")
 
 
 @dataclass(frozen=True)

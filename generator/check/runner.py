@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from . import core_kinds, kubeconform
+from . import core_kinds, kubeconform, operational
 from .crossref import check_references
 from .graph import as_dict, group_of, name_of, namespace_of
 from .index import load_index
@@ -106,6 +106,10 @@ def _per_resource(doc: Document, minor: str) -> list[Issue]:
     out += [
         Issue(doc.file, p.kind, p.name, p.path, p.message, "schema", doc.index)
         for p in validate_resource(doc.obj, kube_version=minor)
+    ]
+    out += [
+        Issue(doc.file, p.kind, p.name, p.path, p.message, "operational", doc.index)
+        for p in operational.check_resource(doc.obj)
     ]
     return out
 

@@ -127,15 +127,18 @@ def render_plan(plan: Plan, progress: Progress = _quiet) -> tuple[dict[str, byte
 
 
 def verify(resources: list[Resource], *, strict: bool = False) -> list[str]:
-    """Problems in the rendered resources: cross-references and GKE lints always (cheap);
+    """Problems in the rendered resources: cross-references, GKE lints and the operational
+    checks always (cheap);
     with ``strict`` also every resource against the pinned upstream schemas and every
     serve config against Ray's own models. Formatted as ``cluster: Kind/name: ...``."""
+    from ..check import operational
     from ..check.crossref import check_references
 
     scopes: dict[str, list[dict[str, Any]]] = {}
     for r in resources:
         scopes.setdefault(r.cluster, []).append(r.obj)
     problems = [f"{f.scope}: {f.problem.format()}" for f in check_references(scopes)]
+    problems += [f"{r.cluster}: {p.format()}" for r in resources for p in operational.check_resource(r.obj)]
     if strict:
         from ..check.ray_serve import ray_available, validate_serve_config
         from ..check.schemas import validate_resource
