@@ -116,14 +116,16 @@ def test_seed002_exported_pools_and_metrics():
 # --- seed 003: multiplexing with GCS Fuse -------------------------------------------------
 
 MUX_DIFFERENCES = {
-    # the sample runs Ray 2.9 with a custom vLLM app; gen runs Ray Serve LLM 2.54
+    # the sample runs Ray 2.9 with a custom vLLM app; gen runs Ray Serve LLM (2.60)
     ".spec.rayClusterConfig.headGroupSpec.template.spec.containers[0].image",
     ".spec.rayClusterConfig.workerGroupSpecs[0].template.spec.containers[0].image",
     # gen's head requests come from the catalog (seed 000): 32Gi of ephemeral storage
     ".spec.rayClusterConfig.headGroupSpec.template.spec.containers[0].resources.limits.ephemeral-storage",
     ".spec.rayClusterConfig.headGroupSpec.template.spec.containers[0].resources.requests.ephemeral-storage",
-    # gen starts a worker group at its minimum (0); the sample starts 2 workers
-    ".spec.rayClusterConfig.workerGroupSpecs[0].replicas",
+    # the sample lets workers scale to 0; behind gen's InferencePool (worker pods only) that
+    # leaves no endpoint to take the request that would scale up, so gen keeps one replica
+    # per model (2 models x 1 replica x 2 L4 = 2 worker pods)
+    ".spec.rayClusterConfig.workerGroupSpecs[0].minReplicas",
 }
 
 

@@ -298,6 +298,17 @@ def check_model(spec: dict[str, Any], i: int, m: dict[str, Any]) -> Iterator[Fin
                 "Ray Serve tuning from the chart); remove it here"
             ),
         )
+    if spec["gateway"]["routing"] == "inference-pool" and r["min"] == 0:
+        # The pool selects worker pods only (the endpoint picker routes to vLLM replicas);
+        # at zero workers it has no endpoint, so the request that would scale up is refused.
+        yield (
+            p + ("replicas", "min"),
+            (
+                "0 leaves the InferencePool without endpoints: with `routing: inference-pool` no "
+                "request reaches Ray to scale it up again; set replicas.min to 1 or more, or use "
+                "routing body/header/path (the Serve proxy on the head takes the first request)"
+            ),
+        )
     if m.get("dranet") and m["accelerator"]["type"] not in catalog.tpus():
         yield p + ("dranet",), "DRANET is for multi-host TPU slices; remove it or use a TPU"
     if "path" in m and spec["gateway"]["routing"] != "path":
