@@ -35,6 +35,17 @@ EXAMPLES = {
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
+# --format on every command that reports: text for people, one JSON document for tools
+_format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format; json prints one report to stdout.",
+)
+
+
 def _epilog(name: str) -> str:
     return "\b\nExamples:\n" + EXAMPLES[name]
 
@@ -88,14 +99,7 @@ def main() -> None:
 
 @main.command(epilog=_epilog("validate"))
 @click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format; json prints one report to stdout.",
-)
+@_format_option
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 def validate(specs: tuple[Path, ...], fmt: str, quiet: bool) -> None:
     """Check SPECS against the published JSON Schema and gen's semantic rules.
@@ -199,14 +203,7 @@ def render(spec: Path, output: Path, check_only: bool, strict: bool, quiet: bool
 
 @main.command(epilog=_epilog("describe"))
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format; json prints one report to stdout.",
-)
+@_format_option
 def describe(spec: Path, fmt: str) -> None:
     """Show what each model of SPEC gets: accelerators, parallelism and memory fit.
 
@@ -240,14 +237,7 @@ def describe(spec: Path, fmt: str) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="The output directory to compare with.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@_format_option
 def diff(spec: Path, output: Path, fmt: str) -> None:
     """Show what `gen render SPEC -o OUTPUT` would change: a unified diff per file and
     the resources added, changed and removed. Exit 0 no change, 1 changes (like
@@ -341,14 +331,7 @@ def _kube_version_option(f: _F) -> _F:
 @main.command(epilog=_epilog("check"))
 @click.argument("dirs", nargs=-1, required=True, type=click.Path(path_type=str))
 @_kube_version_option
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format; json prints one report to stdout.",
-)
+@_format_option
 @click.option(
     "--kubeconform",
     "use_kubeconform",
