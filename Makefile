@@ -17,7 +17,7 @@ LATEST := .venv-latest
 COMPILE := $(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes \
            --annotation-style line --custom-compile-command 'make lock'
 # pytest-xdist: the suite runs on every core; `-p no:cacheprovider` keeps runs stateless
-PYTEST := $(BIN)/python -m pytest -q -n auto -p no:cacheprovider -m "not lock"
+PYTEST := $(BIN)/python -m pytest -q -n auto -p no:cacheprovider
 
 .PHONY: demo test test-fast test-latest golden bench lint lock install schema-docs clean
 
