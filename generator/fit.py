@@ -188,7 +188,19 @@ def _models_table() -> dict[str, Any]:
 
 def catalog_models() -> dict[str, ModelFacts]:
     """Every model of catalog/models.yaml, keyed by Hugging Face repo id."""
-    return {repo: ModelFacts.from_dict(repo, entry) for repo, entry in _models_table()["models"].items()}
+    return dict(_catalog_index()[0])
+
+
+@lru_cache(maxsize=1)
+def _catalog_index() -> tuple[dict[str, ModelFacts], dict[str, ModelFacts], dict[str, ModelFacts]]:
+    """(by repo id, by lower-case repo id, by lower-case model name), built once per process:
+    a fleet looks a model up per served model, twice per `gen validate`."""
+    models = {repo: ModelFacts.from_dict(repo, entry) for repo, entry in _models_table()["models"].items()}
+    by_id = {key.lower(): facts for key, facts in models.items()}
+    by_name: dict[str, ModelFacts] = {}
+    for facts in models.values():
+        by_name.setdefault(facts.name.lower(), facts)
+    return models, by_id, by_name
 
 
 def load_model_facts(repo_id: str) -> ModelFacts | None:
@@ -199,11 +211,7 @@ def load_model_facts(repo_id: str) -> ModelFacts | None:
     (gs://bucket/x/Llama-3.1-8B-Instruct). None when the catalog does not know it.
     """
     lowered = repo_id.strip().lower()
-    models = catalog_models()
-    by_id = {key.lower(): facts for key, facts in models.items()}
-    by_name: dict[str, ModelFacts] = {}
-    for facts in models.values():
-        by_name.setdefault(facts.name.lower(), facts)
+    _, by_id, by_name = _catalog_index()
     if lowered.startswith("hf://"):
         return by_id.get(lowered[len("hf://") :].strip("/"))
     if lowered.startswith("gs://"):
