@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import fit
-from .diagnostics import SpecPath
+from .diagnostics import SpecPath, format_path
 from .layout import ReplicaLayout, replica_layout
 
 # spec (camelCase) -> fit.ModelFacts (config.json names)
@@ -87,8 +87,6 @@ def fleet_capacity(spec: dict[str, Any]) -> list[ModelCapacity]:
 
 def unchecked_notes(spec: dict[str, Any]) -> list[str]:
     """One line per served model whose facts gen does not know (its fit is not checked)."""
-    from .diagnostics import format_path
-
     return [
         f"{format_path(c.path)}: {c.source} is not in gen's model catalog; capacity not "
         "checked (add modelFacts to check it)"
@@ -143,8 +141,6 @@ def table(capacities: list[ModelCapacity]) -> str:
 
 
 def as_json(capacities: list[ModelCapacity]) -> list[dict[str, Any]]:
-    from .diagnostics import format_path
-
     out = []
     for c in capacities:
         r = c.result

@@ -21,9 +21,9 @@ import yaml
 
 from .graph import as_dict, as_list, group_of, name_of
 from .problem import Problem
+from .ray_serve import LLM_BUILDERS
 
 ACCELERATOR_RESOURCES = ("nvidia.com/gpu", "google.com/tpu")
-_LLM_BUILDERS = {"ray.serve.llm:build_openai_app", "ray.serve.llm.build_openai_app"}
 _WORKERS = "spec.rayClusterConfig.workerGroupSpecs"
 
 
@@ -54,7 +54,7 @@ def _llm_configs(service: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for app in as_list(as_dict(config).get("applications")):
         app = as_dict(app)
-        if app.get("import_path") in _LLM_BUILDERS:
+        if app.get("import_path") in LLM_BUILDERS:
             out += [as_dict(c) for c in as_list(as_dict(app.get("args")).get("llm_configs"))]
     return out
 

@@ -21,7 +21,8 @@ from generator.check.problem import format_path
 
 # What the ray extra must provide; ray.llm imports pyarrow and boto3 at module level.
 _REQUIRED = ("ray", "pyarrow", "boto3", "yaml")
-_LLM_BUILDERS = {"ray.serve.llm:build_openai_app", "ray.serve.llm.build_openai_app"}
+# the import paths of Ray Serve LLM's OpenAI app builder (operational.py reads them too)
+LLM_BUILDERS = {"ray.serve.llm:build_openai_app", "ray.serve.llm.build_openai_app"}
 # LLMServingArgs fields (ray/llm/_internal/serve/core/ingress/builder.py): that module
 # imports vLLM, so its checks are repeated here instead of importing it.
 _SERVING_ARGS = {"llm_configs", "ingress_cls_config", "ingress_deployment_config"}
@@ -85,7 +86,7 @@ def validate_serve_config(text: str) -> list[str]:
                     ray.AutoscalingConfig.model_validate(auto)
                 except Exception as e:
                     report.errors(e, at)
-        if app.get("import_path") in _LLM_BUILDERS and isinstance(app.get("args"), dict):
+        if app.get("import_path") in LLM_BUILDERS and isinstance(app.get("args"), dict):
             _check_llm_args(ray, app["args"], (*where, "args"), report)
     return problems
 

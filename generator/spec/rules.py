@@ -12,7 +12,9 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .. import catalog, naming
+from ..capacity import model_capacity
 from ..diagnostics import SpecPath, format_path
+from ..layout import replica_layout
 
 Finding = tuple[SpecPath, str]
 
@@ -404,9 +406,6 @@ def check_models(spec: dict[str, Any]) -> Iterator[Finding]:
 
 def check_capacity(spec: dict[str, Any]) -> Iterator[Finding]:
     """Each replica uses exactly its chips, and each model fits them (weights + KV cache)."""
-    from ..capacity import model_capacity
-    from ..layout import replica_layout
-
     for i, m in enumerate(spec["models"]):
         if next(check_accelerator(m["accelerator"], ()), None):
             continue  # reported by check_model
