@@ -3,12 +3,14 @@
 Two families, both deterministic (same bytes on every run, no randomness):
 
 * ``render-<N>.yaml`` -- only what ``gen render`` renders today: one implicit cluster,
-  NVIDIA GPU models (types and counts from generator/catalog/accelerators.yaml), varied
-  replicas, engineArgs, modelId, hfTokenSecret and env. ``--routing`` picks
+  NVIDIA GPU models (types and counts from generator/catalog/accelerators.yaml, each
+  model on the first type and count, cycling, that its weights and context fit: gen
+  validate's capacity rule), varied replicas, engineArgs, modelId, hfTokenSecret and env. ``--routing`` picks
   body (default), header or path (path routing also sets per-model prefixes and a
   backend timeout, so GCPBackendPolicies are emitted too).
 * ``validate-<N>.yaml`` -- the full validated surface: three clusters behind a
-  multi-cluster gateway, mixed GPU / TPU (every TPU type and topology), per-model cluster
+  multi-cluster gateway, mixed GPU / TPU (the TPU slices its models fit: tensor parallelism
+  is the slice's chips, which must divide the attention heads), per-model cluster
   placement, GCS Fuse weights with Workload Identity, DRANET, download Jobs, chat UIs,
   objectives, multi-cluster load balancing and multiplexing. Valid for ``gen validate``;
   ``gen render`` rejects it (multi-cluster and TPU are not rendered yet).
@@ -28,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from generator.capacity import model_capacity
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = Path(__file__).resolve().parent / ".specs"
@@ -76,10 +80,28 @@ def _name(i: int) -> str:
     return name
 
 
+def _fits(m: dict[str, Any]) -> bool:
+    """gen validate's capacity rule: the model fits one replica of its accelerators."""
+    return all(c.result is None or c.result.fits for c in model_capacity(m, 0))
+
+
+def _first_fit(i: int, choices: list[Any], build: Any) -> dict[str, Any]:
+    """The model ``build`` makes from the first choice, cycling from ``i``, that fits."""
+    for k in range(len(choices)):
+        m: dict[str, Any] = build(choices[(i + k) % len(choices)])
+        if _fits(m):
+            return m
+    raise ValueError(f"model {i}: no accelerator of the catalog fits it")
+
+
 def _gpu_model(i: int, gpus: list[tuple[str, int]], routing: str) -> dict[str, Any]:
-    gtype, count = gpus[i % len(gpus)]
+    return _first_fit(i, gpus, lambda choice: _gpu_model_on(i, *choice, routing))
+
+
+def _gpu_model_on(i: int, gtype: str, count: int, routing: str) -> dict[str, Any]:
     org, repo = HF_MODELS[i % len(HF_MODELS)]
-    lo = i % 4
+    # an InferencePool selects worker pods only: its models keep at least one replica
+    lo = max(i % 4, 1 if routing == "inference-pool" else 0)
     m: dict[str, Any] = {
         "name": _name(i),
         "source": f"hf://{org}/{repo}",
@@ -90,7 +112,8 @@ def _gpu_model(i: int, gpus: list[tuple[str, int]], routing: str) -> dict[str, A
         m["modelId"] = f"{org.lower()}/{repo}-{i}"
     if i % 3 == 0:
         m["engineArgs"] = {
-            "max_model_len": 2048 * (1 + i % 8),
+            # within the context of the smallest-context model (Phi-3-mini-4k: 4096)
+            "max_model_len": 512 * (1 + i % 8),
             "tensor_parallel_size": count,
             "gpu_memory_utilization": 0.9,
         }
@@ -134,48 +157,57 @@ def _validate_model(i: int, gpus: list[tuple[str, int]], tpus: list[tuple[str, s
     if kind in (0, 1, 2):  # GPU, Hugging Face weights
         m = _gpu_model(i, gpus, "inference-pool")
     else:  # TPU, weights in GCS via GCS Fuse + Workload Identity
-        ttype, topo, hosts = tpus[i % len(tpus)]
-        org, repo = HF_MODELS[i % len(HF_MODELS)]
-        bucket = f"weights-{i % 13:02d}"
-        m = {
-            "name": _name(i),
-            "modelId": f"{org}/{repo}-tpu-{i}",
-            "source": f"gs://{bucket}/{org}/{repo}",
-            "accelerator": {"type": ttype, "topology": topo},
-            # TPU serving needs a vLLM-TPU image and a Ray with accelerator_config
-            "image": "us-east5-docker.pkg.dev/my-project/ray-repo/vllm-tpu-ray:vllm-tpu",
-            "rayVersion": "3.0.0",
-            "replicas": {"min": 1, "max": 1 + i % 4},
-            "serviceAccount": {
-                "name": f"ray-ksa-{i % 13}",
-                "gcpServiceAccount": "tpu-reader@my-project.iam.gserviceaccount.com",
-            },
-            "storage": {"gcsFuse": {"bucket": bucket, "mountPath": "/data"}},
-            "env": {"JAX_PLATFORMS": "tpu,cpu", "TPU_BACKEND_TYPE": "jax"},
-            "engineArgs": {"max_model_len": 8192, "tensor_parallel_size": 4},
+        m = _first_fit(i, tpus, lambda choice: _tpu_model_on(i, kind, *choice))
+    return _placed(i, m)
+
+
+def _tpu_model_on(i: int, kind: int, ttype: str, topo: str, hosts: int) -> dict[str, Any]:
+    org, repo = HF_MODELS[i % len(HF_MODELS)]
+    bucket = f"weights-{i % 13:02d}"
+    m = {
+        "name": _name(i),
+        "modelId": f"{org}/{repo}-tpu-{i}",
+        "source": f"gs://{bucket}/{org}/{repo}",
+        "accelerator": {"type": ttype, "topology": topo},
+        # TPU serving needs a vLLM-TPU image and a Ray with accelerator_config
+        "image": "us-east5-docker.pkg.dev/my-project/ray-repo/vllm-tpu-ray:vllm-tpu",
+        "rayVersion": "3.0.0",
+        "replicas": {"min": 1, "max": 1 + i % 4},
+        "serviceAccount": {
+            "name": f"ray-ksa-{i % 13}",
+            "gcpServiceAccount": "tpu-reader@my-project.iam.gserviceaccount.com",
+        },
+        "storage": {"gcsFuse": {"bucket": bucket, "mountPath": "/data"}},
+        "env": {"JAX_PLATFORMS": "tpu,cpu", "TPU_BACKEND_TYPE": "jax"},
+        # tensor parallelism is derived from the slice's chips
+        "engineArgs": {"max_model_len": 4096},
+    }
+    if hosts > 1 and i % 2:
+        m["dranet"] = True
+    if kind == 4:
+        m["download"] = {"enabled": True, "from": f"hf://{org}/{repo}"}
+        m["chatUI"] = {"enabled": True}
+    if kind == 5 and i % 4 == 1:
+        m["multiplexing"] = {
+            "models": [
+                {
+                    "name": f"mux-{i}-a",
+                    "id": f"/data/{org}/{repo}-{i}-a",
+                    "source": f"gs://{bucket}/{org}/{repo}",
+                    "priority": 10,
+                },
+                {
+                    "name": f"mux-{i}-b",
+                    "id": f"/data/{org}/{repo}-{i}-b",
+                    "source": f"gs://{bucket}/{org}/{repo}-b",
+                },
+            ]
         }
-        if hosts > 1 and i % 2:
-            m["dranet"] = True
-        if kind == 4:
-            m["download"] = {"enabled": True, "from": f"hf://{org}/{repo}"}
-            m["chatUI"] = {"enabled": True}
-        if kind == 5 and i % 4 == 1:
-            m["multiplexing"] = {
-                "models": [
-                    {
-                        "name": f"mux-{i}-a",
-                        "id": f"/data/{org}/{repo}-{i}-a",
-                        "source": f"gs://{bucket}/{org}/{repo}",
-                        "priority": 10,
-                    },
-                    {
-                        "name": f"mux-{i}-b",
-                        "id": f"/data/{org}/{repo}-{i}-b",
-                        "source": f"gs://{bucket}/{org}/{repo}-b",
-                    },
-                ]
-            }
-            m.pop("modelId")
+        m.pop("modelId")
+    return m
+
+
+def _placed(i: int, m: dict[str, Any]) -> dict[str, Any]:
     placement = i % 4
     if placement == 1:
         m["clusters"] = ["gke-west", "gke-east"]
