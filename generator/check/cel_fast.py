@@ -71,7 +71,8 @@ _TOKEN = re.compile(
 """,
     re.X,
 )
-_RESERVED = {
+# CEL's reserved words (cel-spec langdef.md): never identifiers. cel_rules.py reads them too.
+RESERVED_WORDS = {
     "as",
     "break",
     "const",
@@ -155,7 +156,7 @@ def _tokenize(text: str) -> list[tuple[str, str, int, int]]:
                 kind = "null"
             elif value == "in":
                 kind = "op"
-            elif value in _RESERVED:
+            elif value in RESERVED_WORDS:
                 raise Unsupported(f"reserved word {value}")
         if kind != "ws":
             toks.append((kind, value, m.start(), m.end()))

@@ -65,29 +65,7 @@ _STANDARD = {
     "type",
 }
 _CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
-_CEL_KEYWORDS = {
-    "true",
-    "false",
-    "null",
-    "in",
-    "as",
-    "break",
-    "const",
-    "continue",
-    "else",
-    "for",
-    "function",
-    "if",
-    "import",
-    "let",
-    "loop",
-    "package",
-    "namespace",
-    "return",
-    "var",
-    "void",
-    "while",
-}
+_CEL_KEYWORDS = {"true", "false", "null", "in"} | cel_fast.RESERVED_WORDS
 _MEMO_LIMIT = 100_000
 _UNSET = object()
 
