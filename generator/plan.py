@@ -7,13 +7,15 @@ only shape manifests from these values.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__, catalog, naming
+from . import __version__, catalog, naming, nodes
 from .diagnostics import format_path
-from .layout import engine_defaults
+from .layout import chips_per_replica, engine_defaults
 from .spec import Spec
 
 GENERATOR = f"gen {__version__}"
@@ -27,6 +29,7 @@ class ClusterPlan:
     region: str | None
     role: str
     values: dict[str, Any]
+    mode: str = "standard"  # or "autopilot"
 
 
 @dataclass
@@ -40,10 +43,16 @@ class ModelInfo:
     accelerator: str
     clusters: list[str]
     objectives: list[str]
+    # model id -> the InferenceObjective its requests name (multiplexed models)
+    objective_by_id: dict[str, str] = field(default_factory=dict)
+    # (objective, priority) of every InferenceObjective of the model's pool
+    objective_priorities: list[tuple[str, int]] = field(default_factory=list)
     bucket: str | None = None
     service_account: str | None = None
     gcp_service_account: str | None = None
     tpu: dict[str, Any] | None = None
+    # several models in one RayService: how many, and the accelerators they hold
+    multiplexing: dict[str, int] | None = None
 
 
 @dataclass
@@ -90,6 +99,57 @@ def _container_resources(req: dict[str, Any], accel: dict[str, str]) -> dict[str
     return {"limits": dict(sorted(limits.items())), "requests": dict(sorted(requests.items()))}
 
 
+@dataclass(frozen=True)
+class NodeShape:
+    """The node a worker pod runs on and what the pod asks of it."""
+
+    machine_type: str
+    storage: nodes.Storage
+    requests: dict[str, Any]
+
+    def node_labels(self) -> dict[str, str]:
+        """Select nodes whose ephemeral storage is on local SSD, when sized for them."""
+        return {catalog.nodes()["localSsdLabel"]: "true"} if self.storage.local_ssds else {}
+
+    def pod_annotations(self) -> dict[str, str]:
+        """State a boot disk larger than GKE's default: gen check sizes the node by it."""
+        facts = catalog.nodes()
+        if self.storage.local_ssds or self.storage.disk_gb == facts["defaultBootDiskGb"]:
+            return {}
+        return {facts["bootDiskAnnotation"]: str(self.storage.disk_gb)}
+
+
+def _node_shape(machine: str, base: dict[str, Any], override: dict[str, Any], fuse: bool) -> NodeShape:
+    """Size the worker to its node: the catalog's requests, capped to what the machine
+    gives beside its system pods; the boot disk (or local SSD) chosen to hold the
+    ephemeral storage. The spec's resources.worker win as given (gen check reports
+    them if they do not fit)."""
+    wanted = {**base, **override}
+    eph = nodes.quantity(wanted.get("ephemeralStorage", 0)) or 0.0
+    storage = nodes.storage_for(machine, eph, fuse)
+    budget = nodes.worker_budget(machine, storage, fuse)
+    requests = dict(wanted)
+    for key, resource in (("cpu", "cpu"), ("memory", "memory"), ("ephemeralStorage", "ephemeral-storage")):
+        amount = nodes.quantity(base.get(key))
+        if key in base and key not in override and amount is not None and amount > budget[resource]:
+            requests[key] = nodes.cap(resource, amount, budget[resource])
+    return NodeShape(machine, storage, requests)
+
+
+def worker_node(m: dict[str, Any]) -> NodeShape:
+    """The node shape of a model's worker pods (catalog machine type, sized storage)."""
+    acc = m["accelerator"]
+    override = m["resources"].get("worker", {})
+    fuse = bool(m.get("storage", {}).get("gcsFuse"))
+    if acc["type"] in catalog.gpus():
+        gpu = catalog.gpus()[acc["type"]]
+        count = acc.get("count", 1)
+        base = {k: _scale(v, count) for k, v in gpu["perGpu"].items()}
+        return _node_shape(gpu["machineTypes"][count][0], base, override, fuse)
+    topo = _tpu_slice(m)
+    return _node_shape(topo["machineType"], catalog.tpus()[acc["type"]]["perHost"], override, fuse)
+
+
 def _env(entries: list[dict[str, str]]) -> list[dict[str, Any]]:
     """Catalog env entries as Kubernetes EnvVars (a `fieldRef` is read from the pod)."""
     return [
@@ -103,17 +163,17 @@ def _env(entries: list[dict[str, str]]) -> list[dict[str, Any]]:
 def _worker(m: dict[str, Any], cluster: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(worker group values, llm accelerator fields) from the accelerator catalog."""
     acc = m["accelerator"]
-    override = m["resources"].get("worker", {})
     names = naming.model_names(m["name"])
+    shape = worker_node(m)
     if acc["type"] in catalog.gpus():
         gpu = catalog.gpus()[acc["type"]]
         count = acc.get("count", 1)
-        base = {k: _scale(v, count) for k, v in gpu["perGpu"].items()}
         worker = {
             "groupName": "gpu-group",
             "numOfHosts": 1,
-            "resources": _container_resources({**base, **override}, {"nvidia.com/gpu": str(count)}),
-            "nodeSelector": {"cloud.google.com/gke-accelerator": acc["type"]},
+            "resources": _container_resources(shape.requests, {"nvidia.com/gpu": str(count)}),
+            "nodeSelector": {"cloud.google.com/gke-accelerator": acc["type"], **shape.node_labels()},
+            "podAnnotations": shape.pod_annotations(),
             "env": [],
             "resourceClaimTemplate": "",
         }
@@ -130,10 +190,9 @@ def _worker(m: dict[str, Any], cluster: dict[str, Any]) -> tuple[dict[str, Any],
     worker = {
         "groupName": "tpu-group",
         "numOfHosts": topo["hosts"],
-        "resources": _container_resources(
-            {**tpu["perHost"], **override}, {"google.com/tpu": str(topo["chipsPerHost"])}
-        ),
-        "nodeSelector": selector,
+        "resources": _container_resources(shape.requests, {"google.com/tpu": str(topo["chipsPerHost"])}),
+        "nodeSelector": {**selector, **shape.node_labels()},
+        "podAnnotations": shape.pod_annotations(),
         "env": _env(catalog.accelerators()["tpuWorkerEnv"]),
         "resourceClaimTemplate": names["resourceClaimTemplate"] if m["dranet"] else "",
     }
@@ -217,10 +276,23 @@ def _model_values(spec: dict[str, Any], i: int, m: dict[str, Any], cluster: dict
     ray_version = m.get("rayVersion", d.get("rayVersion", rel["version"]))
     dl = m.get("download", {})
     chat = m.get("chatUI", {})
+    image = m.get("image", d.get("image", rel["images"].get(ray_version, "")))
+    haproxy = m.get("haproxy", catalog.image_has_haproxy(image))
     return {
         "name": m["name"],
         "source": format_path(("models", i)),
-        "image": m.get("image", d.get("image", rel["images"].get(ray_version, ""))),
+        "image": image,
+        "haproxyEnv": _haproxy_env(haproxy),
+        "upgradeStrategy": (
+            catalog.operations()["pooledUpgradeStrategy"]
+            if spec["gateway"]["routing"] == "inference-pool"
+            else None
+        ),
+        "annotations": (
+            {catalog.operations()["haproxy"]["assertedAnnotation"]: "true"}
+            if haproxy and not catalog.image_has_haproxy(image)
+            else {}
+        ),
         "rayVersion": ray_version,
         "hfTokenSecret": hf,
         "family": family,
@@ -248,16 +320,7 @@ def _model_values(spec: dict[str, Any], i: int, m: dict[str, Any], cluster: dict
             if worker["nodeSelector"].get("cloud.google.com/compute-class")
             else None
         ),
-        "download": (
-            {
-                "name": names["downloadJob"],
-                "image": dl["image"],
-                "repoId": dl["from"][len("hf://") :],
-                "localDir": _model_source(m["source"], m),
-            }
-            if dl.get("enabled")
-            else None
-        ),
+        "download": _download(m, names) if dl.get("enabled") else None,
         "chatUI": (
             {
                 "name": names["chatUI"],
@@ -271,18 +334,41 @@ def _model_values(spec: dict[str, Any], i: int, m: dict[str, Any], cluster: dict
     }
 
 
-def _backend_policy(m: dict[str, Any], gw: dict[str, Any], name: str) -> dict[str, Any] | None:
+def _haproxy_env(enabled: bool) -> list[dict[str, str]]:
+    facts = catalog.operations()["haproxy"]
+    return [{"name": facts["env"], "value": "1"}, facts["hostEnv"]] if enabled else []
+
+
+def _download(m: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """The download Job's values. Jobs are immutable: its name carries a hash of what it
+    does, so changing the download makes a new Job instead of a failing upgrade."""
+    dl = m["download"]
+    local_dir = _model_source(m["source"], m)
+    inputs = {"image": dl["image"], "repoId": dl["from"][len("hf://") :], "localDir": local_dir}
+    digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+    return {
+        "name": f"{names['downloadJob']}-{digest[:6]}",
+        "serviceAccount": names["downloadJob"],
+        **inputs,
+        "marker": f"{local_dir.rstrip('/')}/{catalog.operations()['download']['marker']}",
+    }
+
+
+def _backend_policy(m: dict[str, Any], gw: dict[str, Any], name: str) -> dict[str, Any]:
     lb = m.get("loadBalancing", {})
     policy = {
         "name": name,
-        "timeoutSec": lb.get("timeoutSec", gw.get("timeoutSec")),
+        # GKE's 30 s default cuts long generations: every LLM backend gets a timeout
+        "timeoutSec": lb.get(
+            "timeoutSec", gw.get("timeoutSec", catalog.operations()["backendTimeout"]["llmDefaultSec"])
+        ),
         "trafficDuration": lb.get("trafficDuration"),
         "customMetric": (
             {"exportName": KV_CACHE_EXPORT, **lb["customMetric"]} if "customMetric" in lb else None
         ),
         "inFlight": lb.get("inFlight"),
     }
-    return policy if any(v is not None for k, v in policy.items() if k != "name") else None
+    return policy
 
 
 def _backend(m: dict[str, Any], i: int, gw: dict[str, Any], routing: str, match: bool) -> dict[str, Any]:
@@ -422,7 +508,7 @@ def build_plan(spec: Spec) -> Plan:
                 ),
             },
         }
-        clusters.append(ClusterPlan(c["name"], c.get("region"), c["role"], values))
+        clusters.append(ClusterPlan(c["name"], c.get("region"), c["role"], values, c["mode"]))
 
     addons: dict[str, Any] = {}
     if match and routing != "header":
@@ -509,8 +595,8 @@ def _tpu_info(m: dict[str, Any], clusters: list[dict[str, Any]]) -> dict[str, An
 def _model_info(m: dict[str, Any], all_clusters: list[str], clusters: list[dict[str, Any]]) -> ModelInfo:
     sa = m.get("serviceAccount") or {}
     fuse = m.get("storage", {}).get("gcsFuse") or {}
-    objectives = [o["name"] for o in m.get("objectives", [])]
-    objectives += [e["name"] for e in m.get("multiplexing", {}).get("models", [])]
+    entries = [*m.get("objectives", []), *m.get("multiplexing", {}).get("models", [])]
+    objectives = [o["name"] for o in entries]
     return ModelInfo(
         name=m["name"],
         model_ids=[mid for mid, _ in served_models(m)],
@@ -519,11 +605,29 @@ def _model_info(m: dict[str, Any], all_clusters: list[str], clusters: list[dict[
         accelerator=m["accelerator"]["type"],
         clusters=m.get("clusters", all_clusters),
         objectives=objectives,
+        objective_by_id={e["id"]: e["name"] for e in m.get("multiplexing", {}).get("models", [])},
+        objective_priorities=[(o["name"], o.get("priority", 0)) for o in entries],
         bucket=fuse.get("bucket"),
         service_account=sa.get("name"),
         gcp_service_account=sa.get("gcpServiceAccount"),
         tpu=_tpu_info(m, clusters),
+        multiplexing=_multiplexing_info(m),
     )
+
+
+def _multiplexing_info(m: dict[str, Any]) -> dict[str, int] | None:
+    mux = m.get("multiplexing")
+    if not mux:
+        return None
+    n, chips, r = len(mux["models"]), chips_per_replica(m["accelerator"]), m["replicas"]
+    return {
+        "models": n,
+        "chips": chips,
+        "min": r["min"],
+        "max": r["max"],
+        "chipsMin": n * r["min"] * chips,
+        "chipsMax": n * r["max"] * chips,
+    }
 
 
 def _hf_secrets(data: dict[str, Any]) -> list[dict[str, str]]:

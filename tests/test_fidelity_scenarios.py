@@ -216,8 +216,10 @@ def test_seed004_components():
     (sample_job,) = _load(SAMPLES / "tpu" / "components" / "model-downloader-job.yaml")
     (job,) = _ours("tpu-autopilot", "Job")
     # the sample patches filelock inline for a fixed repo; gen passes repo and path as env
+    # and skips a finished download (marker); the Job runs as its own ServiceAccount, the
+    # only identity with write access to the bucket (issue 16, defect 4)
     found = {c.split(":")[0] for c in conflicts(sample_job["spec"], job["spec"])}
-    assert found == {".template.spec.containers[0].args[0]"}
+    assert found == {".template.spec.containers[0].args[0]", ".template.spec.serviceAccountName"}
     sample_ui = _load(SAMPLES / "tpu" / "components" / "gradio.yaml")
     (deployment,) = _ours("tpu-autopilot", "Deployment")
     assert conflicts(sample_ui[0]["spec"]["template"]["spec"], deployment["spec"]["template"]["spec"]) == []

@@ -42,6 +42,7 @@ def test_changed_and_removed_resources(tmp_path):
     result = gitops.diff_output(spec, out)
     assert result.resources == {
         "removed": [
+            "default/GCPBackendPolicy/qwen-25-3b-backend",
             "default/HTTPRoute/qwen-25-3b-route",
             "default/HealthCheckPolicy/qwen-25-3b-healthcheck",
             "default/NetworkPolicy/qwen-25-3b",

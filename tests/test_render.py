@@ -66,6 +66,7 @@ def test_kustomization_lists_every_manifest(tmp_path):
     )
     assert kustomization["resources"] == [
         "gateway.yaml",
+        "gcpbackendpolicy.yaml",
         "healthcheckpolicy.yaml",
         "httproute.yaml",
         "networkpolicy.yaml",
@@ -110,7 +111,7 @@ def test_invalid_spec_leaves_existing_output_byte_identical(cli, tmp_path):
 def test_cli_render_summary(cli, tmp_path):
     result = cli("render", str(SPEC), "-o", str(tmp_path / "out"))
     assert result.exit_code == 0
-    assert result.stdout.startswith("Rendered 9 resources for 1 cluster into ")
+    assert result.stdout.startswith("Rendered 11 resources for 1 cluster into ")
 
 
 def test_files_gen_did_not_write_are_left_alone(tmp_path):

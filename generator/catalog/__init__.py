@@ -52,3 +52,31 @@ def releases() -> dict[str, Any]:
 def gateway_classes() -> dict[str, Any]:
     classes: dict[str, Any] = releases()["gatewayClasses"]
     return classes
+
+
+def operations() -> dict[str, Any]:
+    """Operational facts: backend timeouts, node shapes, image capabilities, prerequisites."""
+    return _table("operations")
+
+
+def nodes() -> dict[str, Any]:
+    """GKE machine types and node reservations (nodes.yaml)."""
+    return _table("nodes")
+
+
+def prerequisites() -> dict[str, Any]:
+    """Cluster prerequisites per feature the output uses (prerequisites.yaml)."""
+    return _table("prerequisites")
+
+
+def image_repository(image: str) -> str:
+    """An image reference without its tag or digest."""
+    repository = image.split("@", 1)[0]
+    if ":" in repository.rsplit("/", 1)[-1]:
+        repository = repository.rsplit(":", 1)[0]
+    return repository
+
+
+def image_has_haproxy(image: str) -> bool:
+    """Whether the catalog knows the image's repository to carry an haproxy binary."""
+    return image_repository(image) in operations()["haproxy"]["imagesWithHaproxy"]

@@ -72,7 +72,9 @@ def check_dirs(
     report.notes += [
         f"cross-references in {b} not checked: a file there could not be read" for b in sorted(broken)
     ]
-    for finding in check_references({name: [d.obj for d in docs] for name, docs in scopes.items()}):
+    objs = {name: [d.obj for d in docs] for name, docs in scopes.items()}
+    readmes = {name: text for name in objs if (text := operational.shipped_readme(name)) is not None}
+    for finding in check_references(objs) + operational.check_scopes(objs, readmes):
         if finding.scope in broken:
             continue
         doc = scopes[finding.scope][finding.index]

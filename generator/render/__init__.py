@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import catalog
 from ..plan import Plan, build_plan
+from ..prerequisites import prerequisites
 from ..spec import Spec, load_spec
 from .chart import cluster_values_files, dump_yaml, header, scaffold, umbrella_files
 from .manifests import HelmRenderError, Resource, chart_archive, kind_files, render_chart
@@ -28,10 +29,13 @@ class RenderResult:
 
 def _curls(plan: Plan) -> list[str]:
     out = []
+    objective_header = catalog.releases()["endpointPicker"]["objectiveHeader"]
     for m in plan.models:
         for model_id in m.model_ids:
             prefix = m.path if plan.routing == "path" else ""
             hdr = f" -H '{plan.model_header}: {model_id}'" if plan.routing == "header" else ""
+            if plan.pools and model_id in m.objective_by_id:
+                hdr += f" -H '{objective_header}: {m.objective_by_id[model_id]}'"
             body = f'{{"model": "{model_id}", "messages": [{{"role": "user", "content": "Hello"}}]}}'
             out.append(
                 f"curl http://${{GATEWAY_IP}}{prefix}/v1/chat/completions "
@@ -60,6 +64,7 @@ def _context(plan: Plan) -> dict[str, Any]:
         "route_match": _route_match(plan),
         "serve_port": catalog.releases()["ray"]["servePort"],
         "epp": catalog.releases()["endpointPicker"],
+        "objective_header": catalog.releases()["endpointPicker"]["objectiveHeader"],
         "config_cluster": config[0] if config else plan.clusters[0].name,
         "regions": sorted({c.region for c in plan.clusters if c.region}),
     }
@@ -115,18 +120,20 @@ def render_plan(plan: Plan, progress: Progress = _quiet) -> tuple[dict[str, byte
             extra["addons/helmfile.yaml"] = scaffold(
                 "helmfile.yaml.j2", header=head, addons=addons, namespace=plan.namespace
             ).encode()
-        extra["README.md"] = scaffold("README.md.j2", plan=plan, header=head, **ctx).encode()
         rendered_all = future.result()
     files = {f"chart/{rel}": data for rel, data in sorted(chart.items())}
     for cluster, rendered in zip(plan.clusters, rendered_all, strict=True):
         resources += rendered
         for rel, data in kind_files(rendered, head).items():
             files[f"manifests/{cluster.name}/{rel}"] = data
+    # the README's prerequisites are derived from what was rendered
+    prereqs = prerequisites(plan, resources)
+    extra["README.md"] = scaffold("README.md.j2", plan=plan, header=head, prereqs=prereqs, **ctx).encode()
     files.update(extra)
     return files, resources
 
 
-def verify(resources: list[Resource], *, strict: bool = False) -> list[str]:
+def verify(resources: list[Resource], *, strict: bool = False, readme: str | None = None) -> list[str]:
     """Problems in the rendered resources: cross-references, GKE lints and the operational
     checks always (cheap);
     with ``strict`` also every resource against the pinned upstream schemas and every
@@ -137,7 +144,9 @@ def verify(resources: list[Resource], *, strict: bool = False) -> list[str]:
     scopes: dict[str, list[dict[str, Any]]] = {}
     for r in resources:
         scopes.setdefault(r.cluster, []).append(r.obj)
-    problems = [f"{f.scope}: {f.problem.format()}" for f in check_references(scopes)]
+    readmes = dict.fromkeys(scopes, readme) if readme is not None else None
+    findings = check_references(scopes) + operational.check_scopes(scopes, readmes)
+    problems = [f"{f.scope}: {f.problem.format()}" for f in findings]
     problems += [f"{r.cluster}: {p.format()}" for r in resources for p in operational.check_resource(r.obj)]
     if strict:
         from ..check.ray_serve import ray_available, validate_serve_config
@@ -171,7 +180,8 @@ def render_to_dir(
     progress("validating")
     plan, files, resources = render_spec(load_spec(spec_path), progress)
     progress(f"checking {len(resources)} resources")
-    problems = verify(resources, strict=strict)
+    readme = files.get("README.md")
+    problems = verify(resources, strict=strict, readme=readme.decode() if readme else None)
     if problems:
         raise RenderError(
             "the rendered output is inconsistent (this is a bug in gen or its "

@@ -36,7 +36,8 @@ def test_problem_lines_name_files_as_the_dir_was_typed(cli, case, typed, shown):
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == PORT_LINE.format(d=shown)
     assert result.stderr.splitlines()[-1] == (
-        "Summary: 7 resources checked (2 HTTPRoute, 2 HealthCheckPolicy, 2 RayService, 1 Gateway), 1 problem"
+        "Summary: 9 resources checked (2 GCPBackendPolicy, 2 HTTPRoute, 2 HealthCheckPolicy, 2 RayService, "
+        "1 Gateway), 1 problem"
     )
 
 
@@ -57,8 +58,14 @@ def test_json_report(cli, case):
     assert result.stderr == ""
     report = json.loads(result.stdout)
     assert report["valid"] is False
-    assert report["resources"] == 7
-    assert report["kinds"] == {"Gateway": 1, "HTTPRoute": 2, "HealthCheckPolicy": 2, "RayService": 2}
+    assert report["resources"] == 9
+    assert report["kinds"] == {
+        "GCPBackendPolicy": 2,
+        "Gateway": 1,
+        "HTTPRoute": 2,
+        "HealthCheckPolicy": 2,
+        "RayService": 2,
+    }
     assert report["kubeVersion"] == "1.35"
     assert report["problems"] == [
         {

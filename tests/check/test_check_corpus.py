@@ -46,9 +46,9 @@ def test_positive_fixtures_pass(cli, monkeypatch):
     assert problem_lines(result.stderr) == []
     assert result.exit_code == 0
     assert result.stdout == (
-        "Summary: 31 resources checked (3 RayService, 3 Role, 3 RoleBinding, 3 ServiceAccount, "
-        "2 AutoscalingMetric, 2 Deployment, 2 Gateway, 2 HTTPRoute, 2 HealthCheckPolicy, "
-        "2 InferenceObjective, 2 InferencePool, 2 Service, 1 ComputeClass, 1 GCPBackendPolicy, "
+        "Summary: 32 resources checked (3 RayService, 3 Role, 3 RoleBinding, 3 ServiceAccount, "
+        "2 AutoscalingMetric, 2 Deployment, 2 GCPBackendPolicy, 2 Gateway, 2 HTTPRoute, "
+        "2 HealthCheckPolicy, 2 InferenceObjective, 2 InferencePool, 2 Service, 1 ComputeClass, "
         "1 ResourceClaimTemplate), 0 problems\n"
     )
 

@@ -19,6 +19,7 @@ CLEAN = HERE / "positive" / "tpu-dranet"
 FILES = [
     "computeclass.yaml",
     "gateway.yaml",
+    "gcpbackendpolicy.yaml",
     "healthcheckpolicy.yaml",
     "httproute.yaml",
     "rayservice.yaml",
@@ -147,7 +148,8 @@ def test_findings_are_merged_into_the_same_output(fake, cli):
         "kubeconform: bad label",
         f"{d}/role.yaml: Role/vllm-tpu-multihost-metrics: kubeconform: error unmarshalling resource: "
         'mapping key "rules" already defined',
-        "Summary: 9 resources checked (1 ComputeClass, 1 Gateway, 1 HTTPRoute, 1 HealthCheckPolicy, "
+        "Summary: 10 resources checked (1 ComputeClass, 1 GCPBackendPolicy, 1 Gateway, 1 HTTPRoute, "
+        "1 HealthCheckPolicy, "
         "1 RayService, 1 ResourceClaimTemplate, 1 Role, 1 RoleBinding, 1 ServiceAccount), 3 problems",
     ]
 

@@ -7,6 +7,10 @@ sample itself is wrong or incomplete; each such case is listed here with why:
   retired tutorial), so both references dangle when the directory is applied alone.
 - tpu/ray-cluster.*.yaml: RayCluster has no pinned schema (gen renders RayServices
   only; tests/fixtures/upstream-samples/README.md).
+- tpu/ scenarios with components/: the tutorial runs the downloader Job, waits for its
+  log to report success, and only then applies the RayService. Applied as one set (as
+  Argo CD or Flux would), nothing orders them and vLLM starts on partial weights: the
+  operational check says so (issue 16, defect 4).
 
 Alternatives that share a name (three ``vllm-tpu`` RayServices) are separate scenarios.
 """
@@ -52,7 +56,21 @@ SCENARIOS = {
     "ingress": ["ingress"],
 }
 NOT_PINNED = "RayCluster/vllm-tpu: no schema is pinned for ray.io/v1 RayCluster (schemas/upstream/index.yaml)"
+
+
+def _races(file: str, service: str) -> str:
+    return (
+        f"{file}: RayService/{service}: spec.rayClusterConfig.workerGroupSpecs[0].template.spec."
+        'initContainers: reads gs://my-model-bucket while Job "model-downloader" writes to it, and no '
+        "init container waits for the Job to finish: vLLM would start on partial weights; add an init "
+        "container that mounts the bucket and waits for a completion marker the Job writes last"
+    )
+
+
 SAMPLE_IS_WRONG = {
+    "tpu/v5e-singlehost": [_races("ray-service.tpu-v5e-singlehost.yaml", "vllm-tpu")],
+    "tpu/v6e-singlehost": [_races("ray-service.tpu-v6e-singlehost.yaml", "vllm-tpu")],
+    "tpu/v6e-multihost-dranet": [_races("ray-service.tpu-v6e-multihost.yaml", "vllm-tpu-multihost")],
     "ingress": [
         "healthcheckpolicy.yaml: HealthCheckPolicy/endpoint-lb-healthcheck: spec.targetRef.name: Service "
         '"rayllm-head-svc" not found in namespace "default"',

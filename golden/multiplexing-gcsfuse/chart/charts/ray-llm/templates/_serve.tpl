@@ -40,12 +40,12 @@ applications:
 {{- end -}}
 
 {{/*
-ray-llm.env: the environment of a Ray container: the shared Ray Serve tuning, the
-Hugging Face token by secret reference (never by value), then extra EnvVars.
+ray-llm.env: the environment of a Ray container: the shared Ray Serve tuning and the
+model's HAProxy ingress settings (only for images that carry haproxy), the Hugging Face token by secret reference (never by value), then extra EnvVars.
 Usage: {{ include "ray-llm.env" (dict "ctx" $ "m" $m "extra" $m.worker.env) }}
 */}}
 {{- define "ray-llm.env" -}}
-{{- range .ctx.Values.rayEnv }}
+{{- range concat .ctx.Values.rayEnv .m.haproxyEnv }}
 - name: {{ .name }}
   value: {{ .value | quote }}
 {{- end }}
@@ -63,16 +63,24 @@ Usage: {{ include "ray-llm.env" (dict "ctx" $ "m" $m "extra" $m.worker.env) }}
 
 {{/*
 ray-llm.podMetadata: metadata of a Ray pod template: the model-server selector labels
-(role head or worker) and, with GCS Fuse, the sidecar annotations.
+(role head or worker) and the annotations: GCS Fuse's sidecar settings, and on workers
+the node storage they were sized for.
 Usage: {{ include "ray-llm.podMetadata" (dict "ctx" $ "m" $m "role" "worker") }}
 */}}
 {{- define "ray-llm.podMetadata" -}}
 metadata:
   labels:
     {{- include "gen-common.modelServerSelector" (dict "ctx" .ctx "model" .m.name "role" .role) | nindent 4 }}
+  {{- $annotations := dict }}
   {{- if .m.gcsFuse }}
+  {{- $annotations = merge $annotations .ctx.Values.gcsFuseSidecar }}
+  {{- end }}
+  {{- if eq .role "worker" }}
+  {{- $annotations = merge $annotations (.m.worker.podAnnotations | default dict) }}
+  {{- end }}
+  {{- with $annotations }}
   annotations:
-    {{- toYaml .ctx.Values.gcsFuseSidecar | nindent 4 }}
+    {{- toYaml . | nindent 4 }}
   {{- end }}
 {{- end -}}
 
@@ -116,5 +124,39 @@ volumes:
       bucketName: {{ .bucket | quote }}
       mountOptions: {{ .mountOptions | quote }}
 {{- end }}
+{{- end }}
+{{- end -}}
+
+
+{{/*
+ray-llm.waitForWeights: an init container that holds a pod until the model's download Job
+has written its completion marker, so vLLM never starts on partial weights. It runs after
+GKE's GCS Fuse sidecar (a native sidecar, injected first), with the bucket read-only.
+Usage: {{ include "ray-llm.waitForWeights" (dict "ctx" $ "m" $m "sec" $sec) }}
+*/}}
+{{- define "ray-llm.waitForWeights" -}}
+{{- with .m.download }}
+initContainers:
+- name: wait-for-weights
+  image: {{ $.m.image | quote }}
+  command: ["/bin/sh", "-c"]
+  args:
+  - |
+    until [ "$(cat "$MARKER" 2>/dev/null)" = "$REPO_ID" ]; do
+      echo "waiting for the download Job {{ .name }} to finish $MARKER"; sleep 20
+    done
+  env:
+  - name: MARKER
+    value: {{ .marker | quote }}
+  - name: REPO_ID
+    value: {{ .repoId | quote }}
+  resources:
+    {{- toYaml $.ctx.Values.download.waitResources | nindent 4 }}
+  securityContext:
+    {{- toYaml $.sec.container | nindent 4 }}
+  volumeMounts:
+  - name: gcs-fuse-csi-ephemeral
+    mountPath: {{ $.m.gcsFuse.mountPath | quote }}
+    readOnly: true
 {{- end }}
 {{- end -}}

@@ -1,7 +1,4 @@
-"""Operational checks: output that every schema accepts but that would not run well.
-
-One function per concern, listed in RULES; each takes one resource and returns Problems
-naming the field, the fact it contradicts and the fix.
+"""Operational rules about accelerators: what the pods ask for against what runs on them.
 
 - ``accelerators_match_parallelism``: Ray Serve LLM places ``tensor_parallel_size x
   pipeline_parallel_size`` accelerators per LLM replica (ray 2.60
@@ -14,14 +11,14 @@ naming the field, the fact it contradicts and the fix.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import yaml
 
-from .graph import as_dict, as_list, group_of, name_of
-from .problem import Problem
-from .ray_serve import LLM_BUILDERS
+from ... import catalog, nodes
+from ..graph import as_dict, as_list, group_of, name_of, pod_templates
+from ..problem import Problem, format_path
+from ..ray_serve import LLM_BUILDERS
 
 ACCELERATOR_RESOURCES = ("nvidia.com/gpu", "google.com/tpu")
 _WORKERS = "spec.rayClusterConfig.workerGroupSpecs"
@@ -136,9 +133,67 @@ def accelerators_match_parallelism(obj: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-RULES: list[Callable[[dict[str, Any]], list[Problem]]] = [accelerators_match_parallelism]
+def _requests(container: dict[str, Any]) -> dict[str, Any]:
+    """A container's effective requests (Kubernetes defaults a missing request to its limit)."""
+    resources = as_dict(container.get("resources"))
+    return {**as_dict(resources.get("limits")), **as_dict(resources.get("requests"))}
 
 
-def check_resource(obj: dict[str, Any]) -> list[Problem]:
-    """Every operational rule on one resource."""
-    return [p for rule in RULES for p in rule(obj)]
+def _pod_requests(spec: dict[str, Any]) -> dict[str, float]:
+    """What the scheduler reserves for a pod: the sum over its containers, or the largest
+    init container when that is more (Kubernetes' effective request)."""
+    total = dict.fromkeys(nodes.RESOURCES, 0.0)
+    for c in map(as_dict, as_list(spec.get("containers"))):
+        for k in nodes.RESOURCES:
+            total[k] += nodes.quantity(_requests(c).get(k, 0)) or 0.0
+    for c in map(as_dict, as_list(spec.get("initContainers"))):
+        for k in nodes.RESOURCES:
+            total[k] = max(total[k], nodes.quantity(_requests(c).get(k, 0)) or 0.0)
+    return total
+
+
+def pods_fit_nodes(obj: dict[str, Any]) -> list[Problem]:
+    """Every accelerator pod fits the node the catalog names for its accelerator: CPU,
+    memory and ephemeral storage beside GKE's system pods (and GCS Fuse's sidecar)."""
+    out = []
+    for path, tpl, _, _ in pod_templates(obj):
+        spec = as_dict(tpl.get("spec"))
+        selector = as_dict(spec.get("nodeSelector"))
+        accelerators = max(
+            (
+                _count(_requests(as_dict(c)).get(key, 0))
+                for c in as_list(spec.get("containers"))
+                for key in ACCELERATOR_RESOURCES
+            ),
+            default=0,
+        )
+        machines = nodes.machines_for(selector, accelerators) if accelerators else []
+        if not machines:
+            continue  # not an accelerator pod, or a shape the catalog does not name
+        fuse = as_dict(as_dict(tpl.get("metadata")).get("annotations")).get("gke-gcsfuse/volumes") == "true"
+        requests = _pod_requests(spec)
+        # the pod fits if it fits any machine type with that many accelerators; report the largest
+        misfits: dict[str, str] = {}
+        for machine in machines:
+            storage, where = nodes.stated_storage(tpl, machine)
+            misfits = nodes.fits(requests, machine, storage, fuse)
+            if not misfits:
+                break
+        for resource, why in misfits.items():
+            fix = (
+                "lower the request, or give the node pool a larger boot disk (--disk-size) or local SSD "
+                f"(--ephemeral-storage-local-ssd) and state it with the pod annotation "
+                f"{catalog.nodes()['bootDiskAnnotation']}"
+                if resource == "ephemeral-storage"
+                else "lower the request or choose a larger accelerator count"
+            )
+            out.append(
+                Problem(
+                    str(obj.get("kind")),
+                    name_of(obj),
+                    format_path((*path, "spec", "containers")),
+                    f"the pod cannot be scheduled: {resource} {why} on a {machine} node with {where} "
+                    f"(after GKE's reservations and system pods{' and the GCS Fuse sidecar' * fuse}); {fix}",
+                )
+            )
+    return out

@@ -1,0 +1,458 @@
+"""What the clusters must have before the rendered output runs, derived from it.
+
+Each detector looks at the rendered resources (not at the spec), so a feature the
+output uses cannot be left out of the emitted README: if a pod mounts a GCS Fuse
+volume, the CSI driver row is there. Facts (feature names, commands, what Autopilot
+does instead) live in ``catalog/prerequisites.yaml`` and ``catalog/nodes.yaml``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from . import catalog, nodes
+from .check.graph import as_dict, as_list, as_str, pod_templates
+
+if TYPE_CHECKING:  # render imports this module: types only, no import cycle
+    from .plan import Plan
+    from .render.manifests import Resource
+
+GCS_FUSE_DRIVER = "gcsfuse.csi.storage.gke.io"
+GSA_ANNOTATION = "iam.gke.io/gcp-service-account"
+
+
+@dataclass
+class Prerequisite:
+    """One row of the README's prerequisites table."""
+
+    key: str
+    feature: str
+    needed_by: list[str]  # "Kind/name" of the resources that need it
+    clusters: list[str]
+    commands: list[str]
+    autopilot: str | None = None  # what Autopilot needs instead; None: the same commands
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Output:
+    plan: Plan
+    by_cluster: dict[str, list[Resource]]
+
+    def of_kind(self, *kinds: str) -> Iterator[Resource]:
+        for resources in self.by_cluster.values():
+            yield from (r for r in resources if r.kind in kinds)
+
+    def clusters_with(self, test: Callable[[Resource], bool]) -> list[str]:
+        return [c for c, rs in self.by_cluster.items() if any(test(r) for r in rs)]
+
+    def pods(self) -> Iterator[tuple[Resource, dict[str, Any]]]:
+        for resources in self.by_cluster.values():
+            for r in resources:
+                for _, tpl, _, _ in pod_templates(r.obj):
+                    yield r, as_dict(tpl.get("spec"))
+
+
+def _ref(r: Resource) -> str:
+    return f"{r.kind}/{r.name}"
+
+
+def _uses_gcs_fuse(r: Resource) -> bool:
+    return any(
+        as_dict(as_dict(v).get("csi")).get("driver") == GCS_FUSE_DRIVER
+        for _, tpl, _, _ in pod_templates(r.obj)
+        for v in as_list(as_dict(tpl.get("spec")).get("volumes"))
+    )
+
+
+def _fill(row: str, needed_by: list[str], clusters: list[str], **fmt: Any) -> Prerequisite:
+    fact = catalog.prerequisites()[row]
+    return Prerequisite(
+        row,
+        fact["feature"].format(**fmt),
+        sorted(set(needed_by)),
+        clusters,
+        [" ".join(c.format(**fmt).split()) for c in fact["commands"]],
+        fact.get("autopilot"),
+    )
+
+
+Detector = Callable[[_Output, dict[str, str]], list[Prerequisite]]
+
+
+def _gateway_api(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
+    gws = list(out.of_kind("Gateway"))
+    clusters = out.clusters_with(lambda r: r.kind in ("Gateway", "HTTPRoute"))
+    return [_fill("gateway-api", [_ref(r) for r in gws], clusters, **fmt)] if gws else []
+
+
+def _ray_operator(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
+    rs = list(out.of_kind("RayService"))
+    clusters = out.clusters_with(lambda r: r.kind == "RayService")
+    return [_fill("ray-operator", [_ref(r) for r in rs], clusters, **fmt)] if rs else []
+
+
+def _gcs_fuse(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
+    users = [r for rs in out.by_cluster.values() for r in rs if _uses_gcs_fuse(r)]
+    if not users:
+        return []
+    clusters = out.clusters_with(_uses_gcs_fuse)
+    return [_fill("gcs-fuse", [_ref(r) for r in users], clusters, **fmt)]
+
+
+def _workload_identity(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
+    # Cloud Storage from a pod (GCS Fuse) or an annotated KSA both need the GKE metadata server
+    users = [r for rs in out.by_cluster.values() for r in rs if _uses_gcs_fuse(r)]
+    users += [
+        r
+        for r in out.of_kind("ServiceAccount")
+        if GSA_ANNOTATION in as_dict(as_dict(r.obj.get("metadata")).get("annotations"))
+    ]
+    if not users:
+        return []
+    clusters = [c for c, rs in out.by_cluster.items() if any(u in rs for u in users)]
+    return [_fill("workload-identity", [_ref(r) for r in users], clusters, **fmt)]
+
+
+def _dataplane_v2(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
+    device_class = catalog.operations()["dranet"]["deviceClassName"]
+
+    def dranet(r: Resource) -> bool:
+        devices = as_dict(as_dict(as_dict(r.obj.get("spec")).get("spec")).get("devices"))
+        return r.kind == "ResourceClaimTemplate" and any(
+            as_str(as_dict(as_dict(q).get("exactly")).get("deviceClassName")) == device_class
+            for q in as_list(devices.get("requests"))
+        )
+
+    users = [r for rs in out.by_cluster.values() for r in rs if dranet(r)]
+    if not users:
+        return []
+    return [_fill("dataplane-v2", [_ref(r) for r in users], out.clusters_with(dranet), **fmt)]
+
+
+def _worker_pools(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
+    """One node pool per model and accelerator shape, exactly the shape its pods were sized for."""
+    rows = []
+    for cluster, resources in out.by_cluster.items():
+        for r in resources:
+            if r.kind != "RayService":
+                continue
+            groups = as_list(
+                as_dict(as_dict(r.obj.get("spec")).get("rayClusterConfig")).get("workerGroupSpecs")
+            )
+            for group in map(as_dict, groups):
+                tpl = as_dict(group.get("template"))
+                spec = as_dict(tpl.get("spec"))
+                selector = as_dict(spec.get("nodeSelector"))
+                limits = {
+                    k: v
+                    for c in map(as_dict, as_list(spec.get("containers")))
+                    for k, v in as_dict(as_dict(c.get("resources")).get("limits")).items()
+                }
+                count = int(str(limits.get("nvidia.com/gpu", limits.get("google.com/tpu", 0))))
+                machine = nodes.machine_for(selector, count) if count else None
+                if machine is None:
+                    continue
+                storage, _ = nodes.stated_storage(tpl, machine)
+                hosts = int(str(group.get("numOfHosts", 1)))
+                pool = f"{r.name[:35]}-{'tpu' if nodes.TPU_SELECTOR in selector else 'gpu'}"
+                common = {
+                    **fmt,
+                    "pool": pool,
+                    "machine": machine,
+                    "storage": nodes.storage_flags(storage),
+                }
+                if nodes.TPU_SELECTOR in selector:
+                    dranet = bool(as_list(spec.get("resourceClaims")))
+                    row = _fill(
+                        "tpu-nodes",
+                        [_ref(r)],
+                        [cluster],
+                        **common,
+                        topology=selector.get(nodes.TPU_TOPOLOGY_SELECTOR, ""),
+                        hosts=hosts * int(str(group.get("maxReplicas", 1))),
+                        dranet=(
+                            " --enable-gvnic --accelerator-network-profile=auto "
+                            "--node-labels=cloud.google.com/gke-networking-dra-driver=true"
+                            if dranet
+                            else ""
+                        ),
+                    )
+                else:
+                    row = _fill(
+                        "gpu-nodes",
+                        [_ref(r)],
+                        [cluster],
+                        **common,
+                        accelerator=selector.get(nodes.GPU_SELECTOR, ""),
+                        count=count,
+                        min=int(str(group.get("minReplicas", 0))) * hosts,
+                        max=int(str(group.get("maxReplicas", 0))) * hosts,
+                    )
+                total = hosts * int(str(group.get("maxReplicas", 1)))
+                quota = f" ({total * count} {'TPU chips' if 'tpu' in pool[-3:] else 'GPUs'} of quota at most)"
+                row.feature = (
+                    f"{row.feature}: {machine}"
+                    + (f", {nodes.storage_flags(storage)}" if nodes.storage_flags(storage) else "")
+                    + quota
+                )
+                rows.append(row)
+    return rows
+
+
+def _fleet(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
+    gateway = out.plan.gateway
+    if not catalog.gateway_classes()[gateway["class"]]["multiCluster"]:
+        return []
+    config = next((c.name for c in out.plan.clusters if c.role == "config"), out.plan.clusters[0].name)
+    fact = catalog.prerequisites()["fleet"]
+    register, enable = fact["commands"]
+    row = _fill(
+        "fleet", [f"Gateway/{gateway['name']}"], list(out.by_cluster), **fmt, config=config, member=""
+    )
+    row.commands = [
+        " ".join(register.format(**fmt, config=config, member=c).split()) for c in out.by_cluster
+    ] + [enable.format(**fmt, config=config)]
+    return [row]
+
+
+def _proxy_subnet(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
+    gateway = out.plan.gateway
+    facts = catalog.gateway_classes()[gateway["class"]]
+    if not facts["internal"]:
+        return []
+    regional = facts["regional"]
+    purpose = "REGIONAL_MANAGED_PROXY" if regional else "GLOBAL_MANAGED_PROXY"
+    regions = sorted({c.region for c in out.plan.clusters if c.region}) or ["REGION"]
+    if regional:
+        regions = regions[:1]
+    fact = catalog.prerequisites()["proxy-subnet"]
+    row = _fill(
+        "proxy-subnet",
+        [f"Gateway/{gateway['name']}"],
+        list(out.by_cluster),
+        **fmt,
+        purpose=purpose,
+        gateway_class=gateway["class"],
+        subnet="",
+        region="",
+        range="",
+    )
+    row.commands = [
+        fact["commands"][0].format(
+            **fmt,
+            purpose=purpose,
+            subnet=f"{region}-proxy-only" if region != "REGION" else "proxy-only-subnet",
+            region=region,
+            range=f"RANGE_{n}",
+        )
+        for n, region in enumerate(regions, 1)
+    ]
+    return [row]
+
+
+def _custom_metrics(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
+    metrics = list(out.of_kind("AutoscalingMetric"))
+    clusters = out.clusters_with(lambda r: r.kind == "AutoscalingMetric")
+    return [_fill("custom-metrics", [_ref(r) for r in metrics], clusters, **fmt)] if metrics else []
+
+
+def _objective_crd(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
+    objectives = list(out.of_kind("InferenceObjective"))
+    if not objectives:
+        return []
+    profile = out.plan.objective_profile
+    clusters = out.clusters_with(lambda r: r.kind == "InferenceObjective")
+    return [
+        _fill(
+            "objective-crd",
+            [_ref(r) for r in objectives],
+            clusters,
+            **fmt,
+            release=profile["release"],
+            crd=profile["crd"],
+        )
+    ]
+
+
+def _secrets(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
+    """Every Secret a pod references that the output does not create."""
+    hf_keys = set(catalog.accelerators()["hfTokenEnv"].values())
+    refs: dict[tuple[str, str], tuple[list[str], list[str], str]] = {}
+    for cluster, resources in out.by_cluster.items():
+        made = {r.name for r in resources if r.kind == "Secret"}
+        for r in resources:
+            for _, tpl, _, _ in pod_templates(r.obj):
+                spec = as_dict(tpl.get("spec"))
+                containers = [*as_list(spec.get("initContainers")), *as_list(spec.get("containers"))]
+                for c in map(as_dict, containers):
+                    for env in map(as_dict, as_list(c.get("env"))):
+                        ref = as_dict(as_dict(env.get("valueFrom")).get("secretKeyRef"))
+                        name, key = as_str(ref.get("name")), as_str(ref.get("key"))
+                        if not name or not key or name in made:
+                            continue
+                        users, clusters, _ = refs.setdefault((name, key), ([], [], str(env.get("name"))))
+                        users.append(_ref(r))
+                        if cluster not in clusters:
+                            clusters.append(cluster)
+    rows = []
+    for (name, key), (users, clusters, env_name) in sorted(refs.items()):
+        variable = "HF_TOKEN" if env_name in hf_keys else "SECRET_VALUE"
+        rows.append(
+            _fill(
+                "secret",
+                users,
+                clusters,
+                **fmt,
+                name=name,
+                key=key,
+                namespace=out.plan.namespace,
+                variable=variable,
+            )
+        )
+    return rows
+
+
+def _tls(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
+    rows = []
+    for cluster, resources in out.by_cluster.items():
+        for r in (r for r in resources if r.kind == "Gateway"):
+            for listener in map(as_dict, as_list(as_dict(r.obj.get("spec")).get("listeners"))):
+                for cert in map(as_dict, as_list(as_dict(listener.get("tls")).get("certificateRefs"))):
+                    name = as_str(cert.get("name"))
+                    if name:
+                        ns = out.plan.namespace
+                        rows.append(_fill("tls-secret", [_ref(r)], [cluster], **fmt, name=name, namespace=ns))
+    return rows
+
+
+def _buckets(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
+    """Each GCS Fuse bucket: created (when gen's Job fills it) or filled by you, and the
+    least access each identity needs: read for model servers, write for the download Job."""
+    access: dict[tuple[str, str, str], list[str]] = {}  # (bucket, ksa, role) -> users
+    writers: set[str] = set()
+    accounts = {r.name: r for r in out.of_kind("ServiceAccount")}
+    for r, spec in out.pods():
+        volumes = {
+            str(v.get("name")): as_dict(v.get("csi"))
+            for v in map(as_dict, as_list(spec.get("volumes")))
+            if as_dict(v.get("csi")).get("driver") == GCS_FUSE_DRIVER
+        }
+        for name, csi in volumes.items():
+            bucket = as_str(as_dict(csi.get("volumeAttributes")).get("bucketName"))
+            if not bucket:
+                continue
+            mounts = [
+                as_dict(m)
+                for c in as_list(spec.get("containers"))
+                for m in as_list(as_dict(c).get("volumeMounts"))
+                if as_dict(m).get("name") == name
+            ]
+            writes = csi.get("readOnly") is not True and any(m.get("readOnly") is not True for m in mounts)
+            role = "roles/storage.objectUser" if writes else "roles/storage.objectViewer"
+            if writes:
+                writers.add(bucket)
+            ksa = as_str(spec.get("serviceAccountName")) or "default"
+            access.setdefault((bucket, ksa, role), []).append(_ref(r))
+    rows = []
+    region = next((c.region for c in out.plan.clusters if c.region), None) or "REGION"
+    for bucket in sorted({b for b, _, _ in access}):
+        users = [u for (b, _, _), us in access.items() if b == bucket for u in us]
+        if bucket in writers:
+            rows.append(_fill("bucket", users, list(out.by_cluster), **fmt, bucket=bucket, region=region))
+        else:
+            for m in out.plan.models:
+                if m.source.startswith(f"gs://{bucket}"):
+                    rows.append(_fill("weights", [f"RayService/{m.name}"], m.clusters, **fmt, path=m.source))
+    for (bucket, ksa, role), users in sorted(access.items()):
+        sa = accounts.get(ksa)
+        gsa = (
+            as_str(as_dict(as_dict(sa.obj.get("metadata")).get("annotations")).get(GSA_ANNOTATION))
+            if sa
+            else None
+        )
+        common = {**fmt, "bucket": bucket, "ksa": ksa, "role": role, "namespace": out.plan.namespace}
+        if gsa:
+            rows.append(
+                _fill(
+                    "bucket-read-gsa",
+                    users,
+                    list(out.by_cluster),
+                    **common,
+                    gsa=gsa,
+                    gsa_name=gsa.split("@")[0],
+                )
+            )
+        else:
+            rows.append(_fill("bucket-read", users, list(out.by_cluster), **common))
+        if role.endswith("objectUser"):
+            rows[-1].feature = rows[-1].feature.replace("Read access", "Write access", 1)
+    return rows
+
+
+def _images(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
+    """Images in a project's own registry (Artifact Registry, Container Registry): built by you."""
+    facts = catalog.operations()["images"]
+    users: dict[str, list[str]] = {}
+    for r, spec in out.pods():
+        for c in map(as_dict, [*as_list(spec.get("initContainers")), *as_list(spec.get("containers"))]):
+            image = as_str(c.get("image"))
+            if (
+                image
+                and any(marker in image for marker in facts["privateRegistryMarkers"])
+                and not image.startswith(tuple(facts["publicPrefixes"]))
+            ):
+                users.setdefault(image, []).append(_ref(r))
+    return [
+        _fill("image", us, list(out.by_cluster), **fmt, image=image) for image, us in sorted(users.items())
+    ]
+
+
+DETECTORS: list[Detector] = [
+    _gateway_api,
+    _ray_operator,
+    _workload_identity,
+    _gcs_fuse,
+    _dataplane_v2,
+    _worker_pools,
+    _fleet,
+    _proxy_subnet,
+    _custom_metrics,
+    _objective_crd,
+    _secrets,
+    _tls,
+    _buckets,
+    _images,
+]
+
+
+def _merged(rows: list[Prerequisite]) -> list[Prerequisite]:
+    """One row for the same prerequisite on several clusters (same commands)."""
+    out: dict[tuple[str, str, tuple[str, ...]], Prerequisite] = {}
+    for row in rows:
+        key = (row.key, row.feature, tuple(row.commands))
+        if key not in out:
+            out[key] = row
+            continue
+        first = out[key]
+        first.needed_by = sorted({*first.needed_by, *row.needed_by})
+        first.clusters += [c for c in row.clusters if c not in first.clusters]
+    return list(out.values())
+
+
+def prerequisites(plan: Plan, resources: list[Resource]) -> list[Prerequisite]:
+    """Every prerequisite the rendered resources need, in a fixed order."""
+    by_cluster: dict[str, list[Resource]] = {c.name: [] for c in plan.clusters}
+    for r in resources:
+        by_cluster.setdefault(r.cluster, []).append(r)
+    fmt = {"cluster": "CLUSTER", "location": "LOCATION", "project": plan.project or "${PROJECT_ID}"}
+    out = _Output(plan, by_cluster)
+    rows = _merged([row for detect in DETECTORS for row in detect(out, fmt)])
+    modes = {c.name: c.mode for c in plan.clusters}
+    for row in rows:
+        if row.autopilot and all(modes.get(c) == "autopilot" for c in row.clusters):
+            row.commands = []  # nothing to run: say what Autopilot does instead
+    return rows

@@ -1,0 +1,85 @@
+"""Node shapes (generator/nodes.py, catalog/nodes.yaml): what GKE nodes give to pods,
+and every worker gen sizes fits the node pool the README creates for it."""
+
+from __future__ import annotations
+
+import pytest
+
+from generator import catalog, nodes
+from generator.plan import worker_node
+
+GIB = 2**30
+
+
+def test_default_boot_disk_matches_gkes_own_example():
+    # GKE "Plan for node sizes": a node with the default 100 GB boot disk reports
+    # allocatable ephemeral-storage 47060071478 bytes.
+    eph = nodes.allocatable("g2-standard-8")["ephemeral-storage"]
+    assert eph == pytest.approx(47060071478, rel=0.005)
+
+
+def test_cpu_and_memory_reservations():
+    free = nodes.allocatable("g2-standard-8")
+    # 6 % of the first core, 1 % of the second, 0.5 % of the next two, 0.25 % above: 90m on 8 cores
+    assert free["cpu"] == pytest.approx(7.91)
+    # 25 % of 4 GiB + 20 % of 4 + 10 % of 8 + 6 % of 16 = 3.56 GiB, plus the 100 MiB eviction threshold
+    assert free["memory"] / GIB == pytest.approx(32 - 3.56 - 100 / 1024)
+
+
+def test_local_ssd_and_larger_disks():
+    assert nodes.allocatable("a3-highgpu-2g", nodes.Storage(local_ssds=4))["ephemeral-storage"] / GIB == 1250
+    small, large = (
+        nodes.allocatable("g2-standard-24", nodes.Storage(d))["ephemeral-storage"] for d in (100, 200)
+    )
+    assert large > 2 * small
+
+
+def test_storage_is_the_smallest_disk_that_holds_the_request():
+    assert nodes.storage_for("g2-standard-24", 48 * GIB, gcs_fuse=True) == nodes.Storage(disk_gb=200)
+    assert nodes.storage_for("g2-standard-8", 24 * GIB, gcs_fuse=False) == nodes.Storage(disk_gb=100)
+    assert nodes.storage_for("a3-highgpu-2g", 900 * GIB, gcs_fuse=False) == nodes.Storage(local_ssds=4)
+
+
+def _every_accelerator_shape():
+    for gpu, entry in catalog.gpus().items():
+        for count in entry["counts"]:
+            yield {"type": gpu, "count": count}
+    for tpu, entry in catalog.tpus().items():
+        for topo in entry["topologies"]:
+            yield {"type": tpu, "topology": topo["topology"]}
+
+
+@pytest.mark.parametrize(
+    "accelerator", list(_every_accelerator_shape()), ids=lambda a: "-".join(map(str, a.values()))
+)
+@pytest.mark.parametrize("fuse", [False, True], ids=["hf", "gcsfuse"])
+def test_every_catalog_worker_fits_its_node(accelerator, fuse):
+    model = {
+        "accelerator": accelerator,
+        "resources": {},
+        "storage": {"gcsFuse": {"bucket": "b"}} if fuse else {},
+    }
+    shape = worker_node(model)
+    requests = {
+        "cpu": shape.requests["cpu"],
+        "memory": shape.requests["memory"],
+        "ephemeral-storage": shape.requests["ephemeralStorage"],
+    }
+    assert nodes.fits(requests, shape.machine_type, shape.storage, fuse) == {}
+
+
+def test_every_gpu_count_names_a_machine_the_catalog_knows():
+    machines = catalog.nodes()["machines"]
+    for gpu, entry in catalog.gpus().items():
+        assert sorted(entry["machineTypes"]) == sorted(entry["counts"]), gpu
+        for types in entry["machineTypes"].values():
+            assert all(t in machines for t in types), gpu
+    for entry in catalog.tpus().values():
+        assert all(t["machineType"] in machines for t in entry["topologies"])
+
+
+def test_quantities():
+    assert nodes.quantity("500m") == 0.5
+    assert nodes.quantity("24Gi") == 24 * GIB
+    assert nodes.quantity(6) == 6
+    assert nodes.quantity("lots") is None
