@@ -56,5 +56,21 @@ class SpecError(Exception):
         self.diagnostics = diagnostics
 
 
+CLIP = 60  # characters of a value shown in a message
+
+
+def clip(value: object, limit: int = CLIP) -> str:
+    """``repr`` of a value from the user's file, at most about ``limit`` characters: a
+    long value keeps its start and end and says how long it is (an error once printed
+    a 7.6 KB name in full)."""
+    shown = repr(value)
+    if len(shown) <= limit:
+        return shown
+    size = f"{len(value):,} characters" if isinstance(value, str) else f"{len(shown):,} characters as text"
+    head = (limit * 2) // 3
+    tail = limit - head - 1
+    return f"{shown[:head]}…{shown[-tail:]} ({size})"
+
+
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
