@@ -339,7 +339,15 @@ def _kube_version_option(f: _F) -> _F:
     help="Also run kubeconform (must be on PATH) against the pinned schemas.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success, and no notes.")
-def check(dirs: tuple[str, ...], kube_version: str, fmt: str, use_kubeconform: bool, quiet: bool) -> None:
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Also note what no offline check can cover (CEL rules only the API server evaluates).",
+)
+def check(
+    dirs: tuple[str, ...], kube_version: str, fmt: str, use_kubeconform: bool, quiet: bool, verbose: bool
+) -> None:
     """Check rendered output (or any directory of manifests) offline: strict upstream
     schemas, Ray serve configs, cross-references within each cluster, GKE lints.
 
@@ -363,7 +371,7 @@ def check(dirs: tuple[str, ...], kube_version: str, fmt: str, use_kubeconform: b
         for issue in report.sorted_issues():
             click.echo(issue.format(), err=True)
         if not quiet:
-            for note in report.notes:
+            for note in report.notes + (report.details if verbose else []):
                 click.echo(f"note: {note}", err=True)
         if not report.ok:
             click.echo(report.summary(), err=True)
