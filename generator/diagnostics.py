@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+CLIP = 60  # characters of a value shown in a message
+MAX_MESSAGE = 1000  # characters of any message (a safety net under CLIP)
+
 PathPart = str | int
 SpecPath = tuple[PathPart, ...]
 
@@ -31,6 +34,13 @@ class Diagnostic:
     path: str
     message: str
 
+    def __post_init__(self) -> None:
+        # a message quoting a huge value is cut in the middle: errors never print kilobytes
+        if len(self.message) > MAX_MESSAGE:
+            keep = MAX_MESSAGE // 2
+            cut = f"{self.message[:keep]}…{self.message[-keep:]}"
+            object.__setattr__(self, "message", cut)
+
     def format(self) -> str:
         where = f"{self.file}:{self.line}:{self.col}" if self.line else self.file
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
@@ -54,9 +64,6 @@ class SpecError(Exception):
     def __init__(self, diagnostics: list[Diagnostic]):
         super().__init__("\n".join(d.format() for d in diagnostics))
         self.diagnostics = diagnostics
-
-
-CLIP = 60  # characters of a value shown in a message
 
 
 def clip(value: object, limit: int = CLIP) -> str:

@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from generator.diagnostics import clip
+from generator.diagnostics import MAX_MESSAGE, Diagnostic, clip
 from generator.spec.schema import PATTERN_WORDS, _expected, _first_sentence
 
 from .conftest import ROOT
@@ -44,6 +44,7 @@ def test_every_pattern_of_the_schema_is_explained_in_words_with_an_example(path,
     words, example = PATTERN_WORDS[sub["pattern"]]
     assert re.search(sub["pattern"], example.strip('"')), (words, example)  # the example is valid
     message = _expected(list(path), sub, sub["pattern"])
+    example = (sub.get("examples") or [example])[0]  # the field's own example wins
     assert message == f"expected {words}, e.g. {example}"
     assert not any(c in words for c in "^$[]{}\\"), words  # no regex syntax
 
@@ -66,6 +67,12 @@ def test_a_pattern_without_words_falls_back_to_the_whole_first_sentence_and_an_e
 )
 def test_first_sentence(text, first):
     assert _first_sentence(text) == first
+
+
+def test_no_message_is_longer_than_the_safety_net():
+    d = Diagnostic("f", 1, 1, "p", "x" * 400 + "y" * 8000 + "z" * 400)
+    assert len(d.message) == MAX_MESSAGE + 1
+    assert d.message.startswith("x" * 400) and d.message.endswith("z" * 400) and "…" in d.message
 
 
 def test_clip():

@@ -89,7 +89,7 @@ _HF = "hf://ORG/MODEL, a Hugging Face repository"
 # A pattern missing here is explained by its field's description and `examples`, never by
 # the regex itself; tests/test_messages.py asks for an entry for every pattern of the schema.
 PATTERN_WORDS: dict[str, tuple[str, str]] = {
-    "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$": (f"a DNS label: {_DNS_LABEL}", "gemma-2b-it"),
+    "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$": (f"a DNS label: {_DNS_LABEL}", "serving-1"),
     "^[a-z]([-a-z0-9]*[a-z0-9])?$": (
         "a DNS-1035 label: lowercase letters, digits and '-', starting with a letter and "
         "ending with a letter or digit",
@@ -97,7 +97,7 @@ PATTERN_WORDS: dict[str, tuple[str, str]] = {
     ),
     "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$": (
         f"a DNS subdomain: dot-separated parts of {_DNS_LABEL}",
-        "hf-token.example.com",
+        "hf-token",
     ),
     "^[a-z][a-z0-9-]{4,28}[a-z0-9]$": (
         "a Google Cloud project ID: 6 to 30 lowercase letters, digits and '-', starting "
@@ -164,6 +164,9 @@ def _expected(schema_path: list[Any], sub: dict[str, Any], pattern: str) -> str:
     """``expected <words>, e.g. <example>`` for a value that does not match ``pattern``."""
     if pattern in PATTERN_WORDS:
         words, example = PATTERN_WORDS[pattern]
+        own = sub.get("examples") or []  # the field's own example, when the schema gives one
+        if own and isinstance(own[0], str) and re.search(pattern, own[0]):
+            example = own[0]
         return f"expected {words}, e.g. {example}"
     description = sub.get("description", "")
     path = list(schema_path)
