@@ -117,3 +117,10 @@ def test_the_output_directory_is_removed_again_when_the_first_write_fails(tmp_pa
         write_tree(out2, {"a": b"x", "a/b": b"y"})  # a file and a directory at one path
     assert not out2.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_the_lock_file_older_gen_left_beside_the_output_is_removed(tmp_path):
+    (tmp_path / ".out.gen.lock").touch()
+    (tmp_path / ".other.gen.lock").touch()  # another output's: not ours to judge here
+    write_tree(tmp_path / "out", files("a"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.gen.lock", "out"]

@@ -135,6 +135,10 @@ def write_tree(target: Path, files: dict[str, bytes]) -> None:
         for stale in target.parent.glob(f".{target.name}.gen-*"):
             if stale.is_dir() and not stale.is_symlink():
                 shutil.rmtree(stale, ignore_errors=True)
+        # the (empty) lock file earlier versions of gen left beside the target
+        legacy = target.parent / f".{target.name}.gen.lock"
+        if legacy.is_file() and not legacy.is_symlink() and legacy.stat().st_size == 0:
+            legacy.unlink(missing_ok=True)
         _write_locked(target, files, rels)
     except BaseException:
         if created:  # leave no empty directory behind when the first write fails
