@@ -50,8 +50,11 @@ $(SSTAMP): security/requirements.txt | $(UV)
 demo: $(STAMP)
 	$(BIN)/gen validate examples/*/models.yaml
 	$(BIN)/gen render examples/single-cluster-gpu/models.yaml -o out
-	@echo "gen is in .venv/bin: run 'source .venv/bin/activate', then e.g. 'gen describe examples/single-cluster-gpu/models.yaml'"
-	@echo "Next: follow out/README.md (prerequisites, add-ons, then helm install ray-multi-model out/chart -n default -f out/chart/values-default.yaml)"
+	@echo "gen is in .venv/bin: 'source .venv/bin/activate' puts it on PATH, then e.g. 'gen describe examples/single-cluster-gpu/models.yaml'"
+	@echo "Next: create the prerequisites out/README.md lists, then install the add-ons and the chart"
+	@echo "(release name = metadata.name, namespace = metadata.namespace; other names break the selectors):"
+	@echo "  helmfile -f out/addons/helmfile.yaml apply"
+	@echo "  helm install ray-multi-model out/chart -n default -f out/chart/values-default.yaml"
 
 ## test: install gen with its test extras (and the security scanner), lint, run the whole suite
 test: lint $(SSTAMP)

@@ -20,7 +20,10 @@ EXAMPLES = {
     "validate": "  gen validate models.yaml\n  gen validate --format json examples/*/models.yaml",
     "render": "  gen render models.yaml -o out/\n"
     "  gen render models.yaml -o out/ --check   # CI: fail when out/ is stale\n"
-    "  helm install fleet out/chart -f out/chart/values-default.yaml",
+    "  # then out/README.md: prerequisites, add-ons, and the chart under the release name\n"
+    "  # metadata.name in namespace metadata.namespace (e.g. `gen init`'s models.yaml):\n"
+    "  helmfile -f out/addons/helmfile.yaml apply\n"
+    "  helm install ray-multi-model out/chart -n default -f out/chart/values-default.yaml",
     "diff": "  gen diff models.yaml -o out/\n  gen diff --format json models.yaml -o out/",
     "init": "  gen init --list\n  gen init --scenario multi-cluster fleet/",
     "schema": "  gen schema > models.schema.json",
@@ -93,11 +96,11 @@ def main() -> None:
     gen diff models.yaml -o out     what a render would change
     gen check out                   validate rendered output against upstream schemas
     gen schema                      print the spec's JSON Schema
-    gen schemas export DIR          the pinned schemas in kubeconform's layout
+    gen schemas export DIRECTORY    the pinned schemas in kubeconform's layout
     """
 
 
-@main.command(epilog=_epilog("validate"))
+@main.command(epilog=_epilog("validate"), short_help="Check specs: JSON Schema and semantic rules.")
 @click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @_format_option
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
@@ -136,7 +139,7 @@ def validate(specs: tuple[Path, ...], fmt: str, quiet: bool) -> None:
     sys.exit(1 if all_diags else 0)
 
 
-@main.command(epilog=_epilog("render"))
+@main.command(epilog=_epilog("render"), short_help="Write the chart, manifests and add-ons of a spec.")
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "-o",
@@ -162,7 +165,9 @@ def render(spec: Path, output: Path, check_only: bool, strict: bool, quiet: bool
     (the same resources as plain YAML) and addons/ (pinned upstream charts).
 
     Cross-references between the rendered resources are always checked first; nothing
-    is written when anything is wrong."""
+    is written when anything is wrong. OUTPUT/README.md lists the prerequisites and the
+    install commands: the Helm release name is metadata.name and its namespace
+    metadata.namespace, which the labels and NetworkPolicy selectors use."""
     from .render import RenderError, render_to_dir
 
     try:
@@ -197,11 +202,11 @@ def render(spec: Path, output: Path, check_only: bool, strict: bool, quiet: bool
         click.echo(
             f"Rendered {plural(rendered.resources, 'resource')} for "
             f"{plural(len(rendered.clusters), 'cluster')} into {output}/ "
-            f"({plural(rendered.files, 'file')})"
+            f"({plural(rendered.files, 'file')}); next: {output}/README.md"
         )
 
 
-@main.command(epilog=_epilog("describe"))
+@main.command(epilog=_epilog("describe"), short_help="Per model: accelerators, parallelism, memory fit.")
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 @_format_option
 def describe(spec: Path, fmt: str) -> None:
@@ -228,7 +233,7 @@ def describe(spec: Path, fmt: str) -> None:
         click.echo(table(capacities))
 
 
-@main.command(epilog=_epilog("diff"))
+@main.command(epilog=_epilog("diff"), short_help="Show what a render would change.")
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "-o",
@@ -271,8 +276,10 @@ def diff(spec: Path, output: Path, fmt: str) -> None:
     sys.exit(1 if result.changed else 0)
 
 
-@main.command(epilog=_epilog("init"))
-@click.argument("path", required=False, default=".", type=click.Path(file_okay=False, path_type=Path))
+@main.command(epilog=_epilog("init"), short_help="Start a models.yaml from an example scenario.")
+@click.argument(
+    "path", metavar="[DIR]", required=False, default=".", type=click.Path(file_okay=False, path_type=Path)
+)
 @click.option(
     "--scenario",
     default="single-cluster-gpu",
@@ -282,16 +289,21 @@ def diff(spec: Path, output: Path, fmt: str) -> None:
 @click.option("--list", "list_only", is_flag=True, help="List the scenarios and exit.")
 @click.option("--force", is_flag=True, help="Overwrite an existing models.yaml.")
 def init(path: Path, scenario: str, list_only: bool, force: bool) -> None:
-    """Write a commented starter PATH/models.yaml for a scenario, and the spec's JSON
-    Schema beside it (models.schema.json) for editor completion."""
+    """Write a commented starter DIR/models.yaml (default: the current directory) for a
+    scenario, and the spec's JSON Schema beside it (models.schema.json) for editor completion."""
     from .gitops import scenarios, starter_spec
     from .resources import spec_schema_path
 
     known = scenarios()
     if list_only:
+        import textwrap
+
         width = max(map(len, known))
         for name, about in known.items():
-            click.echo(f"{name:<{width}}  {about}")
+            lines = textwrap.wrap(about, max(40, 100 - width - 2)) or [""]
+            click.echo(f"{name:<{width}}  {lines[0]}")
+            for line in lines[1:]:
+                click.echo(f"{'':<{width}}  {line}")
         return
     if scenario not in known:
         raise click.BadParameter(
@@ -307,7 +319,7 @@ def init(path: Path, scenario: str, list_only: bool, force: bool) -> None:
     click.echo(f"Wrote {target} ({scenario}) and {path / 'models.schema.json'}; next: gen validate {target}")
 
 
-@main.command(epilog=_epilog("schema"))
+@main.command(epilog=_epilog("schema"), short_help="Print the spec's JSON Schema.")
 def schema() -> None:
     """Print the JSON Schema of models.yaml (for editors and other tools)."""
     from .resources import spec_schema_path
@@ -328,7 +340,7 @@ def _kube_version_option(f: _F) -> _F:
     )(f)
 
 
-@main.command(epilog=_epilog("check"))
+@main.command(epilog=_epilog("check"), short_help="Check rendered output against upstream schemas.")
 @click.argument("dirs", nargs=-1, required=True, type=click.Path(path_type=str))
 @_kube_version_option
 @_format_option
@@ -339,7 +351,15 @@ def _kube_version_option(f: _F) -> _F:
     help="Also run kubeconform (must be on PATH) against the pinned schemas.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success, and no notes.")
-def check(dirs: tuple[str, ...], kube_version: str, fmt: str, use_kubeconform: bool, quiet: bool) -> None:
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Also note what no offline check can cover (CEL rules only the API server evaluates).",
+)
+def check(
+    dirs: tuple[str, ...], kube_version: str, fmt: str, use_kubeconform: bool, quiet: bool, verbose: bool
+) -> None:
     """Check rendered output (or any directory of manifests) offline: strict upstream
     schemas, Ray serve configs, cross-references within each cluster, GKE lints.
 
@@ -363,7 +383,7 @@ def check(dirs: tuple[str, ...], kube_version: str, fmt: str, use_kubeconform: b
         for issue in report.sorted_issues():
             click.echo(issue.format(), err=True)
         if not quiet:
-            for note in report.notes:
+            for note in report.notes + (report.details if verbose else []):
                 click.echo(f"note: {note}", err=True)
         if not report.ok:
             click.echo(report.summary(), err=True)
@@ -372,12 +392,14 @@ def check(dirs: tuple[str, ...], kube_version: str, fmt: str, use_kubeconform: b
     sys.exit(0 if report.ok else 1)
 
 
-@main.group()
+@main.group(short_help="The pinned schemas: gen schemas export DIRECTORY.")
 def schemas() -> None:
-    """The pinned upstream schemas gen checks against."""
+    """The pinned upstream schemas gen checks against: gen schemas export DIRECTORY."""
 
 
-@schemas.command("export", epilog=_epilog("schemas export"))
+@schemas.command(
+    "export", epilog=_epilog("schemas export"), short_help="Write the pinned schemas in kubeconform's layout."
+)
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @_kube_version_option
 def schemas_export(directory: Path, kube_version: str) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+CLIP = 60  # characters of a value shown in a message
+MAX_MESSAGE = 1000  # characters of any message (a safety net under CLIP)
+
 PathPart = str | int
 SpecPath = tuple[PathPart, ...]
 
@@ -31,6 +34,13 @@ class Diagnostic:
     path: str
     message: str
 
+    def __post_init__(self) -> None:
+        # a message quoting a huge value is cut in the middle: errors never print kilobytes
+        if len(self.message) > MAX_MESSAGE:
+            keep = MAX_MESSAGE // 2
+            cut = f"{self.message[:keep]}…{self.message[-keep:]}"
+            object.__setattr__(self, "message", cut)
+
     def format(self) -> str:
         where = f"{self.file}:{self.line}:{self.col}" if self.line else self.file
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
@@ -54,6 +64,19 @@ class SpecError(Exception):
     def __init__(self, diagnostics: list[Diagnostic]):
         super().__init__("\n".join(d.format() for d in diagnostics))
         self.diagnostics = diagnostics
+
+
+def clip(value: object, limit: int = CLIP) -> str:
+    """``repr`` of a value from the user's file, at most about ``limit`` characters: a
+    long value keeps its start and end and says how long it is (an error once printed
+    a 7.6 KB name in full)."""
+    shown = repr(value)
+    if len(shown) <= limit:
+        return shown
+    size = f"{len(value):,} characters" if isinstance(value, str) else f"{len(shown):,} characters as text"
+    head = (limit * 2) // 3
+    tail = limit - head - 1
+    return f"{shown[:head]}…{shown[-tail:]} ({size})"
 
 
 def plural(count: int, noun: str) -> str:

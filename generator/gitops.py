@@ -110,12 +110,17 @@ def diff_output(spec_path: str | Path, out_dir: str | Path) -> DiffResult:
 
 
 def scenarios() -> dict[str, str]:
-    """Example scenario name -> its one-line description (second comment line)."""
+    """Example scenario name -> its description: the whole comment at the top of its
+    models.yaml (after the schema line), joined into one paragraph."""
     out = {}
     for spec in sorted(data_dir("examples").glob("*/models.yaml")):
         lines = spec.read_text(encoding="utf-8").splitlines()
-        about = next((ln[2:] for ln in lines[1:] if ln.startswith("# ")), "")
-        out[spec.parent.name] = about
+        comment = []
+        for ln in lines[1:] if lines and lines[0].startswith("# yaml-language-server") else lines:
+            if not ln.startswith("#"):
+                break
+            comment.append(ln[1:].strip())
+        out[spec.parent.name] = " ".join(c for c in comment if c)
     return out
 
 

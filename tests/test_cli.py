@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shlex
 
 import pytest
 
@@ -76,7 +75,7 @@ def test_init_unknown_scenario(cli, tmp_path):
 def test_init_list(cli):
     result = cli("init", "--list")
     assert result.exit_code == 0
-    assert [line.split()[0] for line in result.stdout.splitlines()] == sorted(
+    assert [line.split()[0] for line in result.stdout.splitlines() if not line.startswith(" ")] == sorted(
         p.parent.name for p in (ROOT / "examples").glob("*/models.yaml")
     )
 
@@ -107,23 +106,6 @@ def test_render_check(cli, tmp_path):
 def test_render_strict(cli, tmp_path):
     result = cli("render", "--strict", str(SPEC), "-o", str(tmp_path / "out"))
     assert result.exit_code == 0, result.stderr
-
-
-def test_getting_started_commands_run_verbatim(cli, tmp_path, monkeypatch):
-    """docs/getting-started.md's first shell block, command by command."""
-    doc = (ROOT / "docs" / "getting-started.md").read_text()
-    block = doc.split("```sh\n", 1)[1].split("```", 1)[0]
-    monkeypatch.chdir(tmp_path)
-    commands = [line for line in block.splitlines() if line.strip()]
-    assert commands[0].startswith("gen init")
-    for line in commands:
-        argv = shlex.split(line)
-        if argv[0] == "cd":
-            monkeypatch.chdir(argv[1])
-            continue
-        assert argv[0] == "gen", line
-        result = cli(*argv[1:])
-        assert result.exit_code == 0, (line, result.output)
 
 
 def test_progress_is_shown_only_on_a_terminal_after_a_second(monkeypatch):

@@ -43,6 +43,9 @@ class Report:
     kinds: Counter[str] = field(default_factory=Counter)
     issues: list[Issue] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # notes the same on every run (CEL rules only the API server evaluates): text output
+    # shows them with --verbose only; JSON lists them with the notes
+    details: list[str] = field(default_factory=list)
     # the Ray whose own models validated the serve configs ("" when none were validated)
     ray_version: str = ""
 
@@ -73,6 +76,6 @@ class Report:
             "resources": self.resources,
             "kinds": dict(sorted(self.kinds.items())),
             "problems": issues,
-            "notes": self.notes,
+            "notes": self.notes + self.details,
             "serveConfigsValidatedWith": f"ray {self.ray_version}" if self.ray_version else None,
         }

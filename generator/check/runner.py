@@ -80,7 +80,8 @@ def check_dirs(
         doc = scopes[finding.scope][finding.index]
         p = finding.problem
         report.issues.append(Issue(doc.file, p.kind, p.name, p.path, p.message, finding.check, doc.index))
-    report.notes += _notes(loaded, docs)
+    report.notes += _notes(loaded)
+    report.details += _unevaluated_rules(docs)
     if binary is not None:
         objects = {(d.file, str(d.obj.get("kind")), name_of(d.obj)): (d.index, d.obj) for d in docs}
         files = {d.file: loaded.paths[d.file] for d in docs}
@@ -171,11 +172,15 @@ def _duplicates(loaded: Loaded) -> list[Issue]:
     return out
 
 
-def _notes(loaded: Loaded, docs: list[Document]) -> list[str]:
-    notes = [
+def _notes(loaded: Loaded) -> list[str]:
+    return [
         f"skipped Helm chart {c} (templates are not manifests; check the rendered output)"
         for c in loaded.skipped_charts
     ]
+
+
+def _unevaluated_rules(docs: list[Document]) -> list[str]:
+    notes = []
     pairs = ((d.obj.get("apiVersion"), d.obj.get("kind")) for d in docs)
     present = sorted({(av, k) for av, k in pairs if isinstance(av, str) and isinstance(k, str)})
     entries = load_index().entries

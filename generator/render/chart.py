@@ -7,6 +7,7 @@ Kubernetes manifest comes from the subcharts' Helm templates.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -103,13 +104,26 @@ def _chart_files(name: str) -> dict[str, bytes]:
     return out
 
 
+# In charts/ a subchart names the library as its sibling (`file://../gen-common`); vendored,
+# the library sits in the subchart's own charts/, where Helm finds a dependency that
+# declares no repository (as the umbrella's do): `helm dependency build` works offline there.
+_SIBLING_REPOSITORY = re.compile(rb"^[ \t]+repository: file://\.\./" + LIBRARY.encode() + rb"[ \t]*\n", re.M)
+
+
+def _vendored_chart_yaml(sub: str, data: bytes) -> bytes:
+    vendored = _SIBLING_REPOSITORY.sub(b"", data)
+    if b"repository:" in vendored:
+        raise ValueError(f"charts/{sub}/Chart.yaml: a dependency other than {LIBRARY} cannot be vendored")
+    return vendored
+
+
 def vendored_subcharts() -> dict[str, bytes]:
     """charts/<sub>/... with the library chart vendored into each subchart."""
     lib = _chart_files(LIBRARY)
     out: dict[str, bytes] = {}
     for sub in SUBCHARTS:
         for rel, data in _chart_files(sub).items():
-            out[f"charts/{sub}/{rel}"] = data
+            out[f"charts/{sub}/{rel}"] = _vendored_chart_yaml(sub, data) if rel == "Chart.yaml" else data
         for rel, data in lib.items():
             out[f"charts/{sub}/charts/{LIBRARY}/{rel}"] = data
     return out

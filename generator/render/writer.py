@@ -5,10 +5,17 @@ Files that gen did not write (not listed in the previous run's manifest) are
 hard-linked into it unchanged, then the two directories are swapped with one
 atomic ``renameat2(RENAME_EXCHANGE)``: a reader (or a SIGKILL) sees either the
 old complete tree or the new one, never a mix.
+
+One writer per target at a time: gen holds an exclusive ``flock`` on the target
+directory itself while it writes, so it leaves no lock file anywhere (none beside
+the target to dirty ``git status``, none inside it to be committed). The swap gives
+the target path a new inode, so a writer re-checks, once it holds the lock, that it
+locked the directory the path still names, and otherwise locks again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import fcntl
@@ -120,17 +127,59 @@ def write_tree(target: Path, files: dict[str, bytes]) -> None:
     if target.exists() and not target.is_dir():
         raise OutputError(f"{target} exists and is not a directory")
     target.parent.mkdir(parents=True, exist_ok=True)
-    # One writer per target at a time; under the lock, staging trees left by a killed
-    # run (never swapped in, so never visible as the target) are removed.
-    lock = os.open(target.parent / f".{target.name}.gen.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    created = not target.exists()
+    lock = lock_target(target)
     try:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        # under the lock, staging trees left by a killed run (never swapped in, so
+        # never visible as the target) are removed
         for stale in target.parent.glob(f".{target.name}.gen-*"):
             if stale.is_dir() and not stale.is_symlink():
                 shutil.rmtree(stale, ignore_errors=True)
+        # the (empty) lock file earlier versions of gen left beside the target
+        legacy = target.parent / f".{target.name}.gen.lock"
+        if legacy.is_file() and not legacy.is_symlink() and legacy.stat().st_size == 0:
+            legacy.unlink(missing_ok=True)
         _write_locked(target, files, rels)
+    except BaseException:
+        if created:  # leave no empty directory behind when the first write fails
+            with contextlib.suppress(OSError):
+                os.rmdir(target)
+        raise
     finally:
         os.close(lock)
+
+
+def lock_target(target: Path) -> int:
+    """Create ``target`` if missing and return a descriptor of it holding an exclusive
+    flock; the caller closes it. The lock is on the directory the path names once the
+    lock is held: a writer that swapped a new tree in meanwhile made the path name
+    another directory, so the lock is taken again on that one."""
+    while True:
+        try:
+            os.mkdir(target, 0o755)
+            os.chmod(target, 0o755)
+        except FileExistsError:
+            pass
+        try:
+            fd = os.open(target, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except FileNotFoundError:  # swapped away between mkdir and open (no renameat2)
+            continue
+        except OSError as exc:
+            if target.is_symlink():
+                raise OutputError(f"{target} is a symlink; give the real directory") from None
+            raise OutputError(f"{target} cannot be opened as a directory: {exc.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            held = os.fstat(fd)
+            now = os.stat(target, follow_symlinks=False)
+            if (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino):
+                return fd
+        except FileNotFoundError:
+            pass
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
 
 
 def _write_locked(target: Path, files: dict[str, bytes], rels: set[str]) -> None:
@@ -146,9 +195,6 @@ def _write_locked(target: Path, files: dict[str, bytes], rels: set[str]) -> None
             staging / MANIFEST,
             (json.dumps({"generator": "gen", "files": sorted(rels)}, indent=1) + "\n").encode(),
         )
-        if not target.exists():
-            os.rename(staging, target)
-            return
         _carry_over(target, staging, ours, rels)
         if not _exchange(staging, target):
             # no renameat2 (non-Linux): two renames, a tiny window without target
