@@ -53,6 +53,8 @@ class ModelInfo:
     tpu: dict[str, Any] | None = None
     # several models in one RayService: how many, and the accelerators they hold
     multiplexing: dict[str, int] | None = None
+    # LoRA adapters loaded on demand: {"path", "maxAdapters"}
+    lora: dict[str, Any] | None = None
 
 
 @dataclass
@@ -242,7 +244,7 @@ def _model_values(spec: dict[str, Any], i: int, m: dict[str, Any], cluster: dict
     family = _family(m)
     names = naming.model_names(m["name"])
     worker, accel_llm = _worker(m, cluster)
-    engine = {**accel_llm.pop("engineDefaults"), **m.get("engineArgs", {})}
+    engine = {**accel_llm.pop("engineDefaults"), **_lora_engine_args(m), **m.get("engineArgs", {})}
     r = m["replicas"]
     served = served_models(m)
     # the spec's env wins over the catalog's for the same name
@@ -271,6 +273,11 @@ def _model_values(spec: dict[str, Any], i: int, m: dict[str, Any], cluster: dict
         "maxReplicas": r["max"],
         "healthCheckPeriodS": m["healthCheck"]["periodS"],
         "healthCheckTimeoutS": m["healthCheck"]["timeoutS"],
+        "lora": (
+            {"path": m["lora"]["path"].rstrip("/"), "maxAdapters": m["lora"]["maxAdaptersPerReplica"]}
+            if "lora" in m
+            else None
+        ),
     }
     head = {**accel["headResources"][family], **m["resources"].get("head", {})}
     ray_version = m.get("rayVersion", d.get("rayVersion", rel["version"]))
@@ -337,6 +344,13 @@ def _model_values(spec: dict[str, Any], i: int, m: dict[str, Any], cluster: dict
 def _haproxy_env(enabled: bool) -> list[dict[str, str]]:
     facts = catalog.operations()["haproxy"]
     return [{"name": facts["env"], "value": "1"}, facts["hostEnv"]] if enabled else []
+
+
+def _lora_engine_args(m: dict[str, Any]) -> dict[str, Any]:
+    """vLLM serves LoRA adapters only with enable_lora and a rank limit; Ray Serve LLM
+    (2.60) does not set them itself."""
+    lora = m.get("lora")
+    return {"enable_lora": True, "max_lora_rank": lora["maxRank"]} if lora else {}
 
 
 def _download(m: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
@@ -612,6 +626,11 @@ def _model_info(m: dict[str, Any], all_clusters: list[str], clusters: list[dict[
         gcp_service_account=sa.get("gcpServiceAccount"),
         tpu=_tpu_info(m, clusters),
         multiplexing=_multiplexing_info(m),
+        lora=(
+            {"path": m["lora"]["path"].rstrip("/"), "maxAdapters": m["lora"]["maxAdaptersPerReplica"]}
+            if "lora" in m
+            else None
+        ),
     )
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import catalog, nodes
 from .check.graph import as_dict, as_list, as_str, pod_templates
+from .check.operational.accelerators import llm_configs
 
 if TYPE_CHECKING:  # render imports this module: types only, no import cycle
     from .plan import Plan
@@ -111,6 +112,11 @@ def _workload_identity(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
         for r in out.of_kind("ServiceAccount")
         if GSA_ANNOTATION in as_dict(as_dict(r.obj.get("metadata")).get("annotations"))
     ]
+    users += [
+        r
+        for r in out.of_kind("RayService")
+        if any(as_dict(c.get("lora_config")).get("dynamic_lora_loading_path") for c in llm_configs(r.obj))
+    ]
     if not users:
         return []
     clusters = [c for c, rs in out.by_cluster.items() if any(u in rs for u in users)]
@@ -193,7 +199,9 @@ def _worker_pools(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
                         max=int(str(group.get("maxReplicas", 0))) * hosts,
                     )
                 total = hosts * int(str(group.get("maxReplicas", 1)))
-                quota = f" ({total * count} {'TPU chips' if 'tpu' in pool[-3:] else 'GPUs'} of quota at most)"
+                chips = total * count
+                unit = "TPU chip" if pool.endswith("-tpu") else "GPU"
+                quota = f" ({chips} {unit}{'s' * (chips != 1)} of quota at most)"
                 row.feature = (
                     f"{row.feature}: {machine}"
                     + (f", {nodes.storage_flags(storage)}" if nodes.storage_flags(storage) else "")
@@ -334,6 +342,7 @@ def _buckets(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
     least access each identity needs: read for model servers, write for the download Job."""
     access: dict[tuple[str, str, str], list[str]] = {}  # (bucket, ksa, role) -> users
     writers: set[str] = set()
+    lora_buckets: set[str] = set()
     accounts = {r.name: r for r in out.of_kind("ServiceAccount")}
     for r, spec in out.pods():
         volumes = {
@@ -357,12 +366,27 @@ def _buckets(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
                 writers.add(bucket)
             ksa = as_str(spec.get("serviceAccountName")) or "default"
             access.setdefault((bucket, ksa, role), []).append(_ref(r))
+    # LoRA adapters Ray Serve LLM downloads from a bucket, as the worker pods' ServiceAccount
+    for r in out.of_kind("RayService"):
+        for llm in llm_configs(r.obj):
+            path = as_str(as_dict(llm.get("lora_config")).get("dynamic_lora_loading_path"))
+            if path and path.startswith("gs://"):
+                cluster_spec = as_dict(as_dict(r.obj.get("spec")).get("rayClusterConfig"))
+                for group in map(as_dict, as_list(cluster_spec.get("workerGroupSpecs"))):
+                    spec = as_dict(as_dict(group.get("template")).get("spec"))
+                    ksa = as_str(spec.get("serviceAccountName")) or "default"
+                    bucket = path[len("gs://") :].split("/", 1)[0]
+                    users = access.setdefault((bucket, ksa, "roles/storage.objectViewer"), [])
+                    users.append(_ref(r))
+                    lora_buckets.add(bucket)
     rows = []
     region = next((c.region for c in out.plan.clusters if c.region), None) or "REGION"
     for bucket in sorted({b for b, _, _ in access}):
         users = [u for (b, _, _), us in access.items() if b == bucket for u in us]
         if bucket in writers:
             rows.append(_fill("bucket", users, list(out.by_cluster), **fmt, bucket=bucket, region=region))
+        elif bucket in lora_buckets:
+            rows.append(_fill("adapters", users, list(out.by_cluster), **fmt, bucket=bucket))
         else:
             for m in out.plan.models:
                 if m.source.startswith(f"gs://{bucket}"):

@@ -319,6 +319,28 @@ def check_model(spec: dict[str, Any], i: int, m: dict[str, Any]) -> Iterator[Fin
             (f"`path` is only used with `gateway.routing: path` (routing is {spec['gateway']['routing']!r})"),
         )
     yield from _check_storage(m, p)
+    yield from _check_lora(spec, m, p)
+
+
+def _check_lora(spec: dict[str, Any], m: dict[str, Any], p: SpecPath) -> Iterator[Finding]:
+    if "lora" not in m:
+        return
+    if m.get("multiplexing"):
+        yield (
+            p + ("lora",),
+            "LoRA adapters share one base model; with `multiplexing` several base models share the "
+            "RayService: use one of the two",
+        )
+    routing = spec["gateway"]["routing"]
+    exact = routing in ("body", "header") or (routing == "inference-pool" and len(spec["models"]) > 1)
+    if exact:
+        # requests for an adapter name `<model id>:<adapter>`; the route matches exact ids only
+        yield (
+            p + ("lora",),
+            f"requests for an adapter send `model: <model id>:<adapter>`, which the exact model-name "
+            f"match of `routing: {routing}` never matches; use `routing: path`, or "
+            "`routing: inference-pool` with this model alone in the fleet",
+        )
 
 
 def _check_storage(m: dict[str, Any], p: SpecPath) -> Iterator[Finding]:

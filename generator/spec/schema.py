@@ -126,6 +126,10 @@ PATTERN_WORDS: dict[str, tuple[str, str]] = {
         f"{_HF}, or gs://BUCKET/PATH, a Cloud Storage path",
         "hf://google/gemma-2b-it",
     ),
+    "^(gs|s3)://[a-z0-9][a-z0-9._-]{1,221}[a-z0-9](/[^\\s]*)?$": (
+        "a bucket prefix gs://BUCKET/PATH or s3://BUCKET/PATH",
+        "gs://my-bucket/adapters",
+    ),
     "^(/[a-z0-9][a-z0-9._-]*)*/?$": (
         "a path prefix: '/'-separated parts of lowercase letters, digits, '.', '_' and '-'",
         "/gemma-2b-it",

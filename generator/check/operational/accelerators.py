@@ -42,7 +42,7 @@ def _pod_accelerators(group: dict[str, Any]) -> tuple[str, int]:
     return "", 0
 
 
-def _llm_configs(service: dict[str, Any]) -> list[dict[str, Any]]:
+def llm_configs(service: dict[str, Any]) -> list[dict[str, Any]]:
     text = as_dict(service.get("spec")).get("serveConfigV2")
     try:
         config = yaml.safe_load(text) if isinstance(text, str) else None
@@ -77,7 +77,7 @@ def _per_replica(llm: dict[str, Any]) -> int:
 def accelerators_match_parallelism(obj: dict[str, Any]) -> list[Problem]:
     if obj.get("kind") != "RayService" or group_of(obj) != "ray.io":
         return []
-    llms = _llm_configs(obj)
+    llms = llm_configs(obj)
     if not llms:
         return []  # not a Ray Serve LLM app: its accelerator use is not known here
     cluster = as_dict(as_dict(obj.get("spec")).get("rayClusterConfig"))

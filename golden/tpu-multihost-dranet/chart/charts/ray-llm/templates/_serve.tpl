@@ -29,6 +29,11 @@ applications:
       engine_kwargs:
         {{- toYaml . | nindent 8 }}
       {{- end }}
+      {{- with $llm.lora }}
+      lora_config:
+        dynamic_lora_loading_path: {{ .path | quote }}
+        max_num_adapters_per_replica: {{ .maxAdapters }}
+      {{- end }}
       log_engine_metrics: {{ $llm.logEngineMetrics }}
       deployment_config:
         autoscaling_config:
