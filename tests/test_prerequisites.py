@@ -95,3 +95,11 @@ def test_autopilot_lists_no_command_for_what_it_does_itself():
     assert rows["gcs-fuse"].commands == [] and rows["gcs-fuse"].autopilot == "on by default"
     assert rows["tpu-nodes"].commands == []
     assert "GcsFuseCsiDriver=ENABLED" not in files["README.md"].decode()
+
+
+def test_the_readme_says_what_multiplexing_costs():
+    _, files, _ = _render("multiplexing-gcsfuse")
+    readme = files["README.md"].decode()
+    # 2 models x 1..2 replicas x 2 L4 each, every model loaded all the time
+    assert "holds\n4 accelerators at minimum scale and 8 at maximum" in readme
+    assert "offers that as `models[].lora`" in readme
