@@ -199,3 +199,77 @@ def storage_flags(storage: Storage) -> str:
     if storage.disk_gb != catalog.nodes()["defaultBootDiskGb"]:
         return f"--disk-size {storage.disk_gb}"
     return ""
+
+
+def _scale(amount: Any, factor: int) -> str:
+    """Multiply a catalog quantity such as 24Gi or 6 by an integer factor."""
+    text = str(amount)
+    digits = text.rstrip("KMGTPEik")
+    return f"{int(digits) * factor}{text[len(digits) :]}"
+
+
+@dataclass(frozen=True)
+class NodeShape:
+    """The node a worker pod runs on and what the pod asks of it (spec keys: cpu,
+    memory, ephemeralStorage)."""
+
+    machine_type: str
+    storage: Storage
+    requests: dict[str, Any]
+    gcs_fuse: bool = False
+
+    def node_labels(self) -> dict[str, str]:
+        """Select nodes whose ephemeral storage is on local SSD, when sized for them."""
+        return {catalog.nodes()["localSsdLabel"]: "true"} if self.storage.local_ssds else {}
+
+    def pod_annotations(self) -> dict[str, str]:
+        """State a boot disk larger than GKE's default: gen check sizes the node by it."""
+        facts = catalog.nodes()
+        if self.storage.local_ssds or self.storage.disk_gb == facts["defaultBootDiskGb"]:
+            return {}
+        return {facts["bootDiskAnnotation"]: str(self.storage.disk_gb)}
+
+    def misfits(self) -> dict[str, str]:
+        """resource -> why the requests do not fit this node (empty when they do)."""
+        k8s = {_k8s(k): v for k, v in self.requests.items()}
+        return fits(k8s, self.machine_type, self.storage, self.gcs_fuse)
+
+
+def _k8s(key: str) -> str:
+    return "ephemeral-storage" if key == "ephemeralStorage" else key
+
+
+def _sized(machine: str, base: dict[str, Any], override: dict[str, Any], fuse: bool) -> NodeShape:
+    """The catalog's requests capped to what the machine gives beside its system pods,
+    the spec's overrides as given; the boot disk (or local SSD) chosen to hold the
+    ephemeral storage."""
+    wanted = {**base, **override}
+    storage = storage_for(machine, quantity(wanted.get("ephemeralStorage", 0)) or 0.0, fuse)
+    budget = worker_budget(machine, storage, fuse)
+    requests = dict(wanted)
+    for key in ("cpu", "memory", "ephemeralStorage"):
+        amount = quantity(base.get(key))
+        if key in base and key not in override and amount is not None and amount > budget[_k8s(key)]:
+            requests[key] = cap(_k8s(key), amount, budget[_k8s(key)])
+    return NodeShape(machine, storage, requests, fuse)
+
+
+def worker_shape(model: dict[str, Any]) -> NodeShape:
+    """The node of a model's worker pods: the first machine type the catalog lists for its
+    accelerator that holds the worker's requests (the last one if none does: the spec
+    rules report that), sized storage, and the requests."""
+    acc = model["accelerator"]
+    override = model.get("resources", {}).get("worker", {})
+    fuse = bool(model.get("storage", {}).get("gcsFuse"))
+    if acc["type"] in catalog.gpus():
+        gpu = catalog.gpus()[acc["type"]]
+        count = acc.get("count", 1)
+        base = {k: _scale(v, count) for k, v in gpu["perGpu"].items()}
+        machines = [str(t) for t in gpu["machineTypes"][count]]
+    else:
+        topo = catalog.tpu_topology(acc["type"], acc["topology"])
+        assert topo is not None, "validated by spec.rules.check_accelerator"
+        base = dict(catalog.tpus()[acc["type"]]["perHost"])
+        machines = [str(topo["machineType"])]
+    shapes = [_sized(m, base, override, fuse) for m in machines]
+    return next((shape for shape in shapes if not shape.misfits()), shapes[-1])

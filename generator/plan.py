@@ -79,13 +79,6 @@ class Plan:
     metrics_reader: bool = False
 
 
-def _scale(quantity: Any, factor: int) -> str:
-    """Multiply a catalog quantity such as 24Gi or 6 by an integer factor."""
-    text = str(quantity)
-    digits = text.rstrip("KMGTPEik")
-    return f"{int(digits) * factor}{text[len(digits) :]}"
-
-
 def _container_resources(req: dict[str, Any], accel: dict[str, str]) -> dict[str, Any]:
     """Requests as given; memory and ephemeral storage also limited (no CPU limit, so
     vLLM's tokenizer threads are not throttled); accelerators equal in both."""
@@ -99,57 +92,6 @@ def _container_resources(req: dict[str, Any], accel: dict[str, str]) -> dict[str
     for k, v in accel.items():
         requests[k] = limits[k] = v
     return {"limits": dict(sorted(limits.items())), "requests": dict(sorted(requests.items()))}
-
-
-@dataclass(frozen=True)
-class NodeShape:
-    """The node a worker pod runs on and what the pod asks of it."""
-
-    machine_type: str
-    storage: nodes.Storage
-    requests: dict[str, Any]
-
-    def node_labels(self) -> dict[str, str]:
-        """Select nodes whose ephemeral storage is on local SSD, when sized for them."""
-        return {catalog.nodes()["localSsdLabel"]: "true"} if self.storage.local_ssds else {}
-
-    def pod_annotations(self) -> dict[str, str]:
-        """State a boot disk larger than GKE's default: gen check sizes the node by it."""
-        facts = catalog.nodes()
-        if self.storage.local_ssds or self.storage.disk_gb == facts["defaultBootDiskGb"]:
-            return {}
-        return {facts["bootDiskAnnotation"]: str(self.storage.disk_gb)}
-
-
-def _node_shape(machine: str, base: dict[str, Any], override: dict[str, Any], fuse: bool) -> NodeShape:
-    """Size the worker to its node: the catalog's requests, capped to what the machine
-    gives beside its system pods; the boot disk (or local SSD) chosen to hold the
-    ephemeral storage. The spec's resources.worker win as given (gen check reports
-    them if they do not fit)."""
-    wanted = {**base, **override}
-    eph = nodes.quantity(wanted.get("ephemeralStorage", 0)) or 0.0
-    storage = nodes.storage_for(machine, eph, fuse)
-    budget = nodes.worker_budget(machine, storage, fuse)
-    requests = dict(wanted)
-    for key, resource in (("cpu", "cpu"), ("memory", "memory"), ("ephemeralStorage", "ephemeral-storage")):
-        amount = nodes.quantity(base.get(key))
-        if key in base and key not in override and amount is not None and amount > budget[resource]:
-            requests[key] = nodes.cap(resource, amount, budget[resource])
-    return NodeShape(machine, storage, requests)
-
-
-def worker_node(m: dict[str, Any]) -> NodeShape:
-    """The node shape of a model's worker pods (catalog machine type, sized storage)."""
-    acc = m["accelerator"]
-    override = m["resources"].get("worker", {})
-    fuse = bool(m.get("storage", {}).get("gcsFuse"))
-    if acc["type"] in catalog.gpus():
-        gpu = catalog.gpus()[acc["type"]]
-        count = acc.get("count", 1)
-        base = {k: _scale(v, count) for k, v in gpu["perGpu"].items()}
-        return _node_shape(gpu["machineTypes"][count][0], base, override, fuse)
-    topo = _tpu_slice(m)
-    return _node_shape(topo["machineType"], catalog.tpus()[acc["type"]]["perHost"], override, fuse)
 
 
 def _env(entries: list[dict[str, str]]) -> list[dict[str, Any]]:
@@ -166,7 +108,7 @@ def _worker(m: dict[str, Any], cluster: dict[str, Any]) -> tuple[dict[str, Any],
     """(worker group values, llm accelerator fields) from the accelerator catalog."""
     acc = m["accelerator"]
     names = naming.model_names(m["name"])
-    shape = worker_node(m)
+    shape = nodes.worker_shape(m)
     if acc["type"] in catalog.gpus():
         gpu = catalog.gpus()[acc["type"]]
         count = acc.get("count", 1)

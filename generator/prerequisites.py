@@ -474,7 +474,15 @@ def prerequisites(plan: Plan, resources: list[Resource]) -> list[Prerequisite]:
         by_cluster.setdefault(r.cluster, []).append(r)
     fmt = {"cluster": "CLUSTER", "location": "LOCATION", "project": plan.project or "${PROJECT_ID}"}
     out = _Output(plan, by_cluster)
-    rows = _merged([row for detect in DETECTORS for row in detect(out, fmt)])
+    # detectors in a fixed order, each one's rows sorted: the list (and its numbering)
+    # does not depend on the order of the models in the spec
+    rows = _merged(
+        [
+            row
+            for detect in DETECTORS
+            for row in sorted(detect(out, fmt), key=lambda r: (r.feature, r.commands))
+        ]
+    )
     modes = {c.name: c.mode for c in plan.clusters}
     for row in rows:
         if row.autopilot and all(modes.get(c) == "autopilot" for c in row.clusters):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from generator import catalog, nodes
-from generator.plan import worker_node
 
 GIB = 2**30
 
@@ -59,13 +58,33 @@ def test_every_catalog_worker_fits_its_node(accelerator, fuse):
         "resources": {},
         "storage": {"gcsFuse": {"bucket": "b"}} if fuse else {},
     }
-    shape = worker_node(model)
-    requests = {
-        "cpu": shape.requests["cpu"],
-        "memory": shape.requests["memory"],
-        "ephemeral-storage": shape.requests["ephemeralStorage"],
+    shape = nodes.worker_shape(model)
+    assert shape.machine_type == nodes.machines_for(_selector(accelerator), _chips(accelerator))[0]
+    assert shape.misfits() == {}
+
+
+def _selector(accelerator):
+    if accelerator["type"] in catalog.gpus():
+        return {nodes.GPU_SELECTOR: accelerator["type"]}
+    tpu = catalog.tpus()[accelerator["type"]]
+    return {
+        nodes.TPU_SELECTOR: tpu["nodeSelectorAccelerator"],
+        nodes.TPU_TOPOLOGY_SELECTOR: accelerator["topology"],
     }
-    assert nodes.fits(requests, shape.machine_type, shape.storage, fuse) == {}
+
+
+def _chips(accelerator):
+    if accelerator["type"] in catalog.gpus():
+        return accelerator["count"]
+    return catalog.tpu_topology(accelerator["type"], accelerator["topology"])["chipsPerHost"]
+
+
+def test_a_larger_request_picks_a_larger_machine_with_the_same_gpus():
+    model = {"accelerator": {"type": "nvidia-l4", "count": 1}, "resources": {"worker": {"cpu": 14}}}
+    assert nodes.worker_shape(model).machine_type == "g2-standard-16"
+    too_big = {"accelerator": {"type": "nvidia-l4", "count": 1}, "resources": {"worker": {"cpu": 40}}}
+    shape = nodes.worker_shape(too_big)
+    assert shape.machine_type == "g2-standard-32" and "cpu" in shape.misfits()
 
 
 def test_every_gpu_count_names_a_machine_the_catalog_knows():

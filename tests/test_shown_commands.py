@@ -212,8 +212,15 @@ def test_another_release_name_or_namespace_is_caught(cli, tmp_path, monkeypatch)
 
 
 def test_make_install_installs_gen_into_the_current_environment():
+    # run as a top-level make even under `make test` (no "Entering directory" lines)
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     result = subprocess.run(
-        ["make", "-n", "install", "PYTHON=python3"], cwd=ROOT, capture_output=True, text=True, check=True
+        ["make", "--no-print-directory", "-n", "install", "PYTHON=python3"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
     )
     assert result.stdout.strip() == "python3 -m pip install ."
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .. import catalog, naming
+from .. import catalog, naming, nodes
 from ..capacity import model_capacity
 from ..diagnostics import SpecPath, format_path
 from ..layout import replica_layout
@@ -320,6 +320,36 @@ def check_model(spec: dict[str, Any], i: int, m: dict[str, Any]) -> Iterator[Fin
         )
     yield from _check_storage(m, p)
     yield from _check_lora(spec, m, p)
+    yield from _check_worker_fits(m, p)
+
+
+def _check_worker_fits(m: dict[str, Any], p: SpecPath) -> Iterator[Finding]:
+    """resources.worker must fit a node with the model's accelerators: otherwise the
+    worker pods stay Pending (gen check reports the same on the output)."""
+    override = m.get("resources", {}).get("worker", {})
+    if not override or not _accelerator_known(m["accelerator"]):
+        return
+    shape = nodes.worker_shape(m)
+    keys = {"cpu": "cpu", "memory": "memory", "ephemeral-storage": "ephemeralStorage"}
+    for resource, why in shape.misfits().items():
+        key = keys[resource]
+        where = p + (("resources", "worker", key) if key in override else ("accelerator",))
+        yield (
+            where,
+            f"the worker pod does not fit its node: {resource} {why} on a {shape.machine_type} "
+            f"(the largest machine type gen's catalog has for this accelerator, after GKE's "
+            f"reservations and system pods); lower resources.worker.{key} or use more accelerators "
+            "per worker",
+        )
+
+
+def _accelerator_known(acc: dict[str, Any]) -> bool:
+    if acc["type"] in catalog.gpus():
+        return acc.get("count", 1) in catalog.gpus()[acc["type"]]["machineTypes"]
+    return (
+        acc["type"] in catalog.tpus()
+        and catalog.tpu_topology(acc["type"], acc.get("topology", "")) is not None
+    )
 
 
 def _check_lora(spec: dict[str, Any], m: dict[str, Any], p: SpecPath) -> Iterator[Finding]:
