@@ -296,8 +296,8 @@ def check_model(spec: dict[str, Any], i: int, m: dict[str, Any]) -> Iterator[Fin
         yield (
             p + ("env", key),
             (
-                f"{key} is set by gen (the token comes from hfTokenSecret, the "
-                "Ray Serve tuning from the chart); remove it here"
+                f"{key} is set by gen (the token comes from hfTokenSecret, HAProxy from "
+                "`haproxy`, the Ray Serve tuning from the chart); remove it here"
             ),
         )
     if spec["gateway"]["routing"] == "inference-pool" and r["min"] == 0:
