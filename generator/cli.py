@@ -351,7 +351,11 @@ def _kube_version_option(f: _F) -> _F:
 @click.option(
     "--reject", "reject", multiple=True, metavar="KIND[,KIND]", help="Fail on any resource of these kinds."
 )
-@click.option("--skip-references", is_flag=True, help="Do not check cross-references or the GKE lints.")
+@click.option(
+    "--skip-references",
+    is_flag=True,
+    help="Files are not applied together: no cross-reference, duplicate or GKE-lint checks.",
+)
 @click.option(
     "--assume",
     "assume",

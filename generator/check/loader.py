@@ -290,7 +290,8 @@ def read_text(shown: str, text: str, scope: str, out: Loaded) -> list[Document]:
                     item_label = f"{label}, {data['kind']} item {i + 1}"
                     problem = _identity_problem(item)
                     if problem is not None:
-                        out.errors.append(FileError(shown, problem, scope, item_line, 1, item_label))
+                        col = node.start_mark.column + 1
+                        out.errors.append(FileError(shown, problem, scope, item_line, col, item_label))
                         continue
                     docs.append(Document(shown, index, item, [], item_line, _node_lines(node), item_label))
                     index += 1

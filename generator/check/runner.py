@@ -142,9 +142,9 @@ def check_paths(paths: Sequence[str], options: Options | None = None, stdin: IO[
     checked: list[Document] = []
     for doc in all_docs:
         api_version, kind = str(doc.obj["apiVersion"]), str(doc.obj["kind"])
-        res = Resource(
-            doc.file, doc.index, doc.line, api_version, kind, namespace_of(doc.obj), name_of(doc.obj)
-        )
+        raw_ns = as_dict(doc.obj.get("metadata")).get("namespace")
+        ns = raw_ns if isinstance(raw_ns, str) else ""
+        res = Resource(doc.file, doc.index, doc.line, api_version, kind, ns, name_of(doc.obj))
         if _matches(doc, options.skip):
             report.skipped[kind] += 1
             report.resources_seen.append(Resource(**{**res.__dict__, "status": "skipped"}))
@@ -168,8 +168,8 @@ def check_paths(paths: Sequence[str], options: Options | None = None, stdin: IO[
         report.issues += _serve_configs(checked, report)
     except Exception as exc:
         report.internal_errors.append(f"serve configs: {_internal(exc)}")
-    report.issues += _duplicates(loaded, {id(d) for d in checked})
     if not options.skip_references:
+        report.issues += _duplicates(loaded, {id(d) for d in checked})
         try:
             report.issues += _references(loaded, report, options.assume)
         except Exception as exc:
