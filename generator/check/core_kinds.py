@@ -114,7 +114,7 @@ def _api_version(gvk: dict[str, str]) -> str:
     return f"{gvk['group']}/{gvk['version']}" if gvk.get("group") else gvk["version"]
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=None)  # noqa: UP033  # small sets, one per minor
 def builtin_kinds(kube_minor: str) -> frozenset[tuple[str, str]]:
     """Every (apiVersion, kind) Kubernetes ``kube_minor`` serves that kubernetes-validate
     has a strict schema for (read from the definitions' group-version-kind)."""

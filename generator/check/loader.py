@@ -164,6 +164,39 @@ def _convert_one(value: Any, stack: list[Any]) -> Any:
     return _json_scalar(value)
 
 
+MAX_NODES = 2_000_000  # values in one document once YAML aliases are expanded
+
+
+class _TooLarge(ValueError):
+    pass
+
+
+def _check_size(value: Any) -> None:
+    """Refuse a document whose aliases refer to themselves (``&a [*a]``) or expand to
+    more than MAX_NODES values (a "billion laughs"): both would never finish."""
+    sizes: dict[int, int] = {}
+    open_ids: set[int] = set()
+
+    def size(v: Any) -> int:
+        if not isinstance(v, (dict, list)):
+            return 1
+        key = id(v)
+        if key in sizes:
+            return sizes[key]
+        if key in open_ids:
+            raise _TooLarge("a YAML alias refers to the value that contains it (a cycle)")
+        open_ids.add(key)
+        children = list(v.values()) if isinstance(v, dict) else v
+        total = 1 + sum(size(c) for c in children)
+        open_ids.discard(key)
+        if total > MAX_NODES:
+            raise _TooLarge(f"YAML aliases expand this document to more than {MAX_NODES:,} values")
+        sizes[key] = total
+        return total
+
+    size(value)
+
+
 def _node_lines(node: yaml.Node) -> dict[str, tuple[int, int]]:
     """Formatted path -> (line, column) of every mapping value and list item under ``node``."""
     out: dict[str, tuple[int, int]] = {}
@@ -248,12 +281,8 @@ def _yaml_type(value: Any) -> str:
 
 def _is_list(obj: dict[str, Any]) -> bool:
     kind = obj.get("kind")
-    return (
-        isinstance(kind, str)
-        and kind.endswith("List")
-        and obj.get("apiVersion") == "v1"
-        and isinstance(obj.get("items"), list)
-    )
+    # kubectl treats any *List with items as a list of objects (meta.IsListType).
+    return isinstance(kind, str) and kind.endswith("List") and isinstance(obj.get("items"), list)
 
 
 def read_text(shown: str, text: str, scope: str, out: Loaded) -> list[Document]:
@@ -269,9 +298,11 @@ def read_text(shown: str, text: str, scope: str, out: Loaded) -> list[Document]:
             line = raw.node.start_mark.line + 1
             label = f"document {doc_no}"
             try:
+                _check_size(raw.data)
                 data = jsonable(raw.data)
-            except RecursionError:
-                out.errors.append(FileError(shown, "nested too deeply", scope, line, 1, label))
+            except (RecursionError, _TooLarge) as exc:
+                why = str(exc) if isinstance(exc, _TooLarge) else "nested too deeply"
+                out.errors.append(FileError(shown, why, scope, line, 1, label))
                 continue
             problem = _identity_problem(data)
             if problem is not None:

@@ -265,7 +265,7 @@ def _references(loaded: Loaded, report: Report, assume: frozenset[tuple[str, str
     # A cluster with an unreadable file is incomplete: its references cannot be judged.
     broken = {e.scope for e in loaded.errors}
     report.notes += [
-        f"cross-references in {_scope_words(b)} not checked: a file there could not be read"
+        f"cross-references in {_scope_words(b)} not checked: a file or document there could not be read"
         for b in sorted(broken)
     ]
     scopes = {s.name: s.docs for s in loaded.scopes}

@@ -128,3 +128,23 @@ def test_ignore_missing_schemas_counts_the_skipped(tmp_path):
 def test_validated_as_the_api_server_does(tmp_path, text, want):
     report = check_paths([write(tmp_path, "x.yaml", text)], Options(skip_references=True))
     assert [i.format().split(": ", 1)[1] for i in report.sorted_issues()] == want
+
+
+LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("a: &a [*a]\n", "a YAML alias refers to the value that contains it (a cycle)"),
+        (LAUGHS, "YAML aliases expand this document to more than 2,000,000 values"),
+        ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {5: a, true: b, 3.14: c}\n", None),
+    ],
+    ids=["alias-cycle", "billion-laughs", "non-string-keys"],
+)
+def test_hostile_yaml_is_a_problem_not_a_hang_or_crash(tmp_path, text, message):
+    report = check_paths([write(tmp_path, "h.yaml", text)])
+    assert report.internal_errors == []
+    assert [i.message for i in report.issues] == ([message] if message else [])
