@@ -18,7 +18,7 @@ from typing import Any
 import jsonschema_rs
 
 from .. import catalog
-from . import core_kinds
+from . import builtin_rules, core_kinds
 from .cel_rules import RuleSet, UnevaluatedRule
 from .index import load_index
 from .metadata import check_metadata
@@ -238,6 +238,8 @@ def validate_resource(obj: dict[str, Any], *, kube_version: str = DEFAULT_KUBE_V
         _normalize(obj, compiled.schema)
     schema_found = _schema_problems(compiled, obj)
     found.extend(schema_found)
+    if status == "builtin":
+        found.extend(builtin_rules.check(obj))
     if compiled.rules is not None:
         found.extend(compiled.rules.check_list_maps(obj))
         # CEL assumes a structurally valid object (the API server runs it after the schema).

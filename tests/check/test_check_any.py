@@ -148,3 +148,65 @@ def test_hostile_yaml_is_a_problem_not_a_hang_or_crash(tmp_path, text, message):
     report = check_paths([write(tmp_path, "h.yaml", text)])
     assert report.internal_errors == []
     assert [i.message for i in report.issues] == ([message] if message else [])
+
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d}
+spec:
+  selector:
+    matchLabels: {app: a}
+    matchExpressions: [{key: tier, operator: In, values: [web]}]
+  template:
+    metadata: {labels: {app: a, tier: web}}
+    spec:
+      containers:
+      - name: c
+        image: nginx
+        imagePullPolicy: IfNotPresent
+        ports: [{containerPort: 8080, hostPort: 0, protocol: TCP}]
+"""
+
+
+@pytest.mark.parametrize(
+    "old, new, want",
+    [
+        ("", "", []),
+        (
+            "{app: a, tier: web}",
+            "{app: a, tier: db}",
+            [
+                "spec.template.metadata.labels: `selector` does not match template `labels` "
+                "(the API server rejects the object)"
+            ],
+        ),
+        (
+            "IfNotPresent",
+            "Sometimes",
+            [
+                "spec.template.spec.containers[0].imagePullPolicy: "
+                "'Sometimes' is not one of: Always, IfNotPresent, Never"
+            ],
+        ),
+        (
+            "containerPort: 8080",
+            "containerPort: 80000",
+            [
+                "spec.template.spec.containers[0].ports[0].containerPort: "
+                "port 80000 is not between 1 and 65535"
+            ],
+        ),
+        (
+            "protocol: TCP",
+            "protocol: HTTP",
+            ["spec.template.spec.containers[0].ports[0].protocol: 'HTTP' is not one of: TCP, UDP, SCTP"],
+        ),
+    ],
+    ids=["valid", "selector-mismatch", "pull-policy", "port-range", "protocol"],
+)
+def test_go_validation_of_built_in_kinds(tmp_path, old, new, want):
+    """What the API server validates in Go, which the OpenAPI v2 schemas lack."""
+    path = write(tmp_path, "d.yaml", DEPLOYMENT.replace(old, new) if old else DEPLOYMENT)
+    report = check_paths([path], Options(skip_references=True))
+    assert [i.format().split(": ", 2)[2] for i in report.sorted_issues()] == want
