@@ -50,6 +50,8 @@ class Document:
     line: int = 0  # line of the document (or List item) in its file, 1-based
     lines: dict[str, tuple[int, int]] = field(default_factory=dict)  # formatted path -> line, column
     label: str = ""  # "document 2" or "document 2, List item 3"
+    # formatted path -> (first content line, indentation) of literal block scalars (`|`)
+    blocks: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def position(self, path: str) -> tuple[int, int]:
         """Line and column of ``path`` (or of its nearest parent the file has)."""
@@ -197,6 +199,34 @@ def _check_size(value: Any) -> None:
     size(value)
 
 
+def block_scalars(node: yaml.Node, text_lines: list[str]) -> dict[str, tuple[int, int]]:
+    """Formatted path -> (first content line, indentation column), both 1-based, of every
+    literal block scalar (``key: |``) under ``node``: where an embedded document starts."""
+    out: dict[str, tuple[int, int]] = {}
+    stack: list[tuple[yaml.Node, list[str | int]]] = [(node, [])]
+    while stack:
+        n, path = stack.pop()
+        if isinstance(n, yaml.MappingNode):
+            stack.extend(
+                (v, path + [str(k.value) if isinstance(k, yaml.ScalarNode) else "?"]) for k, v in n.value
+            )
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend((v, path + [i]) for i, v in enumerate(n.value))
+        elif isinstance(n, yaml.ScalarNode) and n.style == "|":
+            first = n.start_mark.line + 1  # 0-based index of the line after the indicator
+            while first < len(text_lines) and not text_lines[first].strip():
+                first += 1
+            if first < len(text_lines):
+                line = text_lines[first]
+                out[format_path(path)] = (first + 1, len(line) - len(line.lstrip(" ")) + 1)
+    return out
+
+
+def node_lines(node: yaml.Node) -> dict[str, tuple[int, int]]:
+    """Formatted path -> (line, column) of every mapping value and list item under ``node``."""
+    return _node_lines(node)
+
+
 def _node_lines(node: yaml.Node) -> dict[str, tuple[int, int]]:
     """Formatted path -> (line, column) of every mapping value and list item under ``node``."""
     out: dict[str, tuple[int, int]] = {}
@@ -290,6 +320,7 @@ def read_text(shown: str, text: str, scope: str, out: Loaded) -> list[Document]:
     docs: list[Document] = []
     index = 0
     doc_no = 0
+    text_lines = text.splitlines()
     try:
         for raw in _documents(text):
             doc_no += 1
@@ -324,10 +355,13 @@ def read_text(shown: str, text: str, scope: str, out: Loaded) -> list[Document]:
                         col = node.start_mark.column + 1
                         out.errors.append(FileError(shown, problem, scope, item_line, col, item_label))
                         continue
-                    docs.append(Document(shown, index, item, [], item_line, _node_lines(node), item_label))
+                    blocks = block_scalars(node, text_lines) if "|" in text else {}
+                    item_lines = _node_lines(node)
+                    docs.append(Document(shown, index, item, [], item_line, item_lines, item_label, blocks))
                     index += 1
                 continue
-            docs.append(Document(shown, index, data, raw.duplicate_keys, line, lines, label))
+            blocks = block_scalars(raw.node, text_lines) if "|" in text else {}
+            docs.append(Document(shown, index, data, raw.duplicate_keys, line, lines, label, blocks))
             index += 1
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import yaml
+
 from . import core_kinds, kubeconform, operational
 from .crossref import check_references
 from .graph import as_dict, group_of, name_of, namespace_of
 from .index import load_index
-from .loader import Document, Loaded, NotFound, describe, load
+from .loader import Document, Loaded, NotFound, describe, load, node_lines
 from .ray_serve import RayNotInstalled, ray_available, ray_version, validate_serve_config
 from .report import Issue, Report, Resource
 from .schemas import (
@@ -34,6 +36,7 @@ from .schemas import (
     validate_resource,
 )
 
+_SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 RAY_NOTE = "Ray is not installed (pip install 'gen-llm-fleet[ray]'); serve configs not validated"
 _REF = re.compile(r'^(?P<kind>[A-Za-z][A-Za-z0-9]*) "(?P<name>[^"]+)"')
 
@@ -226,10 +229,34 @@ def _serve_configs(docs: list[Document], report: Report) -> list[Issue]:
         except Exception as exc:
             report.internal_errors.append(f"{describe(doc)}: serve config: {_internal(exc)}")
             continue
-        out += [_issue(doc, "spec.serveConfigV2", p, "serve-config") for p in problems]
+        out += [_serve_issue(doc, p) for p in problems]
     report.ray_version = ray_version()
     notes.append(f"serve configs validated with Ray {report.ray_version}'s own models")
     return out
+
+
+def _serve_issue(doc: Document, problem: str) -> Issue:
+    """A serve-config problem at the line of its field inside the ``serveConfigV2: |``
+    block when it can be placed there, else at the serveConfigV2 key."""
+    issue = _issue(doc, "spec.serveConfigV2", problem, "serve-config")
+    block = doc.blocks.get("spec.serveConfigV2")
+    inner_path = problem.split(": ", 1)[0]
+    if block is None or inner_path == "(root)":
+        return issue
+    try:
+        node = yaml.compose(doc.obj["spec"]["serveConfigV2"], Loader=_SAFE)
+    except yaml.YAMLError:
+        return issue
+    if node is None:
+        return issue
+    inner = node_lines(node)
+    path = inner_path
+    while path and path not in inner:
+        path = path[: path.rindex("[")] if path.endswith("]") else path.rpartition(".")[0]
+    if not path:
+        return issue
+    line, col = inner[path]
+    return Issue(**{**issue.__dict__, "line": block[0] + line - 1, "column": block[1] + col - 1})
 
 
 def _duplicates(loaded: Loaded, checked: set[int]) -> list[Issue]:
