@@ -3,9 +3,10 @@
 Arguments are files (any name: what is named is checked), directories (searched
 recursively for ``*.yaml``, ``*.yml`` and ``*.json``; hidden entries skipped) and ``-``
 for standard input. A directory holding gen's manifest of generated files
-(``.gen-files.json``) is a rendered output: each ``manifests/<cluster>/`` in it is one
-cluster and nothing else there is read. Every other directory is one cluster; the files
-and stdin named directly are one cluster together.
+(``.gen-files.json``) is a rendered output, named or met while searching: each
+``manifests/<cluster>/`` in it is one cluster and nothing else there is read. Every
+other directory is one cluster; the files and stdin named directly are one cluster
+together.
 
 Every document is reported: an empty one is skipped, one that is not a mapping or lacks
 ``apiVersion``/``kind`` is an error naming it, a ``kind: List`` is expanded into its
@@ -400,10 +401,16 @@ def _read_file(shown: str, path: Path, scope: str, out: Loaded) -> list[Document
     return read_text(shown, text, scope, out)
 
 
-def _manifest_files(root: Path, skipped_charts: list[Path], skipped_config: list[Path]) -> list[Path]:
+def _manifest_files(
+    root: Path, skipped_charts: list[Path], skipped_config: list[Path], gen_outputs: list[Path]
+) -> list[Path]:
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
+        if here != root and GEN_MANIFEST in filenames:
+            gen_outputs.append(here)
+            dirnames[:] = []
+            continue
         if here != root and "Chart.yaml" in filenames:
             skipped_charts.append(here)
             dirnames[:] = []
@@ -427,15 +434,26 @@ def _read_dir(arg: str, root: Path, out: Loaded) -> Scope:
     scope = arg.rstrip("/") or "/"
     skipped: list[Path] = []
     config: list[Path] = []
+    gen_outputs: list[Path] = []
     docs: list[Document] = []
-    for path in _manifest_files(root, skipped, config):
+    for path in _manifest_files(root, skipped, config, gen_outputs):
         docs += _read_file(_shown(arg, root, path), path, scope, out)
     out.notes += [
         f"skipped Helm chart {_shown(arg, root, c)} (templates are not manifests; check the rendered output)"
         for c in skipped
     ]
     out.skipped_config += [_shown(arg, root, c) for c in config]
+    for output in sorted(gen_outputs):  # a gen output inside: its clusters, as if named
+        _read_gen_output(_shown(arg, root, output), output, out)
     return Scope(scope, docs)
+
+
+def _read_gen_output(arg: str, root: Path, out: Loaded) -> None:
+    clusters = rendered_clusters(root) or []
+    if not clusters:
+        out.notes.append(f"{arg}: a gen output directory without manifests/<cluster>/ directories")
+    for cluster in clusters:
+        out.scopes.append(_read_dir(_shown(arg, root, cluster), cluster, out))
 
 
 def rendered_clusters(root: Path) -> list[Path] | None:
@@ -466,15 +484,11 @@ def load(args: list[str], stdin: IO[str] | None = None) -> Loaded:
         if not root.is_dir():
             named += _read_file(arg, root, COMMAND_LINE_SCOPE, out)
             continue
-        clusters = rendered_clusters(root)
-        if clusters is None:
-            out.scopes.append(_read_dir(arg, root, out))
-            continue
-        if not clusters:
-            out.notes.append(f"{arg}: a gen output directory without manifests/<cluster>/ directories")
-        for cluster in clusters:
-            shown = _shown(arg, root, cluster)  # "out/manifests/<cluster>"
-            out.scopes.append(_read_dir(shown, cluster, out))
+        if rendered_clusters(root) is None:
+            scope = _read_dir(arg, root, out)
+            out.scopes.append(scope)
+        else:
+            _read_gen_output(arg, root, out)
     if out.skipped_config:
         n = len(out.skipped_config)
         out.notes.append(

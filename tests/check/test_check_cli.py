@@ -242,3 +242,18 @@ def test_rendered_examples_validate_against_the_exported_schemas_with_another_en
             assert errors == [], f"{example}: {resource.kind}/{resource.name}"
             checked += 1
     assert checked >= 20
+
+
+def test_gen_outputs_inside_a_searched_directory_are_checked_per_cluster(cli, tmp_path):
+    for name in ("multi-cluster", "tpu-dranet"):
+        shutil.copytree(HERE / "positive" / name, tmp_path / "fleets" / name)
+    (tmp_path / "fleets" / "tpu-dranet" / "addons").mkdir()
+    (tmp_path / "fleets" / "tpu-dranet" / "addons" / "helmfile.yaml").write_text("releases: []\n")
+    result = cli("check", str(tmp_path / "fleets"))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Summary: 31 resources checked")
+    # Without its manifest of generated files the same directory is one cluster of plain files.
+    (tmp_path / "fleets" / "tpu-dranet" / ".gen-files.json").unlink()
+    result = cli("check", str(tmp_path / "fleets" / "tpu-dranet"))
+    assert result.exit_code == 1
+    assert "addons/helmfile.yaml:1:1: document 1: missing 'apiVersion'; missing 'kind'" in result.stderr
