@@ -230,6 +230,8 @@ def validate_resource(obj: dict[str, Any], *, kube_version: str = DEFAULT_KUBE_V
     obj = copy.deepcopy(obj)
     compiled: _Compiled | None
     if status == "builtin":
+        if meta is None:  # the built-in schemas do not require metadata; the server does
+            found.append((["metadata", "name"], "required field is missing"))
         _builtin_defaults(obj)
         compiled = _core(api_version, kind, kube_minor)
         assert compiled is not None

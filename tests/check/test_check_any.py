@@ -117,6 +117,8 @@ def test_ignore_missing_schemas_counts_the_skipped(tmp_path):
             "  listeners: [{name: http, port: 80, protocol: HTTP}]\n",
             [],
         ),
+        # A built-in kind without metadata (its schema does not require it, the server does).
+        ("apiVersion: v1\nkind: ConfigMap\n", ["ConfigMap/?: metadata.name: required field is missing"]),
         # A built-in kind without a curated entry, and a removed API.
         ("apiVersion: v1\nkind: LimitRange\nmetadata: {name: l}\nspec: {limits: []}\n", []),
         (
