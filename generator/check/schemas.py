@@ -42,8 +42,9 @@ DEFAULT_KUBE_VERSION: str = catalog.releases()["kubernetes"]["defaultVersion"]
 
 
 def _is_base64(value: str) -> bool:
+    # Go's base64.StdEncoding (how the API server decodes []byte) ignores \r and \n.
     try:
-        base64.b64decode(value, validate=True)
+        base64.b64decode(value.replace("\n", "").replace("\r", ""), validate=True)
         return True
     except (binascii.Error, ValueError):
         return False
@@ -117,7 +118,7 @@ def _schema_problems(compiled: _Compiled, obj: dict[str, Any]) -> list[tuple[lis
         ) and _schema_at(compiled.schema, list(err.schema_path)[:-1]).get("x-kubernetes-int-or-string"):
             found.append((at, f"must be an integer or a string, not {json.dumps(err.instance)}"))
         else:
-            found.append((at, err.message))
+            found.append((at, _shortened(err.message, err.instance)))
     return found
 
 
@@ -185,6 +186,15 @@ def schema_status(api_version: str, kind: str, kube_minor: str) -> str:
     if entry is not None or core_kinds.added_in(api_version, kind, kube_minor) is not None:
         return "unserved"
     return "missing"
+
+
+def _shortened(message: str, instance: Any) -> str:
+    """jsonschema_rs quotes the whole offending value; a certificate or a long list is
+    cut to its start so the line stays readable."""
+    shown = json.dumps(instance)
+    if len(shown) <= 120 or shown not in message:
+        return message
+    return message.replace(shown, f"{shown[:60]}... ({len(shown)} characters)", 1)
 
 
 def validate_resource(obj: dict[str, Any], *, kube_version: str = DEFAULT_KUBE_VERSION) -> list[Problem]:

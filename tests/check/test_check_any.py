@@ -117,6 +117,13 @@ def test_ignore_missing_schemas_counts_the_skipped(tmp_path):
             "  listeners: [{name: http, port: 80, protocol: HTTP}]\n",
             [],
         ),
+        # Secret data: Go's base64 decoder ignores line breaks (kuberay's ca-tls Secret).
+        ('apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {k: "aGVs\\nbG8=\\n"}\n', []),
+        # A long offending value is cut in the message.
+        (
+            'apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {k: "' + "A" * 300 + '!"}\n',
+            ['Secret/s: data.k: "' + "A" * 59 + '... (303 characters) is not a "byte"'],
+        ),
         # A built-in kind without metadata (its schema does not require it, the server does).
         ("apiVersion: v1\nkind: ConfigMap\n", ["ConfigMap/?: metadata.name: required field is missing"]),
         # A built-in kind without a curated entry, and a removed API.
