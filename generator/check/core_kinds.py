@@ -64,6 +64,23 @@ def _definitions(kube_minor: str) -> dict[str, Any]:
     return defs
 
 
+# Fields the OpenAPI documents mark required (Go fields without omitempty) that the API
+# server accepts absent. EndpointSlice.endpoints: kubernetes/kubernetes#135968, fixed in
+# the OpenAPI by #136111 (2026-01); the kubernetes-validate schemas predate the fix.
+SERVER_OPTIONAL: dict[str, tuple[str, ...]] = {
+    "io.k8s.api.discovery.v1.EndpointSlice": ("endpoints",),
+}
+
+
+def _definition_of(api_version: str, kind: str, defs: dict[str, Any]) -> str:
+    """The definition whose group-version-kind is ``api_version`` ``kind``."""
+    for name, definition in defs.items():
+        gvks = definition.get("x-kubernetes-group-version-kind") or []
+        if len(gvks) == 1 and gvks[0].get("kind") == kind and _api_version(gvks[0]) == api_version:
+            return name
+    return ""
+
+
 def _file_name(api_version: str, kind: str) -> str:
     # Same naming as kubernetes_validate.utils.validate: "rbac.authorization.k8s.io/v1" -> "rbac-v1".
     group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
@@ -103,6 +120,11 @@ def bundled_schema(api_version: str, kind: str, kube_minor: str) -> dict[str, An
         return node
 
     bundled: dict[str, Any] = rewrite(root)
+    own = _definition_of(api_version, kind, defs)
+    for name, fields in SERVER_OPTIONAL.items():
+        node = bundled if name == own else wanted.get(name)
+        if isinstance(node, dict) and "required" in node:
+            node["required"] = [r for r in node["required"] if r not in fields]
     bundled.pop("$id", None)
     if _INT_OR_STRING in wanted:  # lets schemas.py word the error like for custom resources
         wanted[_INT_OR_STRING] = {**wanted[_INT_OR_STRING], "x-kubernetes-int-or-string": True}
