@@ -332,7 +332,6 @@ def _kube_version_option(f: _F) -> _F:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str, allow_dash=True))
 @_kube_version_option
 @click.option(
-    "-o",
     "--output",
     "output",
     type=click.Choice(["text", "json", "junit", "tap"]),
