@@ -24,7 +24,7 @@ from . import core_kinds, kubeconform, operational
 from .crossref import check_references
 from .graph import as_dict, group_of, name_of, namespace_of
 from .index import load_index
-from .loader import Document, Loaded, NotFound, describe, load, node_lines
+from .loader import COMMAND_LINE_SCOPE, Document, Loaded, NotFound, describe, load, node_lines
 from .ray_serve import RayNotInstalled, ray_available, ray_version, validate_serve_config
 from .report import Issue, Report, Resource
 from .schemas import (
@@ -172,13 +172,13 @@ def check_paths(paths: Sequence[str], options: Options | None = None, stdin: IO[
     except Exception as exc:
         report.internal_errors.append(f"serve configs: {_internal(exc)}")
     if not options.skip_references:
-        report.issues += _duplicates(loaded, {id(d) for d in checked})
         try:
+            report.issues += _duplicates(loaded, {id(d) for d in checked})
             report.issues += _references(loaded, report, options.assume)
         except Exception as exc:
             report.internal_errors.append(f"cross-references: {_internal(exc)}")
     if options.verbose:
-        report.notes += _notes(checked)
+        report.notes += _notes(checked, minor)
     if binary is not None:
         report.issues += _kubeconform(binary, loaded, checked, minor, report)
     return report
@@ -285,7 +285,7 @@ def _duplicates(loaded: Loaded, checked: set[int]) -> list[Issue]:
 
 
 def _scope_words(scope: str) -> str:
-    return "the files named on the command line" if scope == "files named on the command line" else scope
+    return f"the {COMMAND_LINE_SCOPE}" if scope == COMMAND_LINE_SCOPE else scope
 
 
 def _references(loaded: Loaded, report: Report, assume: frozenset[tuple[str, str]]) -> list[Issue]:
@@ -309,12 +309,12 @@ def _references(loaded: Loaded, report: Report, assume: frozenset[tuple[str, str
     return out
 
 
-def _notes(docs: list[Document]) -> list[str]:
+def _notes(docs: list[Document], minor: str) -> list[str]:
     notes = []
     pairs = ((d.obj.get("apiVersion"), d.obj.get("kind")) for d in docs)
     present = sorted({(av, k) for av, k in pairs if isinstance(av, str) and isinstance(k, str)})
     for api_version, kind in present:
-        if schema_status(api_version, kind, DEFAULT_KUBE_VERSION) != "pinned":
+        if schema_status(api_version, kind, minor) != "pinned":
             continue
         by_reason: dict[str, list[str]] = {}
         for rule in unevaluated_rules(api_version, kind):
