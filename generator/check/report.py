@@ -150,8 +150,9 @@ class Report:
         status = Counter(r.status for r, _ in self.results())
         found = sum(1 for r in self.resources_seen)
         files = plural(self.files, "file")
+        resources = f"{found} resource{'s' if found > 1 else ''}"  # kubeconform: "0 resource found"
         return (
-            f"Summary: {plural(found, 'resource')} found in {files} - Valid: {status['valid']}, "
+            f"Summary: {resources} found in {files} - Valid: {status['valid']}, "
             f"Invalid: {status['invalid']}, Errors: {status['error'] + len(self.internal_errors)}, "
             f"Skipped: {status['skipped']}"
         )
@@ -182,10 +183,9 @@ class Report:
             elif not issues:
                 n += 1
                 lines.append(f"ok {n} - {label}")
-            else:
-                for issue in issues:
-                    n += 1
-                    lines.append(f"not ok {n} - {label} - {issue.format()}")
+            else:  # one line per resource, as kubeconform
+                n += 1
+                lines.append(f"not ok {n} - {label} - " + "; ".join(i.format() for i in issues))
         for err in self.internal_errors:
             n += 1
             lines.append(f"not ok {n} - internal error: {err}")

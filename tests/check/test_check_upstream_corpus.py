@@ -149,7 +149,19 @@ KC = UPSTREAM / "kubeconform"
         ),
         (
             ["fixtures/missing_kind.yaml"],
-            "Summary: 0 resources found in 1 file - Valid: 0, Invalid: 0, Errors: 1, Skipped: 0",
+            "Summary: 0 resource found in 1 file - Valid: 0, Invalid: 0, Errors: 1, Skipped: 0",
+        ),
+        (
+            ["fixtures/blank.yaml"],
+            "Summary: 0 resource found in 1 file - Valid: 0, Invalid: 0, Errors: 0, Skipped: 0",
+        ),
+        (
+            ["fixtures/comment.yaml"],
+            "Summary: 0 resource found in 1 file - Valid: 0, Invalid: 0, Errors: 0, Skipped: 0",
+        ),
+        (
+            ["fixtures/list_empty_valid.yaml"],
+            "Summary: 0 resource found in 1 file - Valid: 0, Invalid: 0, Errors: 0, Skipped: 0",
         ),
     ],
 )
