@@ -340,56 +340,129 @@ def _kube_version_option(f: _F) -> _F:
     )(f)
 
 
-@main.command(epilog=_epilog("check"), short_help="Check rendered output against upstream schemas.")
-@click.argument("dirs", nargs=-1, required=True, type=click.Path(path_type=str))
+@main.command(epilog=_epilog("check"), short_help="Check manifests against upstream schemas and GKE.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str, allow_dash=True))
 @_kube_version_option
-@_format_option
+@click.option(
+    "--output",
+    "output",
+    type=click.Choice(["text", "json", "junit", "tap"]),
+    default=None,
+    help="Output format (default text); json, junit and tap print one report to stdout.",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default=None, help="Alias of --output.")
+@click.option(
+    "--ignore-missing-schemas",
+    is_flag=True,
+    help="Skip resources of kinds gen has no schema for (counted in the summary) instead of failing.",
+)
+@click.option(
+    "--skip", "skip", multiple=True, metavar="KIND[,KIND]", help="Skip these kinds (or apiVersion/Kind)."
+)
+@click.option(
+    "--reject", "reject", multiple=True, metavar="KIND[,KIND]", help="Fail on any resource of these kinds."
+)
+@click.option(
+    "--skip-references",
+    is_flag=True,
+    help="Files are not applied together: no cross-reference, duplicate or GKE-lint checks.",
+)
+@click.option(
+    "--assume",
+    "assume",
+    multiple=True,
+    metavar="KIND/NAME",
+    help="An object that exists elsewhere (references to it resolve); repeatable, or @FILE, one a line.",
+)
+@click.option(
+    "--summary", is_flag=True, help="Print kubeconform's summary line (resources, valid, invalid, skipped)."
+)
 @click.option(
     "--kubeconform",
     "use_kubeconform",
     is_flag=True,
     help="Also run kubeconform (must be on PATH) against the pinned schemas.",
 )
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success, and no notes.")
 @click.option(
     "-v",
     "--verbose",
     is_flag=True,
     help="Also note what no offline check can cover (CEL rules only the API server evaluates).",
 )
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success, and no notes.")
 def check(
-    dirs: tuple[str, ...], kube_version: str, fmt: str, use_kubeconform: bool, quiet: bool, verbose: bool
+    paths: tuple[str, ...],
+    kube_version: str,
+    output: str | None,
+    fmt: str | None,
+    ignore_missing_schemas: bool,
+    skip: tuple[str, ...],
+    reject: tuple[str, ...],
+    skip_references: bool,
+    assume: tuple[str, ...],
+    summary: bool,
+    use_kubeconform: bool,
+    verbose: bool,
+    quiet: bool,
 ) -> None:
-    """Check rendered output (or any directory of manifests) offline: strict upstream
-    schemas, Ray serve configs, cross-references within each cluster, GKE lints.
+    """Check Kubernetes manifests offline, as the API server would: strict upstream
+    schemas (after its pruning and defaulting), CEL rules, Ray serve configs,
+    cross-references within each cluster, GKE lints.
 
-    DIRS are rendered output directories (each manifests/<cluster>/ is checked as one
-    cluster) or directories of YAML manifests (searched recursively, one cluster).
-    Every problem is reported as FILE: Kind/name: path: message.
+    PATHS are files, directories (searched recursively for *.yaml, *.yml, *.json) or -
+    for stdin. A gen output directory (it has .gen-files.json) is checked per cluster,
+    manifests/<cluster>/; any other directory is one cluster, and the files named
+    directly are one cluster together. Every problem is reported as
+    FILE:LINE:COL: Kind/name: path: message. Exit 0 clean, 1 problems, 2 usage or
+    internal error.
     """
     from .check.kubeconform import KubeconformError
-    from .check.runner import UsageError, check_dirs
+    from .check.runner import Options, UsageError, assume_option, check_paths, kinds_option
 
+    if output and fmt and output != fmt:
+        raise click.UsageError(f"--output {output} and --format {fmt} disagree (--format is an alias)")
+    out_fmt = output or fmt or "text"
     try:
-        report = check_dirs(dirs, kube_version=kube_version, use_kubeconform=use_kubeconform)
+        options = Options(
+            kube_version=kube_version,
+            use_kubeconform=use_kubeconform,
+            ignore_missing_schemas=ignore_missing_schemas,
+            skip=kinds_option(skip),
+            reject=kinds_option(reject),
+            skip_references=skip_references,
+            assume=assume_option(assume),
+            verbose=verbose,
+        )
+        report = check_paths(paths, options)
     except UsageError as exc:
         raise click.UsageError(str(exc)) from None
     except KubeconformError as exc:
         click.echo(f"gen: {exc}", err=True)
         sys.exit(2)
-    if fmt == "json":
+    if out_fmt == "json":
         click.echo(json.dumps(report.as_dict(), indent=2))
+    elif out_fmt == "tap":
+        click.echo(report.tap())
+    elif out_fmt == "junit":
+        click.echo(report.junit())
     else:
         for issue in report.sorted_issues():
             click.echo(issue.format(), err=True)
+        for err in report.internal_errors:
+            click.echo(f"gen: {err}", err=True)
         if not quiet:
             for note in report.notes + (report.details if verbose else []):
                 click.echo(f"note: {note}", err=True)
-        if not report.ok:
+        if summary:
+            click.echo(report.kubeconform_summary(), err=not report.ok)
+        elif not report.ok:
             click.echo(report.summary(), err=True)
         elif not quiet:
             click.echo(report.summary())
-    sys.exit(0 if report.ok else 1)
+    if out_fmt != "text":
+        for err in report.internal_errors:
+            click.echo(f"gen: {err}", err=True)
+    sys.exit(report.exit_code)
 
 
 @main.group(short_help="The pinned schemas: gen schemas export DIRECTORY.")

@@ -1,44 +1,78 @@
-"""Find the Kubernetes resources `gen check` is given: a rendered output directory
-(each ``manifests/<cluster>/`` is one cluster) or any directory of YAML manifests
-(searched recursively, one cluster).
+"""Find and read the Kubernetes resources `gen check` is given.
 
-A document is a resource when it has ``apiVersion`` and ``kind`` and either
-``metadata`` or a pinned schema; everything else (``Chart.yaml``, values files,
-``kustomization.yaml``, helmfiles) is not Kubernetes and is skipped, as are Helm chart
-directories (their templates are not manifests until rendered).
+Arguments are files (any name: what is named is checked), directories (searched
+recursively for ``*.yaml``, ``*.yml`` and ``*.json``; hidden entries skipped) and ``-``
+for standard input. A directory holding gen's manifest of generated files
+(``.gen-files.json``) is a rendered output, named or met while searching: each
+``manifests/<cluster>/`` in it is one cluster and nothing else there is read. Every
+other directory is one cluster; the files and stdin named directly are one cluster
+together.
+
+Every document is reported: an empty one is skipped, one that is not a mapping or lacks
+``apiVersion``/``kind`` is an error naming it, a ``kind: List`` is expanded into its
+items. Helm chart directories inside a searched directory are skipped with a note
+(templates are not manifests until rendered), and kustomize's own configuration
+(``kustomize.config.k8s.io`` documents) is skipped with a note.
 """
 
 from __future__ import annotations
 
+import base64
+import datetime
+import difflib
 import os
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
-from .index import load_index
+from .problem import format_path
 
-_YAML = re.compile(r"\.ya?ml$")
-_NOT_MANIFESTS = re.compile(
-    r"^(kustomization\.ya?ml|Kustomization|Chart\.yaml|values.*\.ya?ml"
-    r"|helmfile\.ya?ml)$"
-)
+_MANIFEST_EXT = re.compile(r"\.(ya?ml|json)$")
+GEN_MANIFEST = ".gen-files.json"  # generator/render/writer.py MANIFEST
+STDIN = "-"
+STDIN_SHOWN = "<stdin>"
+COMMAND_LINE_SCOPE = "files named on the command line"
+# The file names kustomize reads (sigs.k8s.io/kustomize konfig.RecognizedKustomizationFileNames).
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+_CONFIG_GROUPS = ("kustomize.config.k8s.io/", "config.kubernetes.io/")
 
 
 @dataclass
 class Document:
-    file: str  # as shown to the user: the DIR argument as typed + relative path
-    index: int  # position among the file's documents
+    file: str  # as shown to the user: the argument as typed (+ relative path)
+    index: int  # position among the file's resources (List items counted one by one)
     obj: dict[str, Any]
     duplicate_keys: list[tuple[str, int, int]] = field(default_factory=list)  # key, line, column
+    line: int = 0  # line of the document (or List item) in its file, 1-based
+    lines: dict[str, tuple[int, int]] = field(default_factory=dict)  # formatted path -> line, column
+    label: str = ""  # "document 2" or "document 2, List item 3"
+    # formatted path -> (first content line, indentation) of literal block scalars (`|`)
+    blocks: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def position(self, path: str) -> tuple[int, int]:
+        """Line and column of ``path`` (or of its nearest parent the file has)."""
+        while True:
+            if path in self.lines:
+                return self.lines[path]
+            if not path:
+                return (self.line, 1)
+            path = _parent(path)
+
+
+def _parent(path: str) -> str:
+    if path.endswith("]"):
+        return path[: path.rindex("[")] if "[" in path else ""
+    return path.rpartition(".")[0]
 
 
 @dataclass
 class Scope:
-    name: str  # "out/manifests/<cluster>" in a rendered output, else the DIR argument
+    name: str  # "out/manifests/<cluster>" in a rendered output, else the argument
     docs: list[Document]
 
 
@@ -47,18 +81,26 @@ class FileError:
     file: str
     message: str
     scope: str
+    line: int | None = None
+    column: int | None = None
+    label: str = ""  # the document, when the problem is one document's
 
 
 @dataclass
 class Loaded:
     scopes: list[Scope] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
-    skipped_charts: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     paths: dict[str, Path] = field(default_factory=dict)  # shown file -> path on disk
+    files: list[str] = field(default_factory=list)  # every file read, as shown
+    skipped_config: list[str] = field(default_factory=list)  # kustomization files
 
 
-class NotADirectory(ValueError):
-    """A DIR argument is missing or not a directory (a usage error)."""
+class NotFound(ValueError):
+    """A PATH argument does not exist (a usage error)."""
+
+
+NotADirectory = NotFound  # the old name
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # base chosen at runtime
@@ -77,96 +119,386 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
         return mapping
 
 
-def _documents(text: str) -> Iterator[tuple[Any, list[tuple[str, int, int]]]]:
+def _json_key(key: Any) -> str:
+    """A mapping key as sigs.k8s.io/yaml (kubectl) turns it into a JSON key."""
+    if isinstance(key, str):
+        return key
+    if key is True or key is False:
+        return "true" if key else "false"
+    if key is None:
+        return "null"
+    return _json_scalar(key) if not isinstance(key, (int, float)) else format(key)
+
+
+def _json_scalar(value: Any) -> Any:
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    return value
+
+
+def jsonable(value: Any) -> Any:
+    """The YAML data as JSON data, as kubectl sends it: keys become strings (``5:``,
+    ``true:``), timestamps strings, ``!!binary`` base64, ``!!set`` a mapping to null."""
+    stack: list[Any] = []
+    root = _convert_one(value, stack)
+    while stack:
+        src, dst = stack.pop()
+        if isinstance(src, dict):
+            for k, v in src.items():
+                dst[_json_key(k)] = _convert_one(v, stack)
+        else:
+            dst.extend(_convert_one(v, stack) for v in src)
+    return root
+
+
+def _convert_one(value: Any, stack: list[Any]) -> Any:
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        stack.append((value, out))
+        return out
+    if isinstance(value, (set, frozenset)):
+        return {_json_key(k): None for k in value}
+    if isinstance(value, (list, tuple)):
+        items: list[Any] = []
+        stack.append((value, items))
+        return items
+    return _json_scalar(value)
+
+
+MAX_NODES = 2_000_000  # values in one document once YAML aliases are expanded
+
+
+class _TooLarge(ValueError):
+    pass
+
+
+def _check_size(value: Any) -> None:
+    """Refuse a document whose aliases refer to themselves (``&a [*a]``) or expand to
+    more than MAX_NODES values (a "billion laughs"): both would never finish."""
+    sizes: dict[int, int] = {}
+    open_ids: set[int] = set()
+
+    def size(v: Any) -> int:
+        if not isinstance(v, (dict, list)):
+            return 1
+        key = id(v)
+        if key in sizes:
+            return sizes[key]
+        if key in open_ids:
+            raise _TooLarge("a YAML alias refers to the value that contains it (a cycle)")
+        open_ids.add(key)
+        children = list(v.values()) if isinstance(v, dict) else v
+        total = 1 + sum(size(c) for c in children)
+        open_ids.discard(key)
+        if total > MAX_NODES:
+            raise _TooLarge(f"YAML aliases expand this document to more than {MAX_NODES:,} values")
+        sizes[key] = total
+        return total
+
+    size(value)
+
+
+def block_scalars(node: yaml.Node, text_lines: list[str]) -> dict[str, tuple[int, int]]:
+    """Formatted path -> (first content line, indentation column), both 1-based, of every
+    literal block scalar (``key: |``) under ``node``: where an embedded document starts."""
+    out: dict[str, tuple[int, int]] = {}
+    stack: list[tuple[yaml.Node, list[str | int]]] = [(node, [])]
+    while stack:
+        n, path = stack.pop()
+        if isinstance(n, yaml.MappingNode):
+            stack.extend(
+                (v, path + [str(k.value) if isinstance(k, yaml.ScalarNode) else "?"]) for k, v in n.value
+            )
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend((v, path + [i]) for i, v in enumerate(n.value))
+        elif isinstance(n, yaml.ScalarNode) and n.style == "|":
+            first = n.start_mark.line + 1  # 0-based index of the line after the indicator
+            while first < len(text_lines) and not text_lines[first].strip():
+                first += 1
+            if first < len(text_lines):
+                line = text_lines[first]
+                out[format_path(path)] = (first + 1, len(line) - len(line.lstrip(" ")) + 1)
+    return out
+
+
+def node_lines(node: yaml.Node) -> dict[str, tuple[int, int]]:
+    """Formatted path -> (line, column) of every mapping value and list item under ``node``."""
+    return _node_lines(node)
+
+
+def _node_lines(node: yaml.Node) -> dict[str, tuple[int, int]]:
+    """Formatted path -> (line, column) of every mapping value and list item under ``node``."""
+    out: dict[str, tuple[int, int]] = {}
+    stack: list[tuple[yaml.Node, list[str | int]]] = [(node, [])]
+    seen: set[int] = set()
+    while stack:
+        n, path = stack.pop()
+        if id(n) in seen:  # aliases
+            continue
+        seen.add(id(n))
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                key = str(k.value) if isinstance(k, yaml.ScalarNode) else "?"
+                p = path + [key]
+                out[format_path(p)] = (k.start_mark.line + 1, k.start_mark.column + 1)
+                stack.append((v, p))
+        elif isinstance(n, yaml.SequenceNode):
+            for i, v in enumerate(n.value):
+                p = path + [i]
+                out[format_path(p)] = (v.start_mark.line + 1, v.start_mark.column + 1)
+                stack.append((v, p))
+    return out
+
+
+@dataclass
+class _RawDoc:
+    data: Any
+    node: yaml.Node
+    duplicate_keys: list[tuple[str, int, int]]
+
+
+def _documents(text: str) -> Iterator[_RawDoc]:
     loader = _Loader(text)
     try:
-        while loader.check_data():
+        while loader.check_node():
             loader.duplicate_keys = []
-            data = loader.get_data()
-            yield data, loader.duplicate_keys
+            node = loader.get_node()
+            data = loader.construct_document(node)
+            yield _RawDoc(data, node, loader.duplicate_keys)
     finally:
         loader.dispose()
 
 
-def _is_resource(doc: Any) -> bool:
+def _missing_key(doc: dict[str, Any], key: str) -> str:
+    """``missing 'kind'`` with a hint when a near spelling is present (``Kind:``)."""
+    keys = [k for k in doc if isinstance(k, str)]
+    near = [k for k in keys if k.lower() == key.lower() and k != key] or difflib.get_close_matches(
+        key, keys, n=1, cutoff=0.75
+    )
+    if key in doc:
+        return f"{key!r} must be a non-empty string, not {_yaml_repr(doc[key])}"
+    hint = f" (found {near[0]!r}: keys are case-sensitive and spelt exactly)" if near else ""
+    return f"missing {key!r}{hint}"
+
+
+def _identity_problem(doc: Any) -> str | None:
     if not isinstance(doc, dict):
-        return False
-    api_version, kind = doc.get("apiVersion"), doc.get("kind")
-    if not (isinstance(api_version, str) and isinstance(kind, str)):
-        return False
-    return "metadata" in doc or (api_version, kind) in load_index().entries
+        return f"expected a Kubernetes object (a mapping with apiVersion and kind), got a {_yaml_type(doc)}"
+    missing = [
+        _missing_key(doc, k)
+        for k in ("apiVersion", "kind")
+        if not (isinstance(doc.get(k), str) and doc.get(k))
+    ]
+    return "; ".join(missing) if missing else None
 
 
-def _yaml_files(root: Path, skipped_charts: list[Path]) -> list[Path]:
+def _yaml_repr(value: Any) -> str:
+    return "null" if value is None else f"{value!r} (a {_yaml_type(value)})"
+
+
+def _yaml_type(value: Any) -> str:
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return type(value).__name__
+
+
+def _is_list(obj: dict[str, Any]) -> bool:
+    kind = obj.get("kind")
+    # kubectl treats any *List with items as a list of objects (meta.IsListType).
+    return isinstance(kind, str) and kind.endswith("List") and isinstance(obj.get("items"), list)
+
+
+def read_text(shown: str, text: str, scope: str, out: Loaded) -> list[Document]:
+    """Every resource of one file's text; problems go to ``out.errors``."""
+    docs: list[Document] = []
+    index = 0
+    doc_no = 0
+    text_lines = text.splitlines()
+    try:
+        for raw in _documents(text):
+            doc_no += 1
+            if raw.data is None:
+                continue  # an empty document (comments only, or `---` twice)
+            line = raw.node.start_mark.line + 1
+            label = f"document {doc_no}"
+            try:
+                _check_size(raw.data)
+                data = jsonable(raw.data)
+            except (RecursionError, _TooLarge) as exc:
+                why = str(exc) if isinstance(exc, _TooLarge) else "nested too deeply"
+                out.errors.append(FileError(shown, why, scope, line, 1, label))
+                continue
+            problem = _identity_problem(data)
+            if problem is not None:
+                out.errors.append(FileError(shown, problem, scope, line, 1, label))
+                continue
+            if str(data["apiVersion"]).startswith(_CONFIG_GROUPS):
+                if shown not in out.skipped_config:
+                    out.skipped_config.append(shown)
+                continue
+            lines = _node_lines(raw.node)
+            if _is_list(data):
+                item_nodes = _list_item_nodes(raw.node)
+                for i, item in enumerate(data["items"]):
+                    node = item_nodes[i] if i < len(item_nodes) else raw.node
+                    item_line = node.start_mark.line + 1
+                    item_label = f"{label}, {data['kind']} item {i + 1}"
+                    problem = _identity_problem(item)
+                    if problem is not None:
+                        col = node.start_mark.column + 1
+                        out.errors.append(FileError(shown, problem, scope, item_line, col, item_label))
+                        continue
+                    blocks = block_scalars(node, text_lines) if "|" in text else {}
+                    item_lines = _node_lines(node)
+                    docs.append(Document(shown, index, item, [], item_line, item_lines, item_label, blocks))
+                    index += 1
+                continue
+            blocks = block_scalars(raw.node, text_lines) if "|" in text else {}
+            docs.append(Document(shown, index, data, raw.duplicate_keys, line, lines, label, blocks))
+            index += 1
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        out.errors.append(
+            FileError(
+                shown,
+                f"not valid YAML: {problem}",
+                scope,
+                mark.line + 1 if mark else None,
+                mark.column + 1 if mark else None,
+            )
+        )
+    return docs
+
+
+def _list_item_nodes(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == "items" and isinstance(v, yaml.SequenceNode):
+                return list(v.value)
+    return []
+
+
+def _read_file(shown: str, path: Path, scope: str, out: Loaded) -> list[Document]:
+    out.paths[shown] = path
+    out.files.append(shown)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        out.errors.append(FileError(shown, f"not UTF-8 text: {exc.reason}", scope))
+        return []
+    except OSError as exc:
+        out.errors.append(FileError(shown, f"cannot read: {exc.strerror or exc}", scope))
+        return []
+    return read_text(shown, text, scope, out)
+
+
+def _manifest_files(
+    root: Path, skipped_charts: list[Path], skipped_config: list[Path], gen_outputs: list[Path]
+) -> list[Path]:
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
+        if here != root and GEN_MANIFEST in filenames:
+            gen_outputs.append(here)
+            dirnames[:] = []
+            continue
         if here != root and "Chart.yaml" in filenames:
             skipped_charts.append(here)
             dirnames[:] = []
             continue
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        found += [here / f for f in filenames if _YAML.search(f) and not _NOT_MANIFESTS.match(f)]
+        for f in filenames:
+            if f in KUSTOMIZATION_FILES:
+                skipped_config.append(here / f)
+            elif _MANIFEST_EXT.search(f) and not f.startswith("."):
+                found.append(here / f)
     return sorted(found, key=lambda p: p.relative_to(root).as_posix())
 
 
-def _shown(dir_arg: str, root: Path, path: Path) -> str:
+def _shown(arg: str, root: Path, path: Path) -> str:
     rel = path.relative_to(root).as_posix()
-    prefix = dir_arg.rstrip("/")
+    prefix = arg.rstrip("/")
     return rel if prefix == "." else f"{prefix}/{rel}"  # "/" gives "/rel"
 
 
-def _read(dir_arg: str, root: Path, out: Loaded) -> Scope:
-    scope = dir_arg.rstrip("/") or "/"
+def _read_dir(arg: str, root: Path, out: Loaded) -> Scope:
+    scope = arg.rstrip("/") or "/"
     skipped: list[Path] = []
+    config: list[Path] = []
+    gen_outputs: list[Path] = []
     docs: list[Document] = []
-    for path in _yaml_files(root, skipped):
-        shown = _shown(dir_arg, root, path)
-        out.paths[shown] = path
-        try:
-            text = path.read_text(encoding="utf-8")
-            index = 0
-            for doc, dups in _documents(text):
-                if _is_resource(doc):
-                    docs.append(Document(shown, index, doc, dups))
-                    index += 1
-        except UnicodeDecodeError as exc:
-            out.errors.append(FileError(shown, f"not UTF-8 text: {exc.reason}", scope))
-        except OSError as exc:
-            out.errors.append(FileError(shown, f"cannot read: {exc.strerror or exc}", scope))
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"{shown}:{mark.line + 1}:{mark.column + 1}" if mark else shown
-            problem = getattr(exc, "problem", None) or str(exc)
-            out.errors.append(FileError(where, f"not valid YAML: {problem}", scope))
-    out.skipped_charts += [_shown(dir_arg, root, p) for p in skipped]
+    for path in _manifest_files(root, skipped, config, gen_outputs):
+        docs += _read_file(_shown(arg, root, path), path, scope, out)
+    out.notes += [
+        f"skipped Helm chart {_shown(arg, root, c)} (templates are not manifests; check the rendered output)"
+        for c in skipped
+    ]
+    out.skipped_config += [_shown(arg, root, c) for c in config]
+    for output in sorted(gen_outputs):  # a gen output inside: its clusters, as if named
+        _read_gen_output(_shown(arg, root, output), output, out)
     return Scope(scope, docs)
 
 
+def _read_gen_output(arg: str, root: Path, out: Loaded) -> None:
+    clusters = rendered_clusters(root) or []
+    if not clusters:
+        out.notes.append(f"{arg}: a gen output directory without manifests/<cluster>/ directories")
+    for cluster in clusters:
+        out.scopes.append(_read_dir(_shown(arg, root, cluster), cluster, out))
+
+
 def rendered_clusters(root: Path) -> list[Path] | None:
-    """``manifests/<cluster>/`` directories when ``root`` is a rendered output."""
+    """``manifests/<cluster>/`` directories when ``root`` is a gen output directory
+    (it holds gen's manifest of generated files)."""
+    if not (root / GEN_MANIFEST).is_file():
+        return None
     manifests = root / "manifests"
     if not manifests.is_dir():
-        return None
-    clusters = sorted(p for p in manifests.iterdir() if p.is_dir() and not p.name.startswith("."))
-    return clusters or None
+        return []
+    return sorted(p for p in manifests.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def load(dir_args: list[str]) -> Loaded:
-    """Read every DIR; raises NotADirectory before reading anything if one is missing."""
-    for arg in dir_args:
-        if not Path(arg).is_dir():
-            raise NotADirectory(
-                f"{arg}: " + ("not a directory" if Path(arg).exists() else "no such directory")
-            )
+def load(args: list[str], stdin: IO[str] | None = None) -> Loaded:
+    """Read every PATH; raises NotFound before reading anything if one is missing."""
+    for arg in args:
+        if arg != STDIN and not Path(arg).exists():
+            raise NotFound(f"{arg}: no such file or directory")
     out = Loaded()
-    for arg in dict.fromkeys(a.rstrip("/") or "/" for a in dir_args):  # each directory once
-        root = Path(arg)
-        clusters = rendered_clusters(root)
-        if clusters is None:
-            out.scopes.append(_read(arg, root, out))
+    named: list[Document] = []
+    for arg in dict.fromkeys(a if a == STDIN else (a.rstrip("/") or "/") for a in args):  # each once
+        if arg == STDIN:
+            text = (stdin or sys.stdin).read()
+            out.files.append(STDIN_SHOWN)
+            named += read_text(STDIN_SHOWN, text, COMMAND_LINE_SCOPE, out)
             continue
-        for cluster in clusters:
-            shown = _shown(arg, root, cluster)  # "out/manifests/<cluster>"
-            out.scopes.append(_read(shown, cluster, out))
+        root = Path(arg)
+        if not root.is_dir():
+            named += _read_file(arg, root, COMMAND_LINE_SCOPE, out)
+            continue
+        if rendered_clusters(root) is None:
+            scope = _read_dir(arg, root, out)
+            out.scopes.append(scope)
+        else:
+            _read_gen_output(arg, root, out)
+    if out.skipped_config:
+        n = len(out.skipped_config)
+        out.notes.append(
+            f"skipped {n} kustomization file{'s' if n != 1 else ''} (kustomize's configuration, "
+            "not Kubernetes resources)"
+        )
+    if named or any(a == STDIN or not Path(a).is_dir() for a in args):
+        out.scopes.insert(0, Scope(COMMAND_LINE_SCOPE, named))
     return out
+
+
+def describe(doc: Document) -> str:
+    return f"{doc.file}:{doc.line} ({doc.label})" if doc.label else f"{doc.file}:{doc.line}"

@@ -135,7 +135,13 @@ def check_metadata(
     if not isinstance(meta, dict):
         return  # the schema reports the wrong type
     name = meta.get("name")
-    if not isinstance(name, str) or not name:
+    generate = meta.get("generateName")
+    if (not isinstance(name, str) or not name) and isinstance(generate, str) and generate:
+        # The server appends five random characters to generateName and checks the result.
+        err = NAME_RULES[name_rule](generate + "x0x0x")
+        if err:
+            yield ["metadata", "generateName"], f"invalid generateName {generate!r}: {err}"
+    elif not isinstance(name, str) or not name:
         yield ["metadata", "name"], "required field is missing"
     else:
         err = NAME_RULES[name_rule](name)

@@ -1,27 +1,44 @@
-"""`gen check DIR...`: every check on every resource of rendered (or hand-written) output.
+"""`gen check PATH...`: every check on every resource of rendered (or hand-written) output.
 
-Per resource: strict schema (schemas.py), RayService serve config with Ray's own
-models (ray_serve.py, when the ray extra is installed). Per cluster: duplicates,
-cross-references and GKE lints (crossref.py). Optionally kubeconform. Schemas are
-compiled once per process, so checking many directories in one call is cheap.
+Per resource: strict schema (schemas.py: pruning and defaults first, like the API
+server), RayService serve config with Ray's own models (ray_serve.py, when the ray
+extra is installed), operational checks. Per cluster: duplicates, cross-references and
+GKE lints (crossref.py). Optionally kubeconform. Schemas are compiled once per process,
+so checking many paths in one call is cheap.
+
+Nothing raised while checking one document stops the run: it becomes an internal error
+naming the file and document (exit 2) and the other documents are still checked.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
-from typing import Any
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import yaml
 
 from . import core_kinds, kubeconform, operational
 from .crossref import check_references
 from .graph import as_dict, group_of, name_of, namespace_of
 from .index import load_index
-from .loader import Document, Loaded, NotADirectory, load
+from .loader import COMMAND_LINE_SCOPE, Document, Loaded, NotFound, describe, load, node_lines
 from .ray_serve import RayNotInstalled, ray_available, ray_version, validate_serve_config
-from .report import Issue, Report
-from .schemas import DEFAULT_KUBE_VERSION, supported_kube_versions, unevaluated_rules, validate_resource
+from .report import Issue, Report, Resource
+from .schemas import (
+    DEFAULT_KUBE_VERSION,
+    missing_schema_message,
+    schema_status,
+    supported_kube_versions,
+    unevaluated_rules,
+    validate_resource,
+)
 
+_SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 RAY_NOTE = "Ray is not installed (pip install 'gen-llm-fleet[ray]'); serve configs not validated"
+_REF = re.compile(r'^(?P<kind>[A-Za-z][A-Za-z0-9]*) "(?P<name>[^"]+)"')
 
 
 class UsageError(ValueError):
@@ -41,79 +58,149 @@ def kube_minor(version: str) -> str:
     return str(minor)
 
 
+@dataclass(frozen=True)
+class Options:
+    kube_version: str = DEFAULT_KUBE_VERSION
+    use_kubeconform: bool = False
+    ignore_missing_schemas: bool = False
+    skip: frozenset[str] = frozenset()  # "Kind" or "apiVersion/Kind"
+    reject: frozenset[str] = frozenset()
+    skip_references: bool = False
+    assume: frozenset[tuple[str, str]] = frozenset()  # (Kind, name) that exist elsewhere
+    verbose: bool = False
+
+
+def kinds_option(values: Iterable[str]) -> frozenset[str]:
+    """``--skip A,B --skip C`` -> {"A", "B", "C"}."""
+    return frozenset(k.strip() for v in values for k in v.split(",") if k.strip())
+
+
+def assume_option(values: Iterable[str]) -> frozenset[tuple[str, str]]:
+    """``--assume Service/web``, or ``--assume @FILE`` (one KIND/NAME a line, # comments)."""
+    out = set()
+    for value in values:
+        items: list[str] = [value]
+        if value.startswith("@"):
+            try:
+                text = Path(value[1:]).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise UsageError(f"--assume {value}: cannot read: {exc.strerror or exc}") from None
+            items = [line.split("#", 1)[0].strip() for line in text.splitlines()]
+        for item in filter(None, items):
+            kind, sep, name = item.rpartition("/")
+            kind = kind.rpartition("/")[2]  # "apps/v1/Deployment/x" -> Deployment
+            if not sep or not kind or not name:
+                raise UsageError(f"--assume {item!r}: expected KIND/NAME, e.g. Service/my-backend")
+            out.add((kind, name))
+    return frozenset(out)
+
+
+def _matches(doc: Document, patterns: frozenset[str]) -> bool:
+    kind, api_version = doc.obj.get("kind"), doc.obj.get("apiVersion")
+    return kind in patterns or f"{api_version}/{kind}" in patterns
+
+
 def check_dirs(
     dirs: Sequence[str], *, kube_version: str = DEFAULT_KUBE_VERSION, use_kubeconform: bool = False
 ) -> Report:
-    """Check every resource under ``dirs``; raises UsageError or kubeconform.KubeconformError."""
-    minor = kube_minor(kube_version)
-    binary = kubeconform.find() if use_kubeconform else None
-    if use_kubeconform and binary is None:
+    """The old entry point: check_paths with default options."""
+    return check_paths(dirs, Options(kube_version=kube_version, use_kubeconform=use_kubeconform))
+
+
+def check_paths(paths: Sequence[str], options: Options | None = None, stdin: IO[str] | None = None) -> Report:
+    """Check every resource under ``paths``; raises UsageError or kubeconform.KubeconformError."""
+    options = options or Options()
+    minor = kube_minor(options.kube_version)
+    binary = kubeconform.find() if options.use_kubeconform else None
+    if options.use_kubeconform and binary is None:
         raise UsageError(
             "--kubeconform: kubeconform is not on PATH "
             "(install it from https://github.com/yannh/kubeconform/releases)"
         )
     try:
-        loaded = load(list(dirs))
-    except NotADirectory as exc:
+        loaded = load(list(paths), stdin)
+    except NotFound as exc:
         raise UsageError(str(exc)) from None
-    docs = [d for s in loaded.scopes for d in s.docs]
-    if not docs and not loaded.errors:
-        raise UsageError(f"no Kubernetes manifests found in {', '.join(dirs)}")
+    all_docs = [d for s in loaded.scopes for d in s.docs]
+    if not loaded.files:
+        raise UsageError(f"no Kubernetes manifests (*.yaml, *.yml, *.json) found in {', '.join(paths)}")
 
-    report = Report(list(dirs), minor, Counter(str(d.obj["kind"]) for d in docs))
-    report.issues += [Issue(e.file, None, None, "", e.message, "yaml") for e in loaded.errors]
-    for doc in docs:
-        report.issues += _per_resource(doc, minor)
-    report.issues += _serve_configs(docs, report)
-    report.issues += _duplicates(loaded)
-    scopes = {s.name: s.docs for s in loaded.scopes}
-    # A cluster with an unreadable file is incomplete: its references cannot be judged.
-    broken = {e.scope for e in loaded.errors}
-    report.notes += [
-        f"cross-references in {b} not checked: a file there could not be read" for b in sorted(broken)
-    ]
-    objs = {name: [d.obj for d in docs] for name, docs in scopes.items()}
-    readmes = {name: text for name in objs if (text := operational.shipped_readme(name)) is not None}
-    for finding in check_references(objs) + operational.check_scopes(objs, readmes):
-        if finding.scope in broken:
-            continue
-        doc = scopes[finding.scope][finding.index]
-        p = finding.problem
-        report.issues.append(Issue(doc.file, p.kind, p.name, p.path, p.message, finding.check, doc.index))
-    report.notes += _notes(loaded)
-    report.details += _unevaluated_rules(docs)
-    if binary is not None:
-        objects = {(d.file, str(d.obj.get("kind")), name_of(d.obj)): (d.index, d.obj) for d in docs}
-        files = {d.file: loaded.paths[d.file] for d in docs}
-        report.issues += kubeconform.run(binary, files, minor, objects)
-        unpinned = sorted(
-            {
-                str(d.obj["kind"])
-                for d in docs
-                if (d.obj.get("apiVersion"), d.obj.get("kind")) not in load_index().entries
-            }
+    report = Report(list(paths), minor, files=len(loaded.files))
+    report.notes += loaded.notes
+    report.issues += [
+        Issue(
+            e.file,
+            None,
+            None,
+            "",
+            e.message,
+            "document" if e.label else "yaml",
+            -1,
+            e.line,
+            e.column,
+            e.label,
         )
-        if unpinned:
-            report.notes.append(f"kubeconform skipped {', '.join(unpinned)} (no schema to export)")
+        for e in loaded.errors
+    ]
+    checked: list[Document] = []
+    for doc in all_docs:
+        api_version, kind = str(doc.obj["apiVersion"]), str(doc.obj["kind"])
+        raw_ns = as_dict(doc.obj.get("metadata")).get("namespace")
+        ns = raw_ns if isinstance(raw_ns, str) else ""
+        res = Resource(doc.file, doc.index, doc.line, api_version, kind, ns, name_of(doc.obj))
+        if _matches(doc, options.skip):
+            report.skipped[kind] += 1
+            report.resources_seen.append(Resource(**{**res.__dict__, "status": "skipped"}))
+            continue
+        report.resources_seen.append(res)
+        if _matches(doc, options.reject):
+            report.kinds[kind] += 1
+            report.issues.append(_issue(doc, "", f"prohibited resource kind {kind} (--reject)", "policy"))
+            continue
+        if options.ignore_missing_schemas and schema_status(api_version, kind, minor) == "missing":
+            report.skipped[kind] += 1
+            report.resources_seen[-1] = Resource(**{**res.__dict__, "status": "skipped"})
+            continue
+        report.kinds[kind] += 1
+        checked.append(doc)
+        try:
+            report.issues += _per_resource(doc, minor)
+        except Exception as exc:  # one broken document must not stop the run
+            report.internal_errors.append(f"{describe(doc)}: {_internal(exc)}")
+    try:
+        report.issues += _serve_configs(checked, report)
+    except Exception as exc:
+        report.internal_errors.append(f"serve configs: {_internal(exc)}")
+    if not options.skip_references:
+        try:
+            report.issues += _duplicates(loaded, {id(d) for d in checked})
+            report.issues += _references(loaded, report, options.assume)
+        except Exception as exc:
+            report.internal_errors.append(f"cross-references: {_internal(exc)}")
+    report.details += _notes(checked, minor)  # printed with --verbose; always in JSON
+    if binary is not None:
+        report.issues += _kubeconform(binary, loaded, checked, minor, report)
     return report
+
+
+def _internal(exc: BaseException) -> str:
+    return f"internal error ({type(exc).__name__}: {exc}); please report it with this document"
+
+
+def _issue(doc: Document, path: str, message: str, check: str) -> Issue:
+    line, col = doc.position(path)
+    kind, name = str(doc.obj.get("kind")), name_of(doc.obj)
+    return Issue(doc.file, kind, name, path, message, check, doc.index, line, col, doc.label)
 
 
 def _per_resource(doc: Document, minor: str) -> list[Issue]:
     kind, name = str(doc.obj.get("kind")), name_of(doc.obj)
     out = [
-        Issue(
-            doc.file, kind, name, "", f'duplicate key "{key}" at line {line}, column {col}', "yaml", doc.index
-        )
+        Issue(doc.file, kind, name, "", f'duplicate key "{key}"', "yaml", doc.index, line, col, doc.label)
         for key, line, col in doc.duplicate_keys
     ]
-    out += [
-        Issue(doc.file, p.kind, p.name, p.path, p.message, "schema", doc.index)
-        for p in validate_resource(doc.obj, kube_version=minor)
-    ]
-    out += [
-        Issue(doc.file, p.kind, p.name, p.path, p.message, "operational", doc.index)
-        for p in operational.check_resource(doc.obj)
-    ]
+    out += [_issue(doc, p.path, p.message, "schema") for p in validate_resource(doc.obj, kube_version=minor)]
+    out += [_issue(doc, p.path, p.message, "operational") for p in operational.check_resource(doc.obj)]
     return out
 
 
@@ -138,55 +225,99 @@ def _serve_configs(docs: list[Document], report: Report) -> list[Issue]:
         except RayNotInstalled:  # importable but broken install: same as absent
             notes.append(RAY_NOTE)
             return []
-        out += [
-            Issue(
-                doc.file, "RayService", name_of(doc.obj), "spec.serveConfigV2", p, "serve-config", doc.index
-            )
-            for p in problems
-        ]
+        except Exception as exc:
+            report.internal_errors.append(f"{describe(doc)}: serve config: {_internal(exc)}")
+            continue
+        out += [_serve_issue(doc, p) for p in problems]
     report.ray_version = ray_version()
     notes.append(f"serve configs validated with Ray {report.ray_version}'s own models")
     return out
 
 
-def _duplicates(loaded: Loaded) -> list[Issue]:
+def _serve_issue(doc: Document, problem: str) -> Issue:
+    """A serve-config problem at the line of its field inside the ``serveConfigV2: |``
+    block when it can be placed there, else at the serveConfigV2 key."""
+    issue = _issue(doc, "spec.serveConfigV2", problem, "serve-config")
+    block = doc.blocks.get("spec.serveConfigV2")
+    inner_path = problem.split(": ", 1)[0]
+    if block is None or inner_path == "(root)":
+        return issue
+    try:
+        node = yaml.compose(doc.obj["spec"]["serveConfigV2"], Loader=_SAFE)
+    except yaml.YAMLError:
+        return issue
+    if node is None:
+        return issue
+    inner = node_lines(node)
+    path = inner_path
+    while path and path not in inner:
+        path = path[: path.rindex("[")] if path.endswith("]") else path.rpartition(".")[0]
+    if not path:
+        return issue
+    line, col = inner[path]
+    return Issue(**{**issue.__dict__, "line": block[0] + line - 1, "column": block[1] + col - 1})
+
+
+def _duplicates(loaded: Loaded, checked: set[int]) -> list[Issue]:
     # kubectl apply would let the later one win; kustomize refuses the directory.
     out = []
     for scope in loaded.scopes:
         seen: dict[tuple[str, Any, str, str], Document] = {}
         for doc in scope.docs:
+            if id(doc) not in checked:  # skipped kinds are not looked at
+                continue
+            meta = as_dict(doc.obj.get("metadata"))
+            if not isinstance(meta.get("name"), str):  # generateName: a new name every time
+                continue
             key = (group_of(doc.obj), doc.obj.get("kind"), namespace_of(doc.obj), name_of(doc.obj))
             first = seen.setdefault(key, doc)
             if first is not doc:
                 out.append(
-                    Issue(
-                        doc.file,
-                        str(key[1]),
-                        key[3],
+                    _issue(
+                        doc,
                         "metadata.name",
-                        f"defined twice in this cluster (first in {first.file})",
+                        f"defined twice in {_scope_words(scope.name)} (first at {first.file}:{first.line})",
                         "duplicate",
-                        doc.index,
                     )
                 )
     return out
 
 
-def _notes(loaded: Loaded) -> list[str]:
-    return [
-        f"skipped Helm chart {c} (templates are not manifests; check the rendered output)"
-        for c in loaded.skipped_charts
+def _scope_words(scope: str) -> str:
+    return f"the {COMMAND_LINE_SCOPE}" if scope == COMMAND_LINE_SCOPE else scope
+
+
+def _references(loaded: Loaded, report: Report, assume: frozenset[tuple[str, str]]) -> list[Issue]:
+    # A cluster with an unreadable file is incomplete: its references cannot be judged.
+    broken = {e.scope for e in loaded.errors}
+    report.notes += [
+        f"cross-references in {_scope_words(b)} not checked: a file or document there could not be read"
+        for b in sorted(broken)
     ]
+    scopes = {s.name: s.docs for s in loaded.scopes}
+    out = []
+    objs = {name: [d.obj for d in docs] for name, docs in scopes.items()}
+    # the operational rules that span resources; a gen output's README tells which
+    # headers clients are told to send
+    readmes = {name: text for name in objs if (text := operational.shipped_readme(name)) is not None}
+    for finding in check_references(objs) + operational.check_scopes(objs, readmes):
+        if finding.scope in broken:
+            continue
+        p = finding.problem
+        m = _REF.match(p.message)
+        if m and (m.group("kind"), m.group("name")) in assume:
+            continue
+        doc = scopes[finding.scope][finding.index]
+        out.append(_issue(doc, p.path, p.message, finding.check))
+    return out
 
 
-def _unevaluated_rules(docs: list[Document]) -> list[str]:
+def _notes(docs: list[Document], minor: str) -> list[str]:
     notes = []
     pairs = ((d.obj.get("apiVersion"), d.obj.get("kind")) for d in docs)
     present = sorted({(av, k) for av, k in pairs if isinstance(av, str) and isinstance(k, str)})
-    entries = load_index().entries
     for api_version, kind in present:
-        entry = entries.get((api_version, kind))
-        if entry is None or entry.format == "kubernetes-validate":
+        if schema_status(api_version, kind, minor) != "pinned":
             continue
         by_reason: dict[str, list[str]] = {}
         for rule in unevaluated_rules(api_version, kind):
@@ -194,3 +325,40 @@ def _unevaluated_rules(docs: list[Document]) -> list[str]:
         for reason, paths in by_reason.items():
             notes.append(f"{kind}: CEL rules not evaluated at {', '.join(paths)}: {reason}")
     return notes
+
+
+def _kubeconform(
+    binary: str, loaded: Loaded, docs: list[Document], minor: str, report: Report
+) -> list[Issue]:
+    objects = {(d.file, str(d.obj.get("kind")), name_of(d.obj)): (d.index, d.obj) for d in docs}
+    files = {d.file: loaded.paths[d.file] for d in docs if d.file in loaded.paths}
+    by_place = {(d.file, d.index): d for d in docs}
+    out = []
+    for issue in kubeconform.run(binary, files, minor, objects):
+        doc = by_place.get((issue.file, issue.order))
+        if doc is not None and issue.line is None:
+            line, col = doc.position(issue.path)
+            issue = Issue(**{**issue.__dict__, "line": line, "column": col, "document": doc.label})
+        out.append(issue)
+    exported = set(load_index().entries)
+    unexported = sorted(
+        {
+            str(d.obj["kind"])
+            for d in docs
+            if (d.obj["apiVersion"], d.obj["kind"]) not in exported
+            or schema_status(str(d.obj["apiVersion"]), str(d.obj["kind"]), minor) not in ("pinned", "builtin")
+        }
+    )
+    if unexported:
+        report.notes.append(f"kubeconform skipped {', '.join(unexported)} (no schema to export)")
+    return out
+
+
+__all__ = [
+    "Options",
+    "UsageError",
+    "check_dirs",
+    "check_paths",
+    "kube_minor",
+    "missing_schema_message",
+]

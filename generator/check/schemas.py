@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import functools
 import json
 from collections.abc import Iterable
@@ -17,7 +18,7 @@ from typing import Any
 import jsonschema_rs
 
 from .. import catalog
-from . import core_kinds
+from . import builtin_rules, core_kinds
 from .cel_rules import RuleSet, UnevaluatedRule
 from .index import load_index
 from .metadata import check_metadata
@@ -41,8 +42,9 @@ DEFAULT_KUBE_VERSION: str = catalog.releases()["kubernetes"]["defaultVersion"]
 
 
 def _is_base64(value: str) -> bool:
+    # Go's base64.StdEncoding (how the API server decodes []byte) ignores \r and \n.
     try:
-        base64.b64decode(value, validate=True)
+        base64.b64decode(value.replace("\n", "").replace("\r", ""), validate=True)
         return True
     except (binascii.Error, ValueError):
         return False
@@ -116,15 +118,92 @@ def _schema_problems(compiled: _Compiled, obj: dict[str, Any]) -> list[tuple[lis
         ) and _schema_at(compiled.schema, list(err.schema_path)[:-1]).get("x-kubernetes-int-or-string"):
             found.append((at, f"must be an integer or a string, not {json.dumps(err.instance)}"))
         else:
-            found.append((at, err.message))
+            found.append((at, _shortened(err.message, err.instance)))
     return found
+
+
+def _nullable(schema: dict[str, Any]) -> bool:
+    typ = schema.get("type")
+    return (isinstance(typ, list) and "null" in typ) or None in schema.get("enum", ())
+
+
+def _normalize(value: Any, schema: dict[str, Any]) -> None:
+    """What the API server does to a custom resource before validating it, in place:
+    prune nulls of fields that are not nullable, then fill in schema defaults."""
+    stack = [(value, schema)]
+    while stack:
+        val, sch = stack.pop()
+        if isinstance(val, dict):
+            props = sch.get("properties")
+            if isinstance(props, dict):
+                for key in [k for k, v in val.items() if v is None and k in props]:
+                    if not _nullable(props[key]):
+                        del val[key]
+                for key, prop in props.items():
+                    if key not in val and isinstance(prop, dict) and "default" in prop:
+                        val[key] = copy.deepcopy(prop["default"])
+            addl = sch.get("additionalProperties")
+            for key, v in val.items():
+                sub = props.get(key) if isinstance(props, dict) and key in props else addl
+                if isinstance(sub, dict) and isinstance(v, (dict, list)):
+                    stack.append((v, sub))
+        elif isinstance(val, list):
+            items = sch.get("items")
+            if isinstance(items, dict):
+                stack.extend((v, items) for v in val if isinstance(v, (dict, list)))
+
+
+def _builtin_defaults(obj: dict[str, Any]) -> None:
+    """Defaults the API server applies to built-in kinds before validating them, where
+    the OpenAPI schema marks the field required (k8s.io/kubernetes pkg/apis/*/v1/defaults.go)."""
+    if obj.get("apiVersion") == "rbac.authorization.k8s.io/v1" and obj.get("kind") in (
+        "RoleBinding",
+        "ClusterRoleBinding",
+    ):
+        role_ref = obj.get("roleRef")
+        if isinstance(role_ref, dict) and not role_ref.get("apiGroup"):
+            role_ref["apiGroup"] = "rbac.authorization.k8s.io"
+        for subject in obj.get("subjects") or []:
+            if isinstance(subject, dict) and "apiGroup" not in subject:
+                kind = subject.get("kind")
+                if kind == "ServiceAccount":
+                    subject["apiGroup"] = ""
+                elif kind in ("User", "Group"):
+                    subject["apiGroup"] = "rbac.authorization.k8s.io"
+
+
+def schema_status(api_version: str, kind: str, kube_minor: str) -> str:
+    """ "pinned" (gen pins a schema), "builtin" (kubernetes-validate has it for this
+    minor), "removed" (Kubernetes removed it), "unserved" (built-in, but not in this
+    minor) or "missing" (nothing known: a custom resource gen has no schema for)."""
+    entry = load_index().entries.get((api_version, kind))
+    if entry is not None and entry.format != "kubernetes-validate":
+        return "pinned"
+    if (api_version, kind) in core_kinds.builtin_kinds(kube_minor):
+        return "builtin"
+    if core_kinds.removed(api_version, kind, kube_minor) is not None:
+        return "removed"
+    if entry is not None or core_kinds.added_in(api_version, kind, kube_minor) is not None:
+        return "unserved"
+    return "missing"
+
+
+def _shortened(message: str, instance: Any) -> str:
+    """jsonschema_rs quotes the whole offending value; a certificate or a long list is
+    cut to its start so the line stays readable."""
+    shown = json.dumps(instance)
+    if len(shown) <= 120 or shown not in message:
+        return message
+    return message.replace(shown, f"{shown[:60]}... ({len(shown)} characters)", 1)
 
 
 def validate_resource(obj: dict[str, Any], *, kube_version: str = DEFAULT_KUBE_VERSION) -> list[Problem]:
     """All problems the API server (strict field validation) would report for ``obj``.
 
     ``kube_version`` ("1.35", "v1.34.2") selects the built-in kinds' schemas; custom
-    resources are checked against the single pinned CRD version. Returns [] when valid.
+    resources are checked against the single pinned CRD version. Like the API server,
+    nulls of non-nullable fields are pruned and defaults applied first (on a copy).
+    Returns [] when valid.
     """
     kube_minor = core_kinds.minor(kube_version)
     if kube_minor not in core_kinds.supported_versions():
@@ -153,27 +232,26 @@ def validate_resource(obj: dict[str, Any], *, kube_version: str = DEFAULT_KUBE_V
         )
 
     entry = load_index().entries.get((api_version, kind))
-    if entry is None:
-        return problems([([], _not_pinned(api_version, kind))])
-
-    found: list[tuple[list[Any], str]] = list(check_metadata(meta, entry.name_rule, entry.name_max_length))
-    if entry.format == "kubernetes-validate":
+    status = schema_status(api_version, kind, kube_minor)
+    if status in ("removed", "unserved", "missing"):
+        return problems([([], missing_schema_message(api_version, kind, kube_minor))])
+    name_rule, name_max = (entry.name_rule, entry.name_max_length) if entry else ("dns1123-subdomain", None)
+    found: list[tuple[list[Any], str]] = list(check_metadata(meta, name_rule, name_max))
+    obj = copy.deepcopy(obj)
+    compiled: _Compiled | None
+    if status == "builtin":
+        if meta is None:  # the built-in schemas do not require metadata; the server does
+            found.append((["metadata", "name"], "required field is missing"))
+        _builtin_defaults(obj)
         compiled = _core(api_version, kind, kube_minor)
-        if compiled is None:
-            return problems(
-                found
-                + [
-                    (
-                        [],
-                        f"Kubernetes {kube_minor} has no {api_version} {kind} "
-                        "(no schema in kubernetes-validate)",
-                    )
-                ]
-            )
+        assert compiled is not None
     else:
         compiled = _custom(api_version, kind)
+        _normalize(obj, compiled.schema)
     schema_found = _schema_problems(compiled, obj)
     found.extend(schema_found)
+    if status == "builtin":
+        found.extend(builtin_rules.check(obj))
     if compiled.rules is not None:
         found.extend(compiled.rules.check_list_maps(obj))
         # CEL assumes a structurally valid object (the API server runs it after the schema).
@@ -191,10 +269,28 @@ def validate_resources(
     return out
 
 
-def _not_pinned(api_version: str, kind: str) -> str:
-    others = sorted(av for av, k in load_index().entries if k == kind and av != api_version)
-    hint = f"; pinned versions of {kind}: {', '.join(others)}" if others else ""
-    return f"no schema is pinned for {api_version} {kind} (schemas/upstream/index.yaml){hint}"
+def missing_schema_message(api_version: str, kind: str, kube_minor: str) -> str:
+    """Why ``api_version`` ``kind`` cannot be validated for Kubernetes ``kube_minor``."""
+    gone = core_kinds.removed(api_version, kind, kube_minor)
+    if gone is not None:
+        removed_in, instead = gone
+        use = f", use {instead}" if instead else " with no replacement"
+        return f"{api_version} {kind} was removed in Kubernetes {removed_in}{use}"
+    added = core_kinds.added_in(api_version, kind, kube_minor)
+    if added is not None:
+        return f"Kubernetes {kube_minor} has no {api_version} {kind} (added in {added}; see --kube-version)"
+    entry = load_index().entries.get((api_version, kind))
+    if entry is not None:
+        return f"Kubernetes {kube_minor} has no {api_version} {kind} (see --kube-version)"
+    others = sorted(
+        {av for av, k in load_index().entries if k == kind and av != api_version}
+        | {av for av, k in core_kinds.builtin_kinds(kube_minor) if k == kind and av != api_version}
+    )
+    hint = f"; known versions of {kind}: {', '.join(others)}" if others else ""
+    return (
+        f"no schema for {api_version} {kind}: not a Kubernetes {kube_minor} kind and not a custom "
+        f"resource gen pins a schema for (--ignore-missing-schemas skips such resources){hint}"
+    )
 
 
 def unevaluated_rules(api_version: str | None = None, kind: str | None = None) -> list[UnevaluatedRule]:

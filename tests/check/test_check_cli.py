@@ -16,7 +16,8 @@ HERE = Path(__file__).parent
 CASE = HERE / "negative" / "backendref-port-mismatch"
 CLEAN = HERE / "positive" / "tpu-dranet"
 PORT_LINE = (
-    "{d}/manifests/default/httproute.yaml: HTTPRoute/gemma-2b-it-route: spec.rules[0].backendRefs[0].port: "
+    "{d}/manifests/default/httproute.yaml:37:7: HTTPRoute/gemma-2b-it-route: "
+    "spec.rules[0].backendRefs[0].port: "
     'Service "gemma-2b-it-serve-svc" (created by KubeRay for RayService "gemma-2b-it") has no port 8080 '
     "(ports: 8000)"
 )
@@ -76,16 +77,27 @@ def test_json_report(cli, case):
             "check": "reference",
             "message": 'Service "gemma-2b-it-serve-svc" (created by KubeRay for RayService "gemma-2b-it") '
             "has no port 8080 (ports: 8000)",
+            "line": 37,
+            "column": 7,
+            "document": "document 1",
         }
     ]
-    assert any(n.startswith("RayService: CEL rules not evaluated at spec.managedBy") for n in report["notes"])
+    # Which CEL rules gen cannot evaluate: printed only with --verbose, but always in the
+    # JSON report, for tools (tests/test_check_verbose.py checks the text output)
+    assert any("CEL rules not evaluated" in n for n in report["notes"])
+    verbose = json.loads(cli("check", "--verbose", "--output", "json", "out").stdout)
+    assert any(
+        n.startswith("RayService: CEL rules not evaluated at spec.managedBy") for n in verbose["notes"]
+    )
 
 
 @pytest.mark.parametrize(
     "args, message",
     [
-        (("missing-dir",), "missing-dir: no such directory"),
-        ((str(CLEAN / "manifests" / "ray-llm-cluster" / "gateway.yaml"),), "gateway.yaml: not a directory"),
+        (("missing-dir",), "missing-dir: no such file or directory"),
+        (("--output", "json", "--format", "text", "."), "--output json and --format text disagree"),
+        (("--assume", "Service", "."), "--assume 'Service': expected KIND/NAME"),
+        (("--assume", "@no-such-file", "."), "--assume @no-such-file: cannot read"),
         (("--kube-version", "1.99", "."), "--kube-version '1.99': expected one of"),
         (("--kube-version", "latest", "."), "--kube-version 'latest': expected one of"),
     ],
@@ -98,10 +110,10 @@ def test_usage_errors_exit_2(cli, tmp_path, monkeypatch, args, message):
 
 
 def test_a_directory_without_manifests_is_a_usage_error(cli, tmp_path):
-    (tmp_path / "values.yaml").write_text("replicas: 2\n")
+    (tmp_path / "README.md").write_text("nothing here\n")
     result = cli("check", str(tmp_path))
     assert result.exit_code == 2
-    assert f"no Kubernetes manifests found in {tmp_path}" in result.stderr
+    assert f"no Kubernetes manifests (*.yaml, *.yml, *.json) found in {tmp_path}" in result.stderr
 
 
 def test_kube_version_selects_the_core_schemas(cli):
@@ -126,20 +138,55 @@ def test_ray_note_is_printed_once_and_does_not_fail(cli, monkeypatch):
     )
 
 
-def test_non_kubernetes_yaml_and_charts_are_skipped(cli, tmp_path):
+def test_what_is_named_is_checked(cli, tmp_path):
+    """No file of a named directory is silently left out: documents that are not
+    Kubernetes objects are errors naming the document; only Helm charts (templates
+    are not manifests) and kustomization files are skipped, each with a note."""
     shutil.copy(CLEAN / "manifests" / "ray-llm-cluster" / "gateway.yaml", tmp_path)
     (tmp_path / "kustomization.yaml").write_text("resources: [gateway.yaml]\n")
     (tmp_path / "values-prod.yaml").write_text("apiVersion: v1\nkind: Weird\nmetadata: {name: x}\n")
-    (tmp_path / "helmfile.yaml").write_text("releases: [{name: x, chart: y}]\n")
-    (tmp_path / "notes.yaml").write_text("just: data\n---\n- a list\n")
+    (tmp_path / "notes.yaml").write_text("just: data\n---\n- a list\n---\nApiVersion: v1\nkind: Secret\n")
     chart = tmp_path / "mychart"
     (chart / "templates").mkdir(parents=True)
     (chart / "Chart.yaml").write_text("apiVersion: v2\nname: mychart\nversion: 0.1.0\n")
     (chart / "templates" / "svc.yaml").write_text("metadata: {{ .Values.broken\n")
     result = cli("check", str(tmp_path))
-    assert result.exit_code == 0
-    assert result.stdout == "Summary: 1 resource checked (1 Gateway), 0 problems\n"
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[:4] == [
+        f"{tmp_path}/notes.yaml:1:1: document 1: missing 'apiVersion'; missing 'kind'",
+        f"{tmp_path}/notes.yaml:3:1: document 2: expected a Kubernetes object (a mapping with apiVersion and "
+        "kind), got a list",
+        f"{tmp_path}/notes.yaml:5:1: document 3: missing 'apiVersion' (found 'ApiVersion': keys are "
+        "case-sensitive and spelt exactly)",
+        f"{tmp_path}/values-prod.yaml:1:1: Weird/x: no schema for v1 Weird: not a Kubernetes 1.35 kind and "
+        "not a custom resource gen pins a schema for (--ignore-missing-schemas skips such resources)",
+    ]
     assert f"note: skipped Helm chart {tmp_path}/mychart (templates are not manifests" in result.stderr
+    assert "note: skipped 1 kustomization file (kustomize's configuration" in result.stderr
+    assert lines[-1] == "Summary: 2 resources checked (1 Gateway, 1 Weird), 4 problems"
+
+
+def with_stdin(text: str, *args: str):
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    return CliRunner().invoke(main, ["check", *args], input=text, catch_exceptions=False)
+
+
+def test_files_and_stdin(cli, tmp_path):
+    gateway = CLEAN / "manifests" / "ray-llm-cluster" / "gateway.yaml"
+    result = with_stdin(gateway.read_text().replace("name: ", "name: x", 1), str(gateway), "-")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "Summary: 2 resources checked (2 Gateway), 0 problems\n"
+    result = with_stdin("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: 1}\n", "-")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("<stdin>:4:8: ConfigMap/c: data.a: 1 is not of types")
+    (tmp_path / "svc.json").write_text(
+        json.dumps({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}})
+    )
+    assert cli("check", str(tmp_path)).stdout == "Summary: 1 resource checked (1 Service), 0 problems\n"
 
 
 def test_multi_document_files_and_yaml_errors(cli, tmp_path):
@@ -203,3 +250,18 @@ def test_rendered_examples_validate_against_the_exported_schemas_with_another_en
             assert errors == [], f"{example}: {resource.kind}/{resource.name}"
             checked += 1
     assert checked >= 20
+
+
+def test_gen_outputs_inside_a_searched_directory_are_checked_per_cluster(cli, tmp_path):
+    for name in ("multi-cluster", "tpu-dranet"):
+        shutil.copytree(HERE / "positive" / name, tmp_path / "fleets" / name)
+    (tmp_path / "fleets" / "tpu-dranet" / "addons").mkdir()
+    (tmp_path / "fleets" / "tpu-dranet" / "addons" / "helmfile.yaml").write_text("releases: []\n")
+    result = cli("check", str(tmp_path / "fleets"))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Summary: 32 resources checked")
+    # Without its manifest of generated files the same directory is one cluster of plain files.
+    (tmp_path / "fleets" / "tpu-dranet" / ".gen-files.json").unlink()
+    result = cli("check", str(tmp_path / "fleets" / "tpu-dranet"))
+    assert result.exit_code == 1
+    assert "addons/helmfile.yaml:1:1: document 1: missing 'apiVersion'; missing 'kind'" in result.stderr

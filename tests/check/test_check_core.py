@@ -40,7 +40,7 @@ def test_resource_claim_template_needs_1_34() -> None:
             "netdev",
             "",
             "Kubernetes 1.33 has no resource.k8s.io/v1 ResourceClaimTemplate "
-            "(no schema in kubernetes-validate)",
+            "(added in 1.34; see --kube-version)",
         )
     ]
 

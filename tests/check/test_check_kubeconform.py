@@ -142,11 +142,12 @@ def test_findings_are_merged_into_the_same_output(fake, cli):
     assert result.exit_code == 1
     d = "out/manifests/ray-llm-cluster"
     assert [line for line in result.stderr.splitlines() if not line.startswith("note: ")] == [
-        f"{d}/httproute.yaml: HTTPRoute/vllm-tpu-multihost-route: spec.rules[0].matches[0].headers[0].value: "
+        f"{d}/httproute.yaml:24:9: HTTPRoute/vllm-tpu-multihost-route: "
+        "spec.rules[0].matches[0].headers[0].value: "
         "kubeconform: length must be <= 4",
-        f'{d}/rayservice.yaml: RayService/vllm-tpu-multihost: metadata.labels["app.kubernetes.io/name"]: '
+        f'{d}/rayservice.yaml:9:5: RayService/vllm-tpu-multihost: metadata.labels["app.kubernetes.io/name"]: '
         "kubeconform: bad label",
-        f"{d}/role.yaml: Role/vllm-tpu-multihost-metrics: kubeconform: error unmarshalling resource: "
+        f"{d}/role.yaml:3:1: Role/vllm-tpu-multihost-metrics: kubeconform: error unmarshalling resource: "
         'mapping key "rules" already defined',
         "Summary: 10 resources checked (1 ComputeClass, 1 GCPBackendPolicy, 1 Gateway, 1 HTTPRoute, "
         "1 HealthCheckPolicy, "
@@ -180,6 +181,9 @@ def test_json_report_marks_kubeconform_findings(fake, cli):
         "path": "spec",
         "message": "kubeconform: nope",
         "check": "kubeconform",
+        "line": 16,
+        "column": 1,
+        "document": "document 1",
     }
 
 

@@ -115,10 +115,25 @@ CASES: list[tuple[str, dict, Callable[[dict], None], list[Problem]]] = [
         [ray("spec.rayClusterConfig.workerGroupSpecs[0].replicas", '"2" is not of type "integer"')],
     ),
     (
-        "null-not-nullable",
+        # The API server prunes a null of a field that is not nullable before validating.
+        "null-not-nullable-is-pruned",
         RAY,
         setting(("spec", "rayClusterConfig", "headGroupSpec"), "rayStartParams", None),
-        [ray("spec.rayClusterConfig.headGroupSpec.rayStartParams", 'null is not of type "object"')],
+        [],
+    ),
+    (
+        # ... so a required one is then missing,
+        "null-required-is-missing",
+        RAY,
+        setting(("spec", "rayClusterConfig", "headGroupSpec"), "template", None),
+        [ray("spec.rayClusterConfig.headGroupSpec.template", "required field is missing")],
+    ),
+    (
+        # ... but a null list item is not pruned.
+        "null-list-item",
+        RAY,
+        setting(("spec", "rayClusterConfig"), "workerGroupSpecs", [None]),
+        [ray("spec.rayClusterConfig.workerGroupSpecs[0]", 'null is not of type "object"')],
     ),
     (
         "nullable-null-ok",
@@ -361,9 +376,54 @@ CASES: list[tuple[str, dict, Callable[[dict], None], list[Problem]]] = [
     # dispatch
     (
         "unknown-kind",
-        {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "d"}},
+        {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "d"}},
         lambda o: None,
-        [P("DaemonSet", "d", "", "no schema is pinned for apps/v1 DaemonSet (schemas/upstream/index.yaml)")],
+        [
+            P(
+                "Widget",
+                "d",
+                "",
+                "no schema for example.com/v1 Widget: not a Kubernetes 1.35 kind and not a custom resource "
+                "gen pins a schema for (--ignore-missing-schemas skips such resources)",
+            )
+        ],
+    ),
+    (
+        "any-built-in-kind",
+        {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "d"}, "spec": {"replicas": 2}},
+        lambda o: None,
+        [
+            P("DaemonSet", "d", "spec.replicas", "unknown field"),
+            P("DaemonSet", "d", "spec.selector", "required field is missing"),
+            P("DaemonSet", "d", "spec.template", "required field is missing"),
+        ],
+    ),
+    (
+        "removed-api",
+        {"apiVersion": "extensions/v1beta1", "kind": "Ingress", "metadata": {"name": "i"}},
+        lambda o: None,
+        [
+            P(
+                "Ingress",
+                "i",
+                "",
+                "extensions/v1beta1 Ingress was removed in Kubernetes 1.22, use networking.k8s.io/v1",
+            )
+        ],
+    ),
+    (
+        "removed-api-read-from-the-schemas",
+        {"apiVersion": "autoscaling/v2beta2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "h"}},
+        lambda o: None,
+        [
+            P(
+                "HorizontalPodAutoscaler",
+                "h",
+                "",
+                "autoscaling/v2beta2 HorizontalPodAutoscaler was removed in Kubernetes 1.26, "
+                "use autoscaling/v2",
+            )
+        ],
     ),
     (
         "unpinned-version",
@@ -374,9 +434,30 @@ CASES: list[tuple[str, dict, Callable[[dict], None], list[Problem]]] = [
                 "HTTPRoute",
                 "r",
                 "",
-                "no schema is pinned for gateway.networking.k8s.io/v1alpha2 HTTPRoute "
-                "(schemas/upstream/index.yaml); pinned versions of HTTPRoute: gateway.networking.k8s.io/v1, "
+                "no schema for gateway.networking.k8s.io/v1alpha2 HTTPRoute: not a Kubernetes 1.35 kind "
+                "and not a custom resource gen pins a schema for (--ignore-missing-schemas skips such "
+                "resources); known versions of HTTPRoute: gateway.networking.k8s.io/v1, "
                 "gateway.networking.k8s.io/v1beta1",
+            )
+        ],
+    ),
+    (
+        "generate-name",
+        RAY,
+        lambda o: o["metadata"].update({"generateName": o["metadata"].pop("name") + "-"}),
+        [],
+    ),
+    (
+        "generate-name-invalid",
+        RAY,
+        lambda o: o["metadata"].update({"generateName": o["metadata"].pop("name").upper()}),
+        [
+            P(
+                "RayService",
+                "?",
+                "metadata.generateName",
+                "invalid generateName 'GEMMA-2B-IT': must be a lowercase RFC 1035 label (lowercase "
+                "alphanumerics or '-', starting with a letter and ending with an alphanumeric)",
             )
         ],
     ),

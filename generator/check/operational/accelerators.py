@@ -106,15 +106,21 @@ def accelerators_match_parallelism(obj: dict[str, Any]) -> list[Problem]:
     )
     problems = []
     name = name_of(obj)
-    if provide_min > need_min:
+    # With KubeRay's autoscaler the workers follow Serve, so accelerators the minimum holds
+    # beyond Serve's minimum are waste. Without it the workers are fixed: accelerators
+    # beyond Serve's minimum are headroom for Serve's autoscaling, waste only beyond its
+    # maximum (kuberay's ray-service.llm-serve.yaml: one 4-GPU worker, 1..4 replicas).
+    taken = need_min if autoscaled else need_max
+    if provide_min > taken:
         scale = "at minimum scale" if autoscaled else "always"
         problems.append(
             Problem(
                 "RayService",
                 name,
                 _WORKERS,
-                f"{provide_min - need_min} of {provide_min} {resource} idle {scale}: the worker groups "
-                f"provide {provide_min}, the LLM replicas take {need_min} (replicas x tensor_parallel_size "
+                f"{provide_min - taken} of {provide_min} {resource} idle {scale}: the worker groups "
+                f"provide {provide_min}, the LLM replicas take {'' if autoscaled else 'at most '}{taken} "
+                "(replicas x tensor_parallel_size "
                 f"x pipeline_parallel_size); {tp_hint}, or lower the workers' "
                 f"{'minReplicas' if autoscaled else 'replicas'}",
             )
