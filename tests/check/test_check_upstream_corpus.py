@@ -69,6 +69,16 @@ def test_kubeconform_fixture(rel: str) -> None:
     )
 
 
+@pytest.mark.parametrize("rel", sorted(EXPECTED["kubeconform"]))
+def test_kubeconform_strict_verdict_per_resource(rel: str) -> None:
+    """kubeconform judges every resource on its own; so does gen with --skip-references
+    (no duplicate or cross-reference checks). Then gen's verdict is kubeconform's strict
+    one on every fixture."""
+    root = UPSTREAM / "kubeconform"
+    strict = EXPECTED["kubeconform"][rel]["kubeconform"][0]
+    assert_verdict(run("--skip-references", rel, cwd=root), strict, f"{rel} --skip-references")
+
+
 @pytest.mark.parametrize("rel", corpus_files("gateway-api"))
 def test_gateway_api_file(rel: str) -> None:
     rule = rule_for("gateway-api", rel)
