@@ -271,6 +271,18 @@ def _model_values(spec: dict[str, Any], i: int, m: dict[str, Any], cluster: dict
     }
 
 
+def _share_service_accounts(models: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Models naming the same serviceAccount share one object: the first creates it (the
+    spec rules make them agree on its gcpServiceAccount)."""
+    created: set[str] = set()
+    for mv in models:
+        sa = mv["serviceAccount"]
+        if sa is not None:
+            sa["create"] = sa["name"] not in created
+            created.add(sa["name"])
+    return models
+
+
 def _backend_policy(m: dict[str, Any], gw: dict[str, Any], name: str) -> dict[str, Any] | None:
     lb = m.get("loadBalancing", {})
     policy = {
@@ -372,7 +384,7 @@ def build_plan(spec: Spec) -> Plan:
             "ray-llm": {
                 "enabled": bool(placed),
                 "networkPolicy": _network_policy(data, rel),
-                "models": [_model_values(data, i, m, c) for i, m in placed],
+                "models": _share_service_accounts([_model_values(data, i, m, c) for i, m in placed]),
             },
             "inference-pool": {
                 "enabled": routing == "inference-pool" and bool(placed),
