@@ -85,10 +85,12 @@ lock: | $(UV)
 
 ## fuzz: draw EXAMPLES specs (default 500) from the schema, check validate => render --strict
 ## => check clean => identical re-render on each; failing specs land in out/fuzz/
-## (SEED=n repeats a run; NUMBERS=1 also draws numbers Helm does not carry exactly yet)
+## (SEED=n repeats a run; MODELS=40 draws up to 40 models per fleet, default 6; NUMBERS=1
+## also draws numbers Helm does not carry exactly yet)
 EXAMPLES ?= 500
+MODELS ?= 6
 fuzz: $(TSTAMP)
-	GEN_FUZZ_NUMBERS=$(NUMBERS) $(BIN)/python -m tests.fuzz --examples $(EXAMPLES) $(if $(SEED),--seed $(SEED))
+	GEN_FUZZ_NUMBERS=$(NUMBERS) GEN_FUZZ_MAX_MODELS=$(MODELS) $(BIN)/python -m tests.fuzz --examples $(EXAMPLES) $(if $(SEED),--seed $(SEED))
 
 ## golden: regenerate the golden snapshots (review the diff before committing!)
 golden: $(TSTAMP)

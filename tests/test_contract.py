@@ -240,6 +240,11 @@ def _same(a: Any, b: Any) -> bool:
 # (the spec line, where its value lands, the value it must have there)
 NUMBER_CASES = [
     ("loadBalancing: {inFlight: {maxRequestsPerEndpoint: 1000000}}", "maxInFlightRequestsPerEndpoint", 10**6),
+    (
+        "loadBalancing: {inFlight: {maxRequestsPerEndpoint: 9223372036854775807}}",
+        "maxInFlightRequestsPerEndpoint",
+        2**63 - 1,
+    ),
     ("engineArgs: {seed: 2147483648}", "engine_kwargs.seed", 2**31),
     ("engineArgs: {seed: 9007199254740993}", "engine_kwargs.seed", 2**53 + 1),
     ("engineArgs: {big: 1.0e+22}", "engine_kwargs.big", 1e22),
@@ -274,12 +279,13 @@ def test_numbers_reach_the_manifests_exactly(field: str, where: str, value: Any)
 # maxRequestsPerEndpoint with {{ }}, ray-llm's _serve.tpl prints engine_kwargs and the health
 # check period the same way: float64 formatting)
 KNOWN_NUMBER_FAILURES = {
-    NUMBER_CASES[0],  # 1e+06: not an integer, the strict render fails
-    NUMBER_CASES[2],  # 9007199254740992
-    NUMBER_CASES[3],  # 1e+22 (a float, but YAML 1.1 reads "1e+22" as a string)
-    NUMBER_CASES[4],  # 1e-07: a string for YAML 1.1
-    NUMBER_CASES[5],  # 0
-    NUMBER_CASES[6],  # 1e+06
+    NUMBER_CASES[0],  # 1e+06: a string for YAML 1.1, so not an integer: the strict render fails
+    NUMBER_CASES[1],  # 9.223372036854776e+18: passes every check (an integral float), but is 2^63
+    NUMBER_CASES[3],  # 9007199254740992
+    NUMBER_CASES[4],  # 1e+22 (a float, but YAML 1.1 reads "1e+22" as a string)
+    NUMBER_CASES[5],  # 1e-07: a string for YAML 1.1
+    NUMBER_CASES[6],  # 0
+    NUMBER_CASES[7],  # 1e+06
 }
 
 
