@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tempfile
@@ -19,6 +20,7 @@ from typing import Any
 import yaml
 from click.testing import CliRunner
 
+from generator import naming
 from generator.check.runner import check_dirs
 from generator.cli import main
 from generator.render import RenderError, render_spec, verify
@@ -62,6 +64,47 @@ def check_rejected(text: str) -> list[str]:
     return failures
 
 
+def same(a: Any, b: Any) -> bool:
+    """Equal with the same types all the way down (1 is not 1.0 is not "1"; -0.0 is not 0.0)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float):
+        return a == b and math.copysign(1, a) == math.copysign(1, b)
+    return bool(a == b)
+
+
+def fidelity(data: dict[str, Any], resources: list[Any]) -> list[str]:
+    """Values the spec hands through unchanged arrive unchanged: each model's engineArgs in its
+    serve config, and its in-flight limit in its GCPBackendPolicy."""
+    out = []
+    by_name = {(r.kind, r.name): r.obj for r in resources}
+    for m in data["models"]:
+        ray = by_name.get(("RayService", m["name"]))
+        if ray is not None and m.get("engineArgs"):
+            serve = yaml.safe_load(ray["spec"]["serveConfigV2"])
+            for llm in serve["applications"][0]["args"]["llm_configs"]:
+                got = llm.get("engine_kwargs", {})
+                for key, want in m["engineArgs"].items():
+                    if not same(got.get(key), want):
+                        out.append(
+                            f"fidelity: {m['name']}: engineArgs.{key} {want!r} arrives as {got.get(key)!r}"
+                        )
+        in_flight = m.get("loadBalancing", {}).get("inFlight")
+        policy = by_name.get(("GCPBackendPolicy", naming.model_names(m["name"])["backendPolicy"]))
+        if in_flight and policy is not None:
+            got = policy["spec"]["default"].get("maxInFlightRequestsPerEndpoint")
+            if not same(got, in_flight["maxRequestsPerEndpoint"]):
+                out.append(
+                    f"fidelity: {m['name']}: maxRequestsPerEndpoint {in_flight['maxRequestsPerEndpoint']!r} "
+                    f"arrives as {got!r}"
+                )
+    return out
+
+
 def check_spec(spec: dict[str, Any]) -> Outcome:
     text = dump(spec)
     with tempfile.TemporaryDirectory(prefix="gen-contract-") as tmp:
@@ -81,6 +124,7 @@ def check_spec(spec: dict[str, Any]) -> Outcome:
         except RenderError as exc:
             out.failures.append(f"render: {exc}")
             return out
+        out.failures += fidelity(loaded.data, resources)
         problems = verify(resources, strict=True)
         out.failures += [f"render --strict: {p}" for p in problems]
         write_tree(folder / "out", files)

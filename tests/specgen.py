@@ -34,10 +34,11 @@ from generator.resources import spec_schema_path
 if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
     set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "gen-hypothesis")
 
-# Integers the spec leaves unbounded are drawn up to this value. Helm formats integers of
-# 10^6 and more from values files as floats (1e+06): see test_contract.NUMBER_CASES; until
-# the charts carry numbers exactly, the property test stays below it unless
-# GEN_FUZZ_NUMBERS=1 (make fuzz NUMBERS=1) asks for the whole range.
+# Integers the spec leaves unbounded are drawn up to this value, floats in engineArgs between
+# 1e-4 and 1e6 and never -0.0. Helm formats numbers of values files through float64 (1e+06,
+# 2^53 + 1 -> 2^53, -0.0 -> 0): see test_contract.NUMBER_CASES; until the charts carry numbers
+# exactly, the property test stays inside these bounds unless GEN_FUZZ_NUMBERS=1
+# (make fuzz NUMBERS=1) asks for the whole range.
 SAFE_INT_MAX = 999_999
 WIDE_NUMBERS = os.environ.get("GEN_FUZZ_NUMBERS") == "1"
 INT_MAX = 2**63 - 1 if WIDE_NUMBERS else SAFE_INT_MAX
@@ -121,7 +122,7 @@ def json_scalars() -> st.SearchStrategy[Any]:
         st.booleans(),
         st.integers(-INT_MAX, INT_MAX),
         st.floats(allow_nan=False, allow_infinity=False, allow_subnormal=False, width=32).filter(
-            lambda f: WIDE_NUMBERS or f == 0 or 1e-4 <= abs(f) < 1e6
+            lambda f: WIDE_NUMBERS or str(f) == "0.0" or 1e-4 <= abs(f) < 1e6
         ),
         st.text(TEXT, max_size=20),
     )
