@@ -251,14 +251,15 @@ def model(draw: st.DrawFn, ctx: dict[str, Any], i: int) -> dict[str, Any]:
         name = f"m{i}-{name}"[:40].rstrip("-")
     ctx["names"].add(name)
     m["name"] = name
-    acc = draw(st.sampled_from(_accelerators()))
+    kind = draw(st.sampled_from(sorted({a["type"] for a in _accelerators()})))
+    acc = draw(st.sampled_from([a for a in _accelerators() if a["type"] == kind]))
     m["accelerator"] = dict(acc)
     tpu = acc["type"] in catalog.tpus()
     # sources: unknown HF repos (capacity unchecked), known ones on big chips, or GCS
-    kind = draw(st.sampled_from(["hf", "hf", "known", "gs"]))
+    where = draw(st.sampled_from(["hf", "hf", "known", "gs"]))
     m.pop("storage", None)
     m.pop("download", None)
-    if kind == "gs":
+    if where == "gs":
         bucket = draw(schema_value(at("models", "[]", "storage", "gcsFuse", "bucket")))
         fuse = draw(schema_value(at("models", "[]", "storage", "gcsFuse")))
         fuse["bucket"] = bucket
@@ -269,13 +270,13 @@ def model(draw: st.DrawFn, ctx: dict[str, Any], i: int) -> dict[str, Any]:
         if draw(st.booleans()):
             m["download"] = draw(schema_value(at("models", "[]", "download")))
             m["download"]["from"] = f"hf://{draw(st.sampled_from(HF_KNOWN))}"
-    elif kind == "known" and not tpu and acc.get("count", 1) >= 2:
+    elif where == "known" and not tpu and acc.get("count", 1) >= 2:
         m["source"] = f"hf://{draw(st.sampled_from(HF_KNOWN))}"
     else:
         m["source"] = draw(
             string_value({"pattern": r"^hf://[A-Za-z0-9][A-Za-z0-9._-]{0,20}/[A-Za-z0-9._-]{1,30}$"})
         )
-    if kind == "known" or kind == "gs":
+    if where in ("known", "gs"):
         m.pop("modelFacts", None)
     elif "modelFacts" in m and draw(st.integers(0, 3)):
         m.pop("modelFacts")

@@ -91,7 +91,7 @@ def test_the_strategy_draws_every_field_and_enum_value() -> None:
     paths, enums = schema_paths(specgen.schema())
     seen: set[tuple[str, Any]] = set()
 
-    @settings(max_examples=200, **SETTINGS)  # type: ignore[arg-type]
+    @settings(max_examples=400, **SETTINGS)  # type: ignore[arg-type]
     @given(spec=specgen.fleets())
     def draw(spec: dict[str, Any]) -> None:
         seen.update(spec_paths(spec, paths))
