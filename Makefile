@@ -19,7 +19,7 @@ COMPILE := $(UV) pip compile --quiet --universal --python-version 3.11 --generat
 # pytest-xdist: the suite runs on every core; `-p no:cacheprovider` keeps runs stateless
 PYTEST := $(BIN)/python -m pytest -q -n auto -p no:cacheprovider
 
-.PHONY: demo test test-fast test-latest golden bench lint lock install schema-docs clean
+.PHONY: demo test test-fast test-latest golden bench lint lock install schema-docs clean fuzz
 
 $(UV): locks/uv.txt
 	$(PYTHON) -m venv $(TOOLS)
@@ -85,6 +85,15 @@ lock: | $(UV)
 	# the runtime lock takes its versions from the dev lock: demo and test install the same gen
 	$(COMPILE) -o locks/gen.txt --constraint locks/dev.txt pyproject.toml locks/build.in
 	$(COMPILE) -o security/requirements.txt security/requirements.in
+
+## fuzz: draw EXAMPLES specs (default 500) from the schema, check validate => render --strict
+## => check clean => identical re-render on each; failing specs land in out/fuzz/
+## (SEED=n repeats a run; MODELS=40 draws up to 40 models per fleet, default 6; NUMBERS=1
+## also draws numbers Helm does not carry exactly yet)
+EXAMPLES ?= 500
+MODELS ?= 6
+fuzz: $(TSTAMP)
+	GEN_FUZZ_NUMBERS=$(NUMBERS) GEN_FUZZ_MAX_MODELS=$(MODELS) $(BIN)/python -m tests.fuzz --examples $(EXAMPLES) $(if $(SEED),--seed $(SEED))
 
 ## golden: regenerate the golden snapshots (review the diff before committing!)
 golden: $(TSTAMP)

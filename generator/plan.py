@@ -283,6 +283,18 @@ def _model_values(spec: dict[str, Any], i: int, m: dict[str, Any], cluster: dict
     }
 
 
+def _share_service_accounts(models: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Models naming the same serviceAccount share one object: the first creates it (the
+    spec rules make them agree on its gcpServiceAccount)."""
+    created: set[str] = set()
+    for mv in models:
+        sa = mv["serviceAccount"]
+        if sa is not None:
+            sa["create"] = sa["name"] not in created
+            created.add(sa["name"])
+    return models
+
+
 def _haproxy_env(enabled: bool) -> list[dict[str, str]]:
     facts = catalog.operations()["haproxy"]
     return [{"name": facts["env"], "value": "1"}, facts["hostEnv"]] if enabled else []
@@ -414,7 +426,7 @@ def build_plan(spec: Spec) -> Plan:
             "ray-llm": {
                 "enabled": bool(placed),
                 "networkPolicy": _network_policy(data, rel),
-                "models": [_model_values(data, i, m, c) for i, m in placed],
+                "models": _share_service_accounts([_model_values(data, i, m, c) for i, m in placed]),
             },
             "inference-pool": {
                 "enabled": routing == "inference-pool" and bool(placed),

@@ -128,7 +128,9 @@ def test_bad_spec_messages(cli, tmp_path):
         "letters, digits and '-', starting with a letter and not ending with '-', e.g. my-project"
     )
     assert by_path["gateway.healthCheck.path"] == (
-        "'health' is not valid: expected a path starting with '/', e.g. /-/healthz"
+        "'health' is not valid: expected an absolute URL path of ASCII letters, digits and URL "
+        "punctuation, no spaces (GKE HealthCheckPolicy requestPath, at most 2,048 characters), "
+        "e.g. /-/healthz"
     )
     assert by_path["gateway.modelHeader"].endswith("e.g. X-Gateway-Model-Name")
     assert by_path["models[0].env.1X"].startswith(
@@ -165,5 +167,5 @@ def test_an_empty_value_is_one_error_that_says_what_is_expected(cli, tmp_path):
     )
     cidr = next(line for line in lines if "loadBalancerCIDRs[0]" in line)
     assert cidr.endswith(
-        "'10.0.0/8' is not valid: expected an IPv4 CIDR range ADDRESS/PREFIX, e.g. 10.129.0.0/23"
+        "'10.0.0/8' is not an IPv4 CIDR (Expected 4 octets in '10.0.0'); write it like 10.129.0.0/23"
     )

@@ -7,6 +7,7 @@ linear in the number of models (dict lookups, no pairwise comparisons).
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -87,17 +88,57 @@ def check_metadata(spec: dict[str, Any]) -> Iterator[Finding]:
         )
     fleet = spec["metadata"]["name"]
     gateway_name = spec["gateway"].get("name")
-    for key, derived in naming.fleet_names(fleet).items():
-        if key == "gateway" and gateway_name:
-            continue
-        if len(derived) > naming.DNS_LABEL_MAX:
-            yield (
-                ("metadata", "name"),
-                (
-                    f"derived name {derived!r} is longer than "
-                    f"{naming.DNS_LABEL_MAX} characters; shorten the name"
-                ),
-            )
+    if len(fleet) > naming.HELM_RELEASE_MAX:
+        yield (
+            ("metadata", "name"),
+            (
+                f"{fleet!r} is {len(fleet)} characters; the fleet name is the Helm release name and "
+                f"helm install refuses release names longer than {naming.HELM_RELEASE_MAX}: shorten it"
+            ),
+        )
+    else:  # a fleet name Helm accepts may still derive names that are too long
+        for key, derived in naming.fleet_names(fleet).items():
+            if key == "gateway" and gateway_name:
+                continue
+            if len(derived) > naming.DNS_LABEL_MAX:
+                yield (
+                    ("metadata", "name"),
+                    (
+                        f"derived name {derived!r} is longer than "
+                        f"{naming.DNS_LABEL_MAX} characters; shorten the name"
+                    ),
+                )
+    gw = spec["gateway"]
+    if gw["metricsReader"] and gw["routing"] == "inference-pool":
+        ns = spec["metadata"]["namespace"]
+        for what, value in naming.fleet_labels(fleet, ns).items():
+            if len(value) > naming.DNS_LABEL_MAX:
+                shorten = (
+                    "metadata.name" if what == "metrics reader" else "metadata.name or metadata.namespace"
+                )
+                yield (
+                    ("metadata", "name"),
+                    (
+                        f"with gateway.metricsReader the {what} gets the label value {value!r} "
+                        f"({len(value)} characters; label values have at most {naming.DNS_LABEL_MAX}): "
+                        f"shorten {shorten} by {len(value) - naming.DNS_LABEL_MAX}"
+                    ),
+                )
+
+
+def check_gateway(spec: dict[str, Any]) -> Iterator[Finding]:
+    hc = spec["gateway"]["healthCheck"]
+    # GKE HealthCheckPolicy: "timeOutSec cannot exceed checkIntervalSec" (CEL rule of
+    # networking.gke.io/v1 HealthCheckPolicy spec.default; schemas/upstream/crds/gke)
+    if hc["timeoutSec"] > hc["checkIntervalSec"]:
+        yield (
+            ("gateway", "healthCheck", "checkIntervalSec"),
+            (
+                f"checkIntervalSec ({hc['checkIntervalSec']}) is shorter than timeoutSec "
+                f"({hc['timeoutSec']}); GKE's HealthCheckPolicy requires timeoutSec <= "
+                f"checkIntervalSec: raise checkIntervalSec to {hc['timeoutSec']} or lower timeoutSec"
+            ),
+        )
 
 
 def check_clusters(spec: dict[str, Any]) -> Iterator[Finding]:
@@ -182,6 +223,21 @@ def check_clusters(spec: dict[str, Any]) -> Iterator[Finding]:
 
 def check_security(spec: dict[str, Any]) -> Iterator[Finding]:
     np = spec["security"].get("networkPolicy")
+    for i, cidr in enumerate(np["loadBalancerCIDRs"] if np else []):
+        # the schema's pattern only shapes it; the API server parses it (NetworkPolicy ipBlock)
+        try:
+            net = ipaddress.IPv4Network(cidr, strict=False)
+        except ValueError as exc:
+            yield (
+                ("security", "networkPolicy", "loadBalancerCIDRs", i),
+                f"{cidr!r} is not an IPv4 CIDR ({exc}); write it like 10.129.0.0/23",
+            )
+            continue
+        if str(net) != cidr:
+            yield (
+                ("security", "networkPolicy", "loadBalancerCIDRs", i),
+                f"{cidr!r} has host bits set; write the network address: {net}",
+            )
     cls = catalog.gateway_classes()[spec["gateway"]["class"]]
     # internal and regional classes run Envoy proxies in proxy-only subnets; only the
     # global external ones reach pods from Google's front-end ranges (always admitted)
@@ -201,10 +257,12 @@ def check_accelerator(acc: dict[str, Any], path: SpecPath) -> Iterator[Finding]:
         if "topology" in acc:
             yield path + ("topology",), f"{kind} is a GPU; `topology` is for TPU types only"
         counts = catalog.gpus()[kind]["counts"]
-        if acc.get("count", 1) not in counts:
+        count = acc.get("count", 1)
+        if count not in counts:
+            default = "" if "count" in acc else " (the default when `count` is omitted)"
             yield (
                 path + ("count",),
-                (f"{acc['count']} is not a valid {kind} count (valid: {', '.join(map(str, counts))})"),
+                (f"{count}{default} is not a valid {kind} count (valid: {', '.join(map(str, counts))})"),
             )
     elif kind in catalog.tpus():
         if "count" in acc:
@@ -456,11 +514,122 @@ def check_models(spec: dict[str, Any]) -> Iterator[Finding]:
         yield from check_model(spec, i, m)
 
 
+# Gateway API HTTPRoute: a rule has at most 64 matches (standard CRD
+# gateway.networking.k8s.io_httproutes.yaml, rules[].matches maxItems: 64); gen's route of
+# a model has one rule with one header match per model id it serves.
+ROUTE_MATCHES_MAX = 64
+
+
+def check_routes(spec: dict[str, Any]) -> Iterator[Finding]:
+    routing = spec["gateway"]["routing"]
+    models = spec["models"]
+    header_match = routing in ("body", "header") or (routing == "inference-pool" and len(models) > 1)
+    for i, m in enumerate(models):
+        mux = m.get("multiplexing", {}).get("models", [])
+        if header_match and len(mux) > ROUTE_MATCHES_MAX:
+            yield (
+                ("models", i, "multiplexing", "models"),
+                (
+                    f"{len(mux)} multiplexed models, but the model's HTTPRoute rule matches one "
+                    f"header value per model id and Gateway API allows at most {ROUTE_MATCHES_MAX} "
+                    f"matches per rule; split them into models of at most {ROUTE_MATCHES_MAX}"
+                ),
+            )
+
+
+def _placed(spec: dict[str, Any], cluster: str) -> list[tuple[int, dict[str, Any]]]:
+    every = [c["name"] for c in spec["clusters"]]
+    return [(i, m) for i, m in enumerate(spec["models"]) if cluster in m.get("clusters", every)]
+
+
+def check_generated_objects(spec: dict[str, Any]) -> Iterator[Finding]:
+    """Two generated objects of one kind with one name in one cluster: the second would
+    silently replace the first. Models that name the same serviceAccount share one object
+    (created once), so they must agree on its Workload Identity binding."""
+    gw = spec["gateway"]
+    pools = gw["routing"] == "inference-pool"
+    np = spec["security"].get("networkPolicy")
+    network_policy = bool(np and np["enabled"])
+    fleet = naming.fleet_objects(spec["metadata"]["name"], metrics_reader=pools and gw["metricsReader"])
+    sas: dict[str, tuple[int, str]] = {}
+    for i, m in enumerate(spec["models"]):
+        sa = m.get("serviceAccount")
+        if sa is None:
+            continue
+        gcp = sa.get("gcpServiceAccount", "")
+        first = sas.setdefault(sa["name"], (i, gcp))
+        if first[1] != gcp:
+            yield (
+                ("models", i, "serviceAccount", "gcpServiceAccount"),
+                (
+                    f"models[{first[0]}] uses ServiceAccount {sa['name']!r} too, "
+                    + (f"bound to {first[1]!r}" if first[1] else "without gcpServiceAccount")
+                    + "; models that share a ServiceAccount "
+                    "share its Workload Identity binding: give both the same gcpServiceAccount, "
+                    "or another serviceAccount.name"
+                ),
+            )
+    reported: set[tuple[str, str]] = set()
+    for c in spec["clusters"]:
+        autopilot = c["mode"] == "autopilot"
+        seen: dict[tuple[str, str], tuple[str, SpecPath]] = {
+            (kind, name): (what, field) for kind, name, what, field in fleet
+        }
+        owner: dict[tuple[str, str], str] = {}
+        for i, m in _placed(spec, c["name"]):
+            objects = naming.model_objects(m, pools=pools, network_policy=network_policy, autopilot=autopilot)
+            for kind, name, what, field in objects:
+                path = ("models", i) + field
+                key = (kind, name)
+                if key not in seen:
+                    seen[key] = (what, path)
+                    owner[key] = m["name"]
+                    continue
+                other_what, other = seen[key]
+                shared_sa = kind == "ServiceAccount" and other[-2:] == ("serviceAccount", "name") == field
+                # two models of one name: reported once, as a duplicate model name
+                same_name = owner.get(key) == m["name"]
+                if shared_sa or same_name or other[:2] == path[:2] or key in reported:
+                    continue
+                reported.add(key)
+                yield (
+                    path,
+                    (
+                        f"{kind} {name!r} ({what} of models[{i}]) would also be {other_what} "
+                        f"({format_path(other)}): one object would replace the other; rename "
+                        f"{format_path(path)} or {format_path(other)}"
+                    ),
+                )
+
+
+def _check_model_facts(m: dict[str, Any], p: SpecPath) -> Iterator[Finding]:
+    """modelFacts the capacity arithmetic can use (a head dimension of at least 1)."""
+    given = [(p + ("modelFacts",), m.get("modelFacts"))]
+    given += [
+        (p + ("multiplexing", "models", j, "modelFacts"), e.get("modelFacts"))
+        for j, e in enumerate(m.get("multiplexing", {}).get("models", []))
+    ]
+    for path, facts in given:
+        if facts and "headDim" not in facts and facts["hiddenSize"] < facts["attentionHeads"]:
+            yield (
+                path + ("hiddenSize",),
+                (
+                    f"hiddenSize ({facts['hiddenSize']}) is smaller than attentionHeads "
+                    f"({facts['attentionHeads']}), so the head dimension hiddenSize / attentionHeads "
+                    "is 0; copy hidden_size and num_attention_heads from config.json, or set headDim"
+                ),
+            )
+
+
 def check_capacity(spec: dict[str, Any]) -> Iterator[Finding]:
     """Each replica uses exactly its chips, and each model fits them (weights + KV cache)."""
     for i, m in enumerate(spec["models"]):
         if next(check_accelerator(m["accelerator"], ()), None):
             continue  # reported by check_model
+        bad_facts = list(_check_model_facts(m, ("models", i)))
+        if bad_facts:
+            yield from bad_facts
+            continue
         layout = replica_layout(m)
         used = layout.tensor_parallel * layout.pipeline_parallel
         args = m.get("engineArgs", {})
@@ -490,7 +659,17 @@ def check_capacity(spec: dict[str, Any]) -> Iterator[Finding]:
             )
 
 
-RULES = [check_secrets, check_metadata, check_clusters, check_models, check_security, check_capacity]
+RULES = [
+    check_secrets,
+    check_metadata,
+    check_gateway,
+    check_clusters,
+    check_models,
+    check_routes,
+    check_generated_objects,
+    check_security,
+    check_capacity,
+]
 
 
 def findings(spec: dict[str, Any]) -> list[Finding]:

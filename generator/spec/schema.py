@@ -126,6 +126,16 @@ PATTERN_WORDS: dict[str, tuple[str, str]] = {
         f"{_HF}, or gs://BUCKET/PATH, a Cloud Storage path",
         "hf://google/gemma-2b-it",
     ),
+    "^/[A-Za-z0-9/._~%!?$&'()*+,;=:-]*$": (
+        "an absolute URL path of ASCII letters, digits and URL punctuation, no spaces "
+        "(GKE HealthCheckPolicy requestPath, at most 2,048 characters)",
+        "/-/healthz",
+    ),
+    "^(/|(/[a-z0-9][a-z0-9._-]*)+/?)$": (
+        "a path prefix: '/' or '/'-separated parts of lowercase letters, digits, '.', '_' and '-'",
+        "/gemma-2b-it",
+    ),
+    "^(/[^/\\s]+)+/?$": ("an absolute path other than '/', without spaces", "/data"),
     "^(gs|s3)://[a-z0-9][a-z0-9._-]{1,221}[a-z0-9](/[^\\s]*)?$": (
         "a bucket prefix gs://BUCKET/PATH or s3://BUCKET/PATH",
         "gs://my-bucket/adapters",
