@@ -13,12 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from . import __version__, catalog, naming, nodes
 from .diagnostics import format_path
 from .layout import chips_per_replica, engine_defaults
 from .spec import Spec
 
 GENERATOR = f"gen {__version__}"
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 SUBCHARTS = ("ray-llm", "inference-pool", "inference-gateway")
 KV_CACHE_EXPORT = "kv-cache"  # the GKE named metric the load balancer balances on
 
@@ -209,7 +212,7 @@ def _model_values(spec: dict[str, Any], i: int, m: dict[str, Any], cluster: dict
         runtime_env["env_vars"] = dict(sorted(m["runtimeEnv"]["envVars"].items()))
     llm_common = {
         **accel_llm,
-        "engineKwargs": engine,
+        "engineKwargs": _exact_yaml(engine),
         "logEngineMetrics": m["logEngineMetrics"],
         "minReplicas": r["min"],
         "maxReplicas": r["max"],
@@ -298,6 +301,16 @@ def _share_service_accounts(models: list[dict[str, Any]]) -> list[dict[str, Any]
 def _haproxy_env(enabled: bool) -> list[dict[str, str]]:
     facts = catalog.operations()["haproxy"]
     return [{"name": facts["env"], "value": "1"}, facts["hostEnv"]] if enabled else []
+
+
+def _exact_yaml(data: dict[str, Any]) -> str:
+    """User data the chart prints as given, as YAML text: the Helm engine holds numbers
+    as float64, so 2**53 + 1 would lose its last digit and 1e22 would print as 1e+22
+    (a string to Ray's YAML 1.1 parser); a text value reaches the manifest byte for byte."""
+    if not data:
+        return ""
+    text: str = yaml.dump(data, Dumper=_Dumper, default_flow_style=False, sort_keys=True, allow_unicode=True)
+    return text.rstrip("\n")
 
 
 def _lora_engine_args(m: dict[str, Any]) -> dict[str, Any]:

@@ -416,6 +416,15 @@ def coherent_fleet(draw: st.DrawFn) -> dict[str, Any]:
     }
     n_models = draw(st.integers(1, MAX_MODELS))
     spec["models"] = [draw(model(ctx, i)) for i in range(n_models)]
+    # LoRA adapters are requested as `<model id>:<adapter>`: only a route that takes every
+    # request to the model (path routing, or a pool with this model alone) reaches them
+    exact = routing in ("body", "header") or (routing == "inference-pool" and n_models > 1)
+    wants_lora = any("lora" in m and not m.get("multiplexing") for m in spec["models"])
+    if exact and wants_lora and routing in ("body", "header"):
+        gw["routing"], exact = "path", False  # body/header -> path: nothing else depends on it
+    for m in spec["models"]:
+        if exact or m.get("multiplexing"):
+            m.pop("lora", None)
 
     if draw(st.integers(0, 3)):
         sec = draw(schema_value(at("security")))

@@ -18,7 +18,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 
 from generator.render import render_spec, verify
-from generator.spec import validate_document
+from generator.spec import SpecError, load_spec, validate_document
 from generator.spec.loader import load_text
 
 from . import specgen
@@ -237,19 +237,22 @@ def _same(a: Any, b: Any) -> bool:
     return not isinstance(a, float) or math.copysign(1, a) == math.copysign(1, b)
 
 
-# (the spec line, where its value lands, the value it must have there)
+# (the spec line, where its value lands, the value it must have there): the boundaries of
+# Helm's float64 (2^31, 2^53 + 1, 10^22, 1e-7, -0.0, and 10^6, which %v prints as 1e+06)
 NUMBER_CASES = [
     ("loadBalancing: {inFlight: {maxRequestsPerEndpoint: 1000000}}", "maxInFlightRequestsPerEndpoint", 10**6),
     (
-        "loadBalancing: {inFlight: {maxRequestsPerEndpoint: 9223372036854775807}}",
+        "loadBalancing: {inFlight: {maxRequestsPerEndpoint: 2147483647}}",
         "maxInFlightRequestsPerEndpoint",
-        2**63 - 1,
+        2**31 - 1,
     ),
     ("engineArgs: {seed: 2147483648}", "engine_kwargs.seed", 2**31),
     ("engineArgs: {seed: 9007199254740993}", "engine_kwargs.seed", 2**53 + 1),
+    ("engineArgs: {seed: 9223372036854775807}", "engine_kwargs.seed", 2**63 - 1),
     ("engineArgs: {big: 1.0e+22}", "engine_kwargs.big", 1e22),
     ("engineArgs: {tiny: 1.0e-7}", "engine_kwargs.tiny", 1e-7),
     ("engineArgs: {neg: -0.0}", "engine_kwargs.neg", -0.0),
+    ("engineArgs: {ratio: 0.1}", "engine_kwargs.ratio", 0.1),
     ("healthCheck: {periodS: 1000000}", "deployment_config.health_check_period_s", 10**6),
 ]
 
@@ -263,30 +266,24 @@ def _lookup(policy: dict[str, Any], llm: dict[str, Any], where: str) -> Any:
 
 @pytest.mark.parametrize("field, where, value", NUMBER_CASES)
 def test_numbers_reach_the_manifests_exactly(field: str, where: str, value: Any) -> None:
-    """Issue 20 "Numbers survive Helm" is the charts' part (not done here): the cases that
-    still change on their way through Helm are expected failures; once one arrives exactly
-    the test fails until it leaves KNOWN_NUMBER_FAILURES."""
+    """Issue 20: what the spec says arrives in the manifests with the same value and type
+    (the charts print engine_kwargs from exact YAML text and integers with int64)."""
     policy, llm = _number_out(field)
     got = _lookup(policy, llm, where)
-    if (field, where, value) in KNOWN_NUMBER_FAILURES:
-        if _same(got, value):
-            pytest.fail(f"{field} now arrives exactly: remove it from KNOWN_NUMBER_FAILURES")
-        pytest.xfail(f"issue 20, charts: {field} arrives as {got!r}")
     assert _same(got, value), f"{field}: {where} is {got!r}, expected {value!r}"
 
 
-# measured on this branch: what Helm does to each today (route-gcpbackendpolicy.yaml prints
-# maxRequestsPerEndpoint with {{ }}, ray-llm's _serve.tpl prints engine_kwargs and the health
-# check period the same way: float64 formatting)
-KNOWN_NUMBER_FAILURES = {
-    NUMBER_CASES[0],  # 1e+06: a string for YAML 1.1, so not an integer: the strict render fails
-    NUMBER_CASES[1],  # 9.223372036854776e+18: passes every check (an integral float), but is 2^63
-    NUMBER_CASES[3],  # 9007199254740992
-    NUMBER_CASES[4],  # 1e+22 (a float, but YAML 1.1 reads "1e+22" as a string)
-    NUMBER_CASES[5],  # 1e-07: a string for YAML 1.1
-    NUMBER_CASES[6],  # 0
-    NUMBER_CASES[7],  # 1e+06
-}
+def test_a_count_beyond_32_bits_is_refused_at_its_line(tmp_path) -> None:
+    text = HEADER + MULTI_CLUSTER
+    text += (
+        "models:\n  - name: a\n    source: hf://o/a\n    accelerator: {type: nvidia-l4}\n"
+        "    loadBalancing: {inFlight: {maxRequestsPerEndpoint: 9223372036854775807}}\n"
+    )
+    spec = tmp_path / "models.yaml"
+    spec.write_text(text)
+    with pytest.raises(SpecError) as exc:
+        load_spec(spec)
+    assert "maxRequestsPerEndpoint: must be at most 2147483647" in str(exc.value)
 
 
 def test_a_number_below_helms_float_formatting_is_exact() -> None:

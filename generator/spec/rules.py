@@ -413,6 +413,13 @@ def _accelerator_known(acc: dict[str, Any]) -> bool:
 def _check_lora(spec: dict[str, Any], m: dict[str, Any], p: SpecPath) -> Iterator[Finding]:
     if "lora" not in m:
         return
+    ranks = catalog.releases()["vllm"]["loraRanks"]
+    if m["lora"].get("maxRank", 16) not in ranks:
+        yield (
+            p + ("lora", "maxRank"),
+            f"vLLM accepts a max_lora_rank of {', '.join(map(str, ranks))}; use the smallest that is at "
+            "least your adapters' largest rank",
+        )
     if m.get("multiplexing"):
         yield (
             p + ("lora",),

@@ -27,20 +27,20 @@ applications:
       {{- end }}
       {{- with $llm.engineKwargs }}
       engine_kwargs:
-        {{- toYaml . | nindent 8 }}
+        {{- . | nindent 8 }}
       {{- end }}
       {{- with $llm.lora }}
       lora_config:
         dynamic_lora_loading_path: {{ .path | quote }}
-        max_num_adapters_per_replica: {{ .maxAdapters }}
+        max_num_adapters_per_replica: {{ .maxAdapters | int64 }}
       {{- end }}
       log_engine_metrics: {{ $llm.logEngineMetrics }}
       deployment_config:
         autoscaling_config:
-          min_replicas: {{ $llm.minReplicas }}
-          max_replicas: {{ $llm.maxReplicas }}
-        health_check_period_s: {{ $llm.healthCheckPeriodS }}
-        health_check_timeout_s: {{ $llm.healthCheckTimeoutS }}
+          min_replicas: {{ $llm.minReplicas | int64 }}
+          max_replicas: {{ $llm.maxReplicas | int64 }}
+        health_check_period_s: {{ $llm.healthCheckPeriodS | int64 }}
+        health_check_timeout_s: {{ $llm.healthCheckTimeoutS | int64 }}
     {{- end }}
 {{- end -}}
 
