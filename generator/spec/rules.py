@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import catalog, naming, nodes
 from ..capacity import model_capacity
-from ..diagnostics import SpecPath, clip, format_path
+from ..diagnostics import SpecPath, format_path
 from ..layout import replica_layout
 
 Finding = tuple[SpecPath, str]
@@ -92,8 +92,8 @@ def check_metadata(spec: dict[str, Any]) -> Iterator[Finding]:
         yield (
             ("metadata", "name"),
             (
-                f"{clip(fleet)} is {len(fleet):,} characters; the fleet name is the Helm release name and "
-                f"helm install refuses release names longer than {naming.HELM_RELEASE_MAX}: shorten it"
+                f"the fleet name is the Helm release name, and helm install refuses release names "
+                f"longer than {naming.HELM_RELEASE_MAX} characters ({len(fleet):,} here): shorten it"
             ),
         )
     else:  # a fleet name Helm accepts may still derive names that are too long
