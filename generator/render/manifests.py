@@ -127,17 +127,26 @@ def _split_docs(text: str) -> Iterator[str]:
 
 def render_chart(chart: Any, values: dict[str, Any], *, release: str, namespace: str) -> list[Resource]:
     """Render a loaded helm_python Chart and parse every document it produced."""
+    by_template = render_templates(chart, values, release=release, namespace=namespace)
+    return [r for template in sorted(by_template) for r in by_template[template]]
+
+
+def render_templates(
+    chart: Any, values: dict[str, Any], *, release: str, namespace: str
+) -> dict[str, list[Resource]]:
+    """Render a loaded helm_python Chart: each template's parsed documents, in order."""
     import helm_python
 
     try:
         rendered = chart.render(values=values, name=release, namespace=namespace, is_install=True)
     except helm_python.HelmError as exc:
         raise HelmRenderError(str(exc)) from None
-    out: list[Resource] = []
+    out: dict[str, list[Resource]] = {}
     for template in sorted(rendered):
         source = rendered.pop(template)  # each template's text is freed once split
         if template.endswith("NOTES.txt"):
             continue
+        docs = out.setdefault(template, [])
         for part in _split_docs(source):
             obj = yaml.load(part, Loader=_Loader)
             if not obj:
@@ -146,7 +155,7 @@ def render_chart(chart: Any, values: dict[str, Any], *, release: str, namespace:
             text = part.strip("\n")
             if not text.startswith("# Source:"):
                 text = f"# Source: {template}\n{text}"
-            out.append(
+            docs.append(
                 Resource(obj["kind"], meta.get("name", ""), meta.get("namespace", ""), text + "\n", obj)
             )
     return out
