@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ _SPECIAL_KEYS = {"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"}
 _RESOLVED: dict[str, str] = {}  # plain scalar -> implicit tag
 
 
+_intern = sys.intern
+
+
 class _Fallback(Exception):
     pass
 
@@ -33,7 +37,7 @@ class _Loader(_Base):  # type: ignore[misc,valid-type]  # base picked at runtime
     fleet is ~450,000 nodes, and SafeConstructor's generic per-node machinery (and the
     implicit-tag regexps, run on every plain scalar) was most of the time spent parsing
     it. Plain mappings, sequences and strings are built directly, implicit tags of plain
-    scalars are memoized by their text; anything else (other tags, merge keys,
+    scalars are memoized by their text and short strings are interned; anything else (other tags, merge keys,
     recursive aliases, unhashable keys) goes through SafeConstructor itself, so the
     objects (and errors) are exactly yaml.CSafeLoader's. tests/test_render_loader.py."""
 
@@ -62,7 +66,12 @@ class _Loader(_Base):  # type: ignore[misc,valid-type]  # base picked at runtime
         cls = type(node)
         tag = node.tag
         if cls is yaml.ScalarNode:
-            return node.value if tag == _STR else self.construct_object(node)
+            if tag == _STR:
+                value = node.value
+                # one object per distinct short string (keys, labels, images...): a
+                # large fleet's documents repeat them hundreds of thousands of times
+                return _intern(value) if len(value) < 128 else value
+            return self.construct_object(node)
         ident = id(node)
         if ident in memo:
             return memo[ident]
