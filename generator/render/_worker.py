@@ -30,6 +30,9 @@ class WorkerUnavailable(Exception):
 
 
 def serve() -> None:
+    import gc
+
+    gc.disable()  # as in render_to_dir: the parsed documents are millions of objects
     import helm_python  # noqa: F401  (loaded before the job arrives: the parent is still planning)
 
     from . import render_group
