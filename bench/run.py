@@ -873,14 +873,26 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(rows)
 
 
-README = """# bench/ — performance benchmarks (issue 10)
+README = """# bench/ — performance benchmarks (issues 10 and 19)
+
+{targets}
+
+## Latest results
+
+{stamp}
+
+{table}
+
+## Running
 
 ```sh
-make bench                                   # = .venv/bin/python bench/run.py  (~5-6 min on 2 cores)
-.venv/bin/python bench/run.py --quick        # 3 samples, no 10k render/RSS (~1-2 min)
-.venv/bin/python bench/run.py --only p2,p4   # a subset: p1 p2 p3 p4 rss
+make bench                                   # = .venv/bin/python bench/run.py  (~8 min on 2 shared cores)
+.venv/bin/python bench/run.py --quick        # 3 samples, no 10k render/RSS (~3 min)
+.venv/bin/python bench/run.py --only p0,p4   # a subset: p0 p1 p2 p3 p4 rss
+.venv/bin/python bench/run.py --readme-only  # rewrite this file from bench/results/*.json
 .venv/bin/python bench/make_specs.py         # just write the synthetic specs
 .venv/bin/python bench/profiling.py          # cProfile (+ py-spy if installed) of the slow paths
+.venv/bin/python bench/peer/peer.py          # fetch the pinned peer chart of P0 (bench/peer/README.md)
 ```
 
 Synthetic specs (`bench/make_specs.py`, deterministic, written to `bench/.specs/`, never
@@ -891,21 +903,18 @@ mixed GPU and every TPU type/topology, GCS Fuse, DRANET, multiplexing, objective
 whole validated surface; rendered by P3/RSS only through the `render-N` specs).
 
 Every number is a ratio against a baseline measured in the same run, samples alternating,
-median of {samples} (the 10000-model cases: {big} samples). Raw samples, machine info and
-method per measurement: `bench/results/<name>.json`.
+median of {samples} (the 10000-model cases: {big} samples; P0: {p0} samples). Raw samples,
+machine info and method per measurement: `bench/results/<name>.json`. Before measuring,
+run.py writes the .pyc files of the venv and of generator/ (`compileall`): this machine sets
+PYTHONDONTWRITEBYTECODE, so without them every new process compiled what it imported (Ray
+alone ~1 s), which no installed gen pays.
 
-{targets}
-
-## Latest results
-
-{stamp}
-
-{table}
-
-The profiles behind the failing rows, and the proposed fixes, are in the issue-10 report;
-`bench/profiling.py` reproduces them (`bench/.prof/`).
+{issue19}
 """
 
+
+# What issue 19's changes bought, measured: kept in its own file (markdown tables are wide)
+ISSUE19 = (BENCH / "issue19.md").read_text(encoding="utf-8")
 
 # The targets table of bench/README.md: (id, what, baseline, target).
 TARGETS = [
@@ -950,7 +959,9 @@ TARGETS = [
     ),
     (
         "RSS",
-        "peak RSS of the `gen render` child process, 10000 models (os.wait4 rusage)",
+        "peak RSS of the `gen render` child process, 10000 models (os.wait4 rusage: the largest of "
+        "that process and its children; the second render process of large fleets peaks "
+        "separately, see below)",
         "absolute",
         "< 1 GiB",
     ),
@@ -999,7 +1010,15 @@ def write_readme(results: list[dict[str, Any]], samples: int, big: int, started:
         + ". "
         "The machine is shared: absolute times vary by 2x between runs, the ratios less."
     )
-    text = README.format(samples=samples, big=big, targets=targets_table(), stamp=stamp, table=table(results))
+    text = README.format(
+        samples=samples,
+        big=big,
+        p0=3 if samples <= 3 else 5,
+        targets=targets_table(),
+        stamp=stamp,
+        table=table(results),
+        issue19=ISSUE19.strip(),
+    )
     (BENCH / "README.md").write_text(text, encoding="utf-8")
 
 
