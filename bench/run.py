@@ -131,6 +131,23 @@ def peak_rss_child(cmd: list[str], timeout: float = 900) -> tuple[float, int, in
     return wall, proc.returncode, usage.ru_maxrss * scale, err
 
 
+def compile_bytecode() -> None:
+    """Write the .pyc files of the venv and of generator/ once, as `pip install` (or any
+    first import without PYTHONDONTWRITEBYTECODE) leaves them: without them every new
+    process compiles what it imports (Ray alone: ~1 s), which no installed gen pays."""
+    import sysconfig
+
+    targets = [sysconfig.get_paths()["purelib"], str(ROOT / "generator")]
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "-j", "0", *targets],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=900,
+        check=False,
+    )
+
+
 def worker(kind: str, **params: Any) -> dict[str, Any]:
     """Run ``run.py --worker`` in a fresh interpreter; returns its JSON report."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, json.dumps(params)]
@@ -289,7 +306,62 @@ def w_check(manifests: str, warmup_manifests: str) -> dict[str, Any]:
     }
 
 
-WORKERS = {"render": w_render, "check": w_check}
+def _peer_render(chart: Any, values: dict[str, Any], releases: int, namespace: str) -> int:
+    """The peer's flow: one Helm release of llm-d-modelservice per model, its
+    examples/values-pd.yaml each, rendered by the Helm engine (chart loaded once: the
+    cheapest way for the peer). Returns the number of non-empty rendered templates."""
+    n = 0
+    for i in range(releases):
+        out = chart.render(values=values, name=f"model-{i:05d}", namespace=namespace, is_install=True)
+        n += sum(1 for v in out.values() if v.strip())
+    return n
+
+
+def w_peer(spec: str, samples: int, warmup: str, chart: str, values: str, releases: int) -> dict[str, Any]:
+    """gen render of N models (in-process, as P1) alternating with the Helm engine
+    rendering N releases of the peer chart."""
+    import helm_python
+    import yaml
+
+    from generator.render import render_to_dir
+
+    w = _render_out("warmup")
+    render_to_dir(warmup, w)
+    shutil.rmtree(w, ignore_errors=True)
+    with open(values, encoding="utf-8") as fh:
+        peer_values = yaml.safe_load(fh)
+    gen_s: list[float] = []
+    peer_s: list[float] = []
+    info: dict[str, Any] = {}
+    with helm_python.Chart.load(chart) as loaded:
+        _peer_render(loaded, peer_values, 1, "default")  # warm-up
+        for _ in range(samples):
+            out = _render_out(Path(spec).stem)
+            gc.collect()
+            t0 = time.perf_counter()
+            result = render_to_dir(spec, out)
+            gen_s.append(time.perf_counter() - t0)
+            info.update(gen_resources=result.resources)
+            shutil.rmtree(out, ignore_errors=True)
+            gc.collect()
+            t0 = time.perf_counter()
+            info["peer_templates"] = _peer_render(loaded, peer_values, releases, "default")
+            peer_s.append(time.perf_counter() - t0)
+    return {"gen": gen_s, "peer": peer_s, "info": info}
+
+
+def w_check_process(manifests_root: str, samples: int) -> dict[str, Any]:
+    """Wall time of whole `gen check DIR` processes (Ray serve-config validation included)."""
+    walls = []
+    for _ in range(samples):
+        wall, code, _, err = timed_child([str(GEN), "check", manifests_root])
+        if code != 0:
+            raise RuntimeError(f"gen check exited {code}: {err.strip()[-600:]}")
+        walls.append(wall)
+    return {"walls": walls}
+
+
+WORKERS = {"render": w_render, "check": w_check, "peer": w_peer, "check_process": w_check_process}
 
 
 # --------------------------------------------------------------------------- measurements
@@ -307,6 +379,7 @@ class Bench:
         self.render_1k_output: Path | None = None
         self.render_10_output: Path | None = None
         self.render_1k_gen: list[float] = []
+        self.p0_samples = 3 if quick else 5
 
     # -- bookkeeping
     def record(
@@ -593,7 +666,7 @@ class Bench:
 
     # -- P4
     def p4(self) -> None:
-        name, title = "p4-check-rate", "P4 generator.check resources/s on the 1000-model output"
+        name, title = "p4-check-rate", "P4 (schemas alone) resources/s on the 1000-model output"
         method = (
             "fresh process per sample; schemas compiled on a 10-model render first; "
             "timed: generator.check.schemas.validate_resource over every resource of "
@@ -637,13 +710,88 @@ class Bench:
 
         self.guard(name, title, "res/s", ">=", 2000, method, run)
 
+    # -- P0
+    def p0(self, n: int) -> None:
+        name, title = f"p0-render-vs-peer-{n}", f"P0 gen render {n} models vs peer chart, {n} releases"
+        method = (
+            f"in-process generator.render.render_to_dir(render-{n}) as in P1 (after a warm-up "
+            f"render), alternating with the Helm engine (helm-python-sdk) rendering {n} releases "
+            "of the pinned llm-d-modelservice chart (bench/peer/), one per model, each with its "
+            "examples/values-pd.yaml (chart loaded once)"
+        )
+
+        def run() -> None:
+            sys.path.insert(0, str(BENCH / "peer"))
+            import peer
+
+            root = peer.ensure(os.environ.get("GEN_BENCH_PEER_GIT_DIR"))
+            del root
+            r = worker(
+                "peer",
+                spec=str(self.specs[f"render-{n}"]),
+                samples=self.p0_samples,
+                warmup=str(self.specs["render-10"]),
+                chart=str(peer.CHART),
+                values=str(peer.VALUES),
+                releases=n,
+            )
+            self.record(
+                name,
+                title,
+                unit="x",
+                samples={"gen_s": r["gen"], "peer_s": r["peer"]},
+                value=median(r["gen"]) / median(r["peer"]),
+                target_op="<=",
+                target=0.10,
+                method=method,
+                baseline=f"llm-d-modelservice @ {peer.COMMIT[:12]} ({peer.REPO}), Helm engine, {n} releases",
+                info={**r["info"], "peer_commit": peer.COMMIT},
+            )
+
+        self.guard(name, title, "x", "<=", 0.10, method, run)
+
+    # -- P4, whole process
+    def p4_process(self) -> None:
+        name, title = "p4-check-process", "P4 `gen check` whole process on the 1000-model output"
+        method = (
+            "wall time of `gen check DIR` as a new process (load, schemas, CEL, cross-references, "
+            "operational checks, Ray serve-config validation, report) on the render-1000 "
+            "output; value = resources / median wall"
+        )
+
+        def run() -> None:
+            if self.render_1k_output is None:
+                raise RuntimeError("no render-1000 output (P1 at 1000 models failed)")
+            resources = sum(
+                1
+                for path in (self.render_1k_output / "manifests").rglob("*.yaml")
+                if path.name != "kustomization.yaml"
+                for line in path.read_text(encoding="utf-8").splitlines()
+                if line.startswith("kind: ")
+            )
+            r = worker("check_process", manifests_root=str(self.render_1k_output), samples=self.samples)
+            self.record(
+                name,
+                title,
+                unit="res/s",
+                samples={"wall_s": r["walls"]},
+                value=resources / median(r["walls"]),
+                target_op=">=",
+                target=2000,
+                method=method,
+                baseline="absolute target (2000 resources/s)",
+                info={"resources": resources},
+            )
+
+        self.guard(name, title, "res/s", ">=", 2000, method, run)
+
     # -- all
     def run(self, only: set[str]) -> None:
         def want(p: str) -> bool:
             return not only or p in only
 
         self.make_specs()
-        if want("p1") or want("p3") or want("p4"):
+        if want("p1") or want("p3") or want("p4") or want("p0"):
             print("P1/P3/P4 render", flush=True)
             self.p1("render-10", self.samples)
             self.render_10_output = self._kept("p1-render-vs-helm-10")
@@ -661,6 +809,10 @@ class Bench:
         if want("p4"):
             print("P4 check", flush=True)
             self.p4()
+            self.p4_process()
+        if want("p0"):
+            print("P0 peer chart", flush=True)
+            self.p0(1000)
         if want("rss") and not self.quick:
             print("Peak RSS", flush=True)
             self.rss()
@@ -721,14 +873,26 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(rows)
 
 
-README = """# bench/ — performance benchmarks (issue 10)
+README = """# bench/ — performance benchmarks (issues 10 and 19)
+
+{targets}
+
+## Latest results
+
+{stamp}
+
+{table}
+
+## Running
 
 ```sh
-make bench                                   # = .venv/bin/python bench/run.py  (~5-6 min on 2 cores)
-.venv/bin/python bench/run.py --quick        # 3 samples, no 10k render/RSS (~1-2 min)
-.venv/bin/python bench/run.py --only p2,p4   # a subset: p1 p2 p3 p4 rss
+make bench                                   # = .venv/bin/python bench/run.py  (~8 min on 2 shared cores)
+.venv/bin/python bench/run.py --quick        # 3 samples, no 10k render/RSS (~3 min)
+.venv/bin/python bench/run.py --only p0,p4   # a subset: p0 p1 p2 p3 p4 rss
+.venv/bin/python bench/run.py --readme-only  # rewrite this file from bench/results/*.json
 .venv/bin/python bench/make_specs.py         # just write the synthetic specs
 .venv/bin/python bench/profiling.py          # cProfile (+ py-spy if installed) of the slow paths
+.venv/bin/python bench/peer/peer.py          # fetch the pinned peer chart of P0 (bench/peer/README.md)
 ```
 
 Synthetic specs (`bench/make_specs.py`, deterministic, written to `bench/.specs/`, never
@@ -739,24 +903,28 @@ mixed GPU and every TPU type/topology, GCS Fuse, DRANET, multiplexing, objective
 whole validated surface; rendered by P3/RSS only through the `render-N` specs).
 
 Every number is a ratio against a baseline measured in the same run, samples alternating,
-median of {samples} (the 10000-model cases: {big} samples). Raw samples, machine info and
-method per measurement: `bench/results/<name>.json`.
+median of {samples} (the 10000-model cases: {big} samples; P0: {p0} samples). Raw samples,
+machine info and method per measurement: `bench/results/<name>.json`. Before measuring,
+run.py writes the .pyc files of the venv and of generator/ (`compileall`): this machine sets
+PYTHONDONTWRITEBYTECODE, so without them every new process compiled what it imported (Ray
+alone ~1 s), which no installed gen pays.
 
-{targets}
-
-## Latest results
-
-{stamp}
-
-{table}
-
-The profiles behind the failing rows, and the proposed fixes, are in the issue-10 report;
-`bench/profiling.py` reproduces them (`bench/.prof/`).
+{issue19}
 """
 
 
+# What issue 19's changes bought, measured: kept in its own file (markdown tables are wide)
+ISSUE19 = (BENCH / "issue19.md").read_text(encoding="utf-8")
+
 # The targets table of bench/README.md: (id, what, baseline, target).
 TARGETS = [
+    (
+        "P0",
+        "`gen render` of 1000 models, in-process as P1",
+        "the peer's flow: the Helm engine rendering 1000 releases of the llm-d-modelservice chart "
+        "(pinned, `bench/peer/`), one per model, its `examples/values-pd.yaml`",
+        "<= 0.10x",
+    ),
     (
         "P1",
         "`gen render` end to end, in-process `generator.render.render_to_dir` "
@@ -778,6 +946,12 @@ TARGETS = [
     ),
     (
         "P4",
+        "`gen check DIR` as a whole process (Ray serve-config validation included) on the 1000-model output",
+        "absolute",
+        ">= 2000/s",
+    ),
+    (
+        "P4 (schemas)",
         "`generator.check.schemas.validate_resource` on every resource of the 1000-model output, "
         "fresh process per sample, schemas compiled beforehand",
         "absolute",
@@ -785,7 +959,9 @@ TARGETS = [
     ),
     (
         "RSS",
-        "peak RSS of the `gen render` child process, 10000 models (os.wait4 rusage)",
+        "peak RSS of the `gen render` child process, 10000 models (os.wait4 rusage: the largest of "
+        "that process and its children; the second render process of large fleets peaks "
+        "separately, see below)",
         "absolute",
         "< 1 GiB",
     ),
@@ -799,6 +975,7 @@ def targets_table() -> str:
 
 
 ORDER = [
+    "p0-render-vs-peer-1000",
     "p1-render-vs-helm-10",
     "p1-render-vs-helm-100",
     "p1-render-vs-helm-header-100",
@@ -808,6 +985,7 @@ ORDER = [
     "p2-validate-cold-1000",
     "p3-validate-scaling",
     "p3-render-scaling",
+    "p4-check-process",
     "p4-check-rate",
     "rss-render-10000",
 ]
@@ -832,7 +1010,15 @@ def write_readme(results: list[dict[str, Any]], samples: int, big: int, started:
         + ". "
         "The machine is shared: absolute times vary by 2x between runs, the ratios less."
     )
-    text = README.format(samples=samples, big=big, targets=targets_table(), stamp=stamp, table=table(results))
+    text = README.format(
+        samples=samples,
+        big=big,
+        p0=3 if samples <= 3 else 5,
+        targets=targets_table(),
+        stamp=stamp,
+        table=table(results),
+        issue19=ISSUE19.strip(),
+    )
     (BENCH / "README.md").write_text(text, encoding="utf-8")
 
 
@@ -844,7 +1030,7 @@ def main(argv: list[str] | None = None) -> int:
         "--big-samples", type=int, default=3, help="samples of the 10000-model cases (default 3: time budget)"
     )
     ap.add_argument("--quick", action="store_true", help="3 samples, skip the 10000-model cases")
-    ap.add_argument("--only", default="", help="comma-separated subset of p1,p2,p3,p4,rss")
+    ap.add_argument("--only", default="", help="comma-separated subset of p0,p1,p2,p3,p4,rss")
     ap.add_argument("--no-readme", action="store_true", help="do not rewrite bench/README.md")
     ap.add_argument(
         "--readme-only",
@@ -864,12 +1050,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     only = {s.strip() for s in args.only.split(",") if s.strip()}
-    unknown = only - {"p1", "p2", "p3", "p4", "rss"}
+    unknown = only - {"p0", "p1", "p2", "p3", "p4", "rss"}
     if unknown:
         ap.error(f"unknown measurement(s): {', '.join(sorted(unknown))}")
     samples = 3 if args.quick else max(args.samples, 1)
     big = max(args.big_samples, 1)
     started = time.time()
+    compile_bytecode()
     bench = Bench(samples, big, args.quick)
     m = bench.machine
     print(

@@ -10,8 +10,10 @@ replica starts (``LLMConfig.apply_checkpoint_info``), never while validating.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import inspect
+import json
 import logging
 from collections.abc import Container
 from types import SimpleNamespace
@@ -46,18 +48,115 @@ def ray_version() -> str:
     return version("ray")
 
 
+@functools.lru_cache(maxsize=2048)
+def load_serve_config(text: str) -> Any:
+    """A serveConfigV2 string parsed (libyaml when available), shared by every reader of
+    the same text: the operational checks, the README's prerequisites and the Ray
+    validation each read a RayService's serve config, and parsing it once for all of them
+    is what keeps those checks cheap. Raises yaml.YAMLError. The result is shared:
+    callers must not modify it."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is not None:
+        try:
+            return yaml.load(text, Loader=loader)
+        except yaml.YAMLError:
+            pass  # the pure-Python parser's message (what this always reported)
+    return yaml.safe_load(text)
+
+
+# Identity strings abstracted from a serve config's shape: any string is valid there
+# (ModelLoadingConfig.model_id: str, model_source: str | CloudMirrorConfig), so two
+# configs that differ only in them have the same problems.
+_IDENTITY_KEYS = ("model_id", "model_source")
+_SHAPE_TOKEN = "gen-serve-shape-{}-7f3a"
+
+
+def _shape(config: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
+    """(canonical JSON of the config with its model ids/sources replaced by placeholders
+    that keep which are equal, placeholder -> original); None when not JSON-like."""
+    tokens: dict[str, str] = {}
+    originals: dict[str, str] = {}
+    try:
+        apps = config.get("applications")
+        if isinstance(apps, list):
+            swapped = []
+            for app in apps:
+                args = app.get("args") if isinstance(app, dict) else None
+                llms = args.get("llm_configs") if isinstance(args, dict) else None
+                if not isinstance(args, dict) or not isinstance(llms, list):
+                    swapped.append(app)
+                    continue
+                new_llms = []
+                for llm in llms:
+                    mlc = llm.get("model_loading_config") if isinstance(llm, dict) else None
+                    if isinstance(mlc, dict):
+                        mlc = dict(mlc)
+                        for key in _IDENTITY_KEYS:
+                            value = mlc.get(key)
+                            if isinstance(value, str):
+                                if value not in tokens:
+                                    tokens[value] = _SHAPE_TOKEN.format(len(tokens))
+                                    originals[tokens[value]] = value
+                                mlc[key] = tokens[value]
+                        llm = {**llm, "model_loading_config": mlc}
+                    new_llms.append(llm)
+                swapped.append({**app, "args": {**args, "llm_configs": new_llms}})
+            config = {**config, "applications": swapped}
+        if not _plain(config):
+            return None
+        return json.dumps(config, separators=(",", ":")), originals
+    except (TypeError, ValueError):  # values JSON cannot hold: no shape
+        return None
+
+
+def _plain(value: Any) -> bool:
+    """Only JSON types with string keys (YAML may have int keys or dates, which JSON
+    would turn into other values)."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return value is None or isinstance(value, (str, int, float))
+
+
+_SHAPES: dict[str, list[str]] = {}  # canonical shape -> its problems (with placeholders)
+
+
 def validate_serve_config(text: str) -> list[str]:
-    """Problems in a serveConfigV2 string, each ``path: message``; empty when valid."""
+    """Problems in a serveConfigV2 string, each ``path: message``; empty when valid.
+
+    Configs of the same shape (equal but for their model ids and sources, as a fleet's
+    models mostly are) are validated by Ray once per process: pydantic's validation of
+    a deployment config (a cloudpickle of its request router) costs ~10 ms. A shape whose
+    problems mention a model id or source is validated again with the real strings, so
+    every message is what validating this config alone would say."""
     ray = _import_ray()
     import yaml
 
     try:
-        config = yaml.safe_load(text)
+        config = load_serve_config(text)
     except yaml.YAMLError as e:
         return [f"(root): not valid YAML: {e}"]
     if not isinstance(config, dict):
         return [f"(root): expected a mapping, got {type(config).__name__}"]
+    shape = _shape(config)
+    if shape is None:
+        return _validate_config(ray, config)
+    key, originals = shape
+    problems = _SHAPES.get(key)
+    if problems is None:
+        problems = _validate_config(ray, json.loads(key))  # the placeholders' config
+        if len(_SHAPES) >= 256:  # a bounded memo: shapes are few, a pathological input is not
+            _SHAPES.clear()
+        _SHAPES[key] = problems
+    if any(token in p for p in problems for token in originals):
+        return _validate_config(ray, config)
+    return list(problems)
 
+
+def _validate_config(ray: SimpleNamespace, config: dict[str, Any]) -> list[str]:
     problems: list[str] = []
     report = _Reporter(problems)
     # Ray Serve's schemas ignore unknown keys (forward compatibility), so a typo there
@@ -123,6 +222,11 @@ def _check_llm_args(ray: SimpleNamespace, args: dict[str, Any], where: _Where, r
             report.add(
                 (*at, key), "unknown field; it is a Serve deployment option: put it under deployment_config"
             )
+        if _valid_deployment_config(ray, cfg.get("deployment_config")):
+            # LLMConfig's only reader of deployment_config is its own field validator
+            # (Serve's DeploymentConfig, ~10 ms: a cloudpickle of the request router),
+            # whose verdict on this value is known: the other fields are validated alone
+            del cfg["deployment_config"]
         try:
             ray.LLMConfig.model_validate(cfg)
         except Exception as e:
@@ -143,6 +247,26 @@ def _check_llm_args(ray: SimpleNamespace, args: dict[str, Any], where: _Where, r
                     f"duplicate model id {model_id!r} (also llm_configs[{seen[model_id]}])",
                 )
             seen.setdefault(model_id, k)
+
+
+_VALID_DEPLOYMENT_CONFIGS: set[str] = set()
+
+
+def _valid_deployment_config(ray: SimpleNamespace, value: Any) -> bool:
+    """True when LLMConfig's deployment_config validator accepts ``value`` (a dict of
+    JSON values; memoized per process by its canonical JSON)."""
+    if not isinstance(value, dict) or not _plain(value):
+        return False
+    key = json.dumps(value, sort_keys=True)
+    if key in _VALID_DEPLOYMENT_CONFIGS:
+        return True
+    try:
+        ray.LLMConfig.validate_deployment_config(dict(value))
+    except Exception:
+        return False  # validated with the config: its errors are reported from there
+    if len(_VALID_DEPLOYMENT_CONFIGS) < 4096:
+        _VALID_DEPLOYMENT_CONFIGS.add(key)
+    return True
 
 
 def _check_engine_kwargs(raw: dict[str, Any], at: _Where, report: _Reporter) -> None:
@@ -240,6 +364,11 @@ def _import_ray() -> SimpleNamespace:
     missing = [name for name in _REQUIRED if importlib.util.find_spec(name) is None]
     if missing:
         raise RayNotInstalled(f"missing {', '.join(missing)}; install the 'ray' extra")
+    return _ray_models()
+
+
+@functools.lru_cache(maxsize=1)  # built once per process (field sets, signatures); errors are not cached
+def _ray_models() -> SimpleNamespace:
     # try_import() logs "Could not import torch/transformers"; neither is needed here.
     logging.getLogger("ray.llm._internal.common.utils.import_utils").setLevel(logging.ERROR)
     try:

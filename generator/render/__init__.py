@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import gc
+import os
 from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from .. import catalog
-from ..plan import Plan, build_plan
+from ..plan import SUBCHARTS, Plan, build_plan
 from ..prerequisites import prerequisites
 from ..spec import Spec, load_spec
 from .chart import cluster_values_files, dump_yaml, header, scaffold, umbrella_files
-from .manifests import HelmRenderError, Resource, chart_archive, kind_files, render_chart
+from .manifests import HelmRenderError, Resource, chart_archive, kind_files, render_templates
 from .writer import OutputError, write_tree
 
 
@@ -77,26 +80,107 @@ def _quiet(_: str) -> None:
     return None
 
 
-def _helm_render_all(archive: bytes, plan: Plan, progress: Progress) -> list[list[Resource]]:
+# Helm renders each subchart of the umbrella on its own (a subchart sees only its values
+# and .Values.global), so the chart is rendered as two halves of about equal cost, each
+# with the other half's subcharts disabled; the documents are put back in the order of
+# one render (by template). tests/test_render_split.py checks the result is the single
+# render's. The Helm engine serializes concurrent renders in one process (measured: two
+# threads take as long as one after the other), so for a large fleet the first half is
+# rendered and parsed in a second process, on the other core.
+RENDER_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("ray-llm",),
+    tuple(sub for sub in SUBCHARTS if sub != "ray-llm"),
+)
+PROCESS_MIN_MODELS = 300  # below this a second process costs more than it saves (~0.2 s start)
+
+_Job = tuple["Future[dict[str, list[Resource]]]", tuple[Any, ...]]
+
+
+def render_group(
+    archive: bytes, values: dict[str, Any], group: tuple[str, ...], fleet: str, namespace: str
+) -> dict[str, list[Resource]]:
+    """Render the subcharts of ``group`` (the others disabled) and parse the documents."""
     import helm_python
 
+    values = {
+        **values,
+        **{sub: {**values[sub], "enabled": False} for sub in SUBCHARTS if sub in values and sub not in group},
+    }
+    # a fresh load per render: rendering drops subcharts whose condition is false from the
+    # loaded chart object, which would leak into the next render
+    try:
+        loaded = helm_python.Chart.load_archive(archive)
+    except helm_python.HelmError as exc:  # e.g. a chart file over Helm's 5 MiB limit
+        raise HelmRenderError(str(exc)) from None
+    with loaded:
+        return render_templates(loaded, values, release=fleet, namespace=namespace)
+
+
+def _enabled(values: dict[str, Any], sub: str) -> bool:
+    section = values.get(sub)
+    return not isinstance(section, dict) or section.get("enabled", True) is not False
+
+
+def _render_elsewhere(worker: Any, *args: Any) -> dict[str, list[Resource]]:
+    """render_group(*args) in the second process (the calling thread waits, without the
+    GIL); in this one when the second process cannot run."""
+    from . import _worker
+
+    try:
+        status, answer = worker.run(args)
+    except _worker.WorkerUnavailable:
+        return render_group(*args)
+    if status == "helm":
+        raise HelmRenderError(answer)
+    result: dict[str, list[Resource]] = answer
+    return result
+
+
+def _submit_renders(pool: Executor, worker: Any, archive: bytes, plan: Plan) -> list[list[_Job]]:
+    """One job per (cluster, group of subcharts) that has something enabled."""
+    jobs: list[list[_Job]] = []
+    for cluster in plan.clusters:
+        groups = [g for g in RENDER_GROUPS if any(_enabled(cluster.values, sub) for sub in g)] or [()]
+        row: list[_Job] = []
+        for group in groups:
+            args = (archive, cluster.values, group, plan.fleet, plan.namespace)
+            if worker is not None and group == RENDER_GROUPS[0]:
+                row.append((pool.submit(_render_elsewhere, worker, *args), args))
+                worker = None  # one job per process
+            else:
+                row.append((pool.submit(render_group, *args), args))
+        jobs.append(row)
+    return jobs
+
+
+def _collect(plan: Plan, jobs: list[list[_Job]], progress: Progress) -> list[list[Resource]]:
     out = []
-    for n, cluster in enumerate(plan.clusters, 1):
+    for n, (cluster, row) in enumerate(zip(plan.clusters, jobs, strict=True), 1):
         progress(f"rendering cluster {cluster.name} ({n}/{len(plan.clusters)})")
-        # a fresh load per cluster: rendering drops subcharts whose condition is false
-        # from the loaded chart object, which would leak into the next cluster's render
-        try:
-            loaded = helm_python.Chart.load_archive(archive)
-        except helm_python.HelmError as exc:  # e.g. a chart file over Helm's 5 MiB limit
-            raise HelmRenderError(str(exc)) from None
-        with loaded:
-            rendered = render_chart(loaded, cluster.values, release=plan.fleet, namespace=plan.namespace)
-        out.append([replace(r, cluster=cluster.name) for r in rendered])
+        by_template: dict[str, list[Resource]] = {}
+        for future, _ in row:
+            by_template.update(future.result())
+        out.append([replace(r, cluster=cluster.name) for t in sorted(by_template) for r in by_template[t]])
     return out
 
 
-def render_plan(plan: Plan, progress: Progress = _quiet) -> tuple[dict[str, bytes], list[Resource]]:
-    """Every output file (relative path -> bytes) and every rendered resource."""
+def start_worker(spec_path: str | Path) -> Any:
+    """A second render process for a spec that looks large (PROCESS_MIN_MODELS is checked
+    again on the plan); None otherwise. Started before planning, so its start-up overlaps."""
+    from . import _worker
+
+    try:
+        large = Path(spec_path).stat().st_size >= PROCESS_MIN_MODELS * 150  # ~150 bytes a model at least
+    except OSError:
+        return None
+    return _worker.Worker() if large and (os.cpu_count() or 1) > 1 else None
+
+
+def render_plan(
+    plan: Plan, progress: Progress = _quiet, worker: Any = None
+) -> tuple[dict[str, bytes], list[Resource]]:
+    """Every output file (relative path -> bytes) and every rendered resource; ``worker``
+    (start_worker) renders half the chart of a large fleet in a second process."""
     from concurrent.futures import ThreadPoolExecutor
 
     ctx = _context(plan)
@@ -104,23 +188,32 @@ def render_plan(plan: Plan, progress: Progress = _quiet) -> tuple[dict[str, byte
     archive = chart_archive(chart, plan.fleet)
     head = header(plan.spec_name)
     resources: list[Resource] = []
-    # The Helm engine (Go, via ctypes: the GIL is released) renders in a thread while
-    # this one writes values-<cluster>.yaml (PyYAML), add-ons and README: the slowest
-    # Python step and the Helm engine overlap on two cores.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="helm") as pool:
-        future = pool.submit(_helm_render_all, archive, plan, progress)
-        chart.update(cluster_values_files(plan))
-        extra: dict[str, bytes] = {}
-        if plan.addons:
-            addons = []
-            for _, addon in sorted(plan.addons.items()):
-                values_file = f"{addon['releaseName']}-values.yaml"
-                extra[f"addons/{values_file}"] = (head + dump_yaml(addon["values"])).encode()
-                addons.append({**addon, "valuesFile": values_file})
-            extra["addons/helmfile.yaml"] = scaffold(
-                "helmfile.yaml.j2", header=head, addons=addons, namespace=plan.namespace
-            ).encode()
-        rendered_all = future.result()
+    # The Helm engine renders in a thread (Go, via ctypes: the GIL is released) and, for a
+    # large fleet, in a second process (see RENDER_GROUPS), while this thread writes
+    # values-<cluster>.yaml (PyYAML) and the add-ons.
+    if worker is not None and len(plan.models) < PROCESS_MIN_MODELS:
+        worker.close()
+        worker = None
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="helm") as pool:
+        jobs = _submit_renders(pool, worker, archive, plan)
+        try:
+            chart.update(cluster_values_files(plan))
+            extra: dict[str, bytes] = {}
+            if plan.addons:
+                addons = []
+                for _, addon in sorted(plan.addons.items()):
+                    values_file = f"{addon['releaseName']}-values.yaml"
+                    extra[f"addons/{values_file}"] = (head + dump_yaml(addon["values"])).encode()
+                    addons.append({**addon, "valuesFile": values_file})
+                extra["addons/helmfile.yaml"] = scaffold(
+                    "helmfile.yaml.j2", header=head, addons=addons, namespace=plan.namespace
+                ).encode()
+            rendered_all = _collect(plan, jobs, progress)
+        except BaseException:
+            for row in jobs:
+                for future, _ in row:
+                    future.cancel()
+            raise
     files = {f"chart/{rel}": data for rel, data in sorted(chart.items())}
     for cluster, rendered in zip(plan.clusters, rendered_all, strict=True):
         resources += rendered
@@ -162,11 +255,13 @@ def verify(resources: list[Resource], *, strict: bool = False, readme: str | Non
     return problems
 
 
-def render_spec(spec: Spec, progress: Progress = _quiet) -> tuple[Plan, dict[str, bytes], list[Resource]]:
+def render_spec(
+    spec: Spec, progress: Progress = _quiet, worker: Any = None
+) -> tuple[Plan, dict[str, bytes], list[Resource]]:
     plan = build_plan(spec)
     del spec  # the Document (a position for every node) is not needed while rendering
     try:
-        files, resources = render_plan(plan, progress)
+        files, resources = render_plan(plan, progress, worker)
     except HelmRenderError as exc:
         raise RenderError(f"the Helm engine rejected the generated chart: {exc}") from None
     return plan, files, resources
@@ -177,8 +272,28 @@ def render_to_dir(
 ) -> RenderResult:
     """Validate, plan, render, verify and atomically write; raises SpecError or
     RenderError, and writes nothing then. ``progress`` is told each stage."""
+    # No cyclic garbage collection while rendering: a large fleet holds millions of live
+    # objects (parsed documents, plan) that every full collection walks again, and the
+    # render creates next to no garbage cycles.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _render_to_dir(spec_path, output, strict=strict, progress=progress)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _render_to_dir(
+    spec_path: str | Path, output: str | Path, *, strict: bool, progress: Progress
+) -> RenderResult:
     progress("validating")
-    plan, files, resources = render_spec(load_spec(spec_path), progress)
+    worker = start_worker(spec_path)
+    try:
+        plan, files, resources = render_spec(load_spec(spec_path), progress, worker)
+    finally:
+        if worker is not None:
+            worker.close()  # a no-op once it had its job
     progress(f"checking {len(resources)} resources")
     readme = files.get("README.md")
     problems = verify(resources, strict=strict, readme=readme.decode() if readme else None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +19,83 @@ import yaml
 from .chart import dump_yaml
 
 _DOC_SPLIT = re.compile(r"^---[ \t]*$", re.MULTILINE)
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR, _MAP, _SEQ = (f"tag:yaml.org,2002:{t}" for t in ("str", "map", "seq"))
+_SPECIAL_KEYS = {"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"}
+_RESOLVED: dict[str, str] = {}  # plain scalar -> implicit tag
+
+
+_intern = sys.intern
+
+
+class _Fallback(Exception):
+    pass
+
+
+class _Loader(_Base):  # type: ignore[misc,valid-type]  # base picked at runtime (libyaml when there)
+    """yaml.CSafeLoader with the same result, built faster: Helm's output of a large
+    fleet is ~450,000 nodes, and SafeConstructor's generic per-node machinery (and the
+    implicit-tag regexps, run on every plain scalar) was most of the time spent parsing
+    it. Plain mappings, sequences and strings are built directly, implicit tags of plain
+    scalars are memoized by their text and short strings are interned; anything else (other tags, merge keys,
+    recursive aliases, unhashable keys) goes through SafeConstructor itself, so the
+    objects (and errors) are exactly yaml.CSafeLoader's. tests/test_render_loader.py."""
+
+    def resolve(self, kind: Any, value: str, implicit: Any) -> str:
+        if self.yaml_path_resolvers:  # never for SafeLoader; kept exact if one is added
+            return str(super().resolve(kind, value, implicit))
+        if kind is not yaml.ScalarNode or not implicit[0]:  # what Resolver.resolve returns then
+            return str(super().resolve(kind, value, implicit))
+        tag = _RESOLVED.get(value)  # a plain scalar: its tag depends on its text alone
+        if tag is None:
+            tag = str(super().resolve(kind, value, implicit))
+            if len(_RESOLVED) < 65536:
+                _RESOLVED[value] = tag
+        return tag
+
+    def construct_document(self, node: Any) -> Any:
+        try:
+            data = self._build(node, {}, set())
+        except _Fallback:
+            self.constructed_objects: dict[Any, Any] = {}
+            return super().construct_document(node)
+        self.constructed_objects = {}
+        return data
+
+    def _build(self, node: Any, memo: dict[int, Any], active: set[int]) -> Any:
+        cls = type(node)
+        tag = node.tag
+        if cls is yaml.ScalarNode:
+            if tag == _STR:
+                value = node.value
+                # one object per distinct short string (keys, labels, images...): a
+                # large fleet's documents repeat them hundreds of thousands of times
+                return _intern(value) if len(value) < 128 else value
+            return self.construct_object(node)
+        ident = id(node)
+        if ident in memo:
+            return memo[ident]
+        if ident in active:
+            raise _Fallback  # a recursive alias
+        active.add(ident)
+        out: Any
+        if cls is yaml.MappingNode and tag == _MAP:
+            out = {}
+            for key_node, value_node in node.value:
+                if key_node.tag in _SPECIAL_KEYS:
+                    raise _Fallback
+                key = self._build(key_node, memo, active)
+                try:
+                    out[key] = self._build(value_node, memo, active)
+                except TypeError:  # unhashable key: SafeConstructor's error
+                    raise _Fallback from None
+        elif cls is yaml.SequenceNode and tag == _SEQ:
+            out = [self._build(child, memo, active) for child in node.value]
+        else:
+            raise _Fallback
+        active.discard(ident)
+        memo[ident] = out
+        return out
 
 
 class HelmRenderError(Exception):
@@ -59,17 +136,26 @@ def _split_docs(text: str) -> Iterator[str]:
 
 def render_chart(chart: Any, values: dict[str, Any], *, release: str, namespace: str) -> list[Resource]:
     """Render a loaded helm_python Chart and parse every document it produced."""
+    by_template = render_templates(chart, values, release=release, namespace=namespace)
+    return [r for template in sorted(by_template) for r in by_template[template]]
+
+
+def render_templates(
+    chart: Any, values: dict[str, Any], *, release: str, namespace: str
+) -> dict[str, list[Resource]]:
+    """Render a loaded helm_python Chart: each template's parsed documents, in order."""
     import helm_python
 
     try:
         rendered = chart.render(values=values, name=release, namespace=namespace, is_install=True)
     except helm_python.HelmError as exc:
         raise HelmRenderError(str(exc)) from None
-    out: list[Resource] = []
+    out: dict[str, list[Resource]] = {}
     for template in sorted(rendered):
         source = rendered.pop(template)  # each template's text is freed once split
         if template.endswith("NOTES.txt"):
             continue
+        docs = out.setdefault(template, [])
         for part in _split_docs(source):
             obj = yaml.load(part, Loader=_Loader)
             if not obj:
@@ -78,7 +164,7 @@ def render_chart(chart: Any, values: dict[str, Any], *, release: str, namespace:
             text = part.strip("\n")
             if not text.startswith("# Source:"):
                 text = f"# Source: {template}\n{text}"
-            out.append(
+            docs.append(
                 Resource(obj["kind"], meta.get("name", ""), meta.get("namespace", ""), text + "\n", obj)
             )
     return out

@@ -18,7 +18,7 @@ import yaml
 from ... import catalog, nodes
 from ..graph import as_dict, as_list, group_of, name_of, pod_templates
 from ..problem import Problem, format_path
-from ..ray_serve import LLM_BUILDERS
+from ..ray_serve import LLM_BUILDERS, load_serve_config
 
 ACCELERATOR_RESOURCES = ("nvidia.com/gpu", "google.com/tpu")
 _WORKERS = "spec.rayClusterConfig.workerGroupSpecs"
@@ -43,9 +43,11 @@ def _pod_accelerators(group: dict[str, Any]) -> tuple[str, int]:
 
 
 def llm_configs(service: dict[str, Any]) -> list[dict[str, Any]]:
+    """The LLM configs of a RayService's serve config (shared with other readers of the
+    same text: read them, never modify them)."""
     text = as_dict(service.get("spec")).get("serveConfigV2")
     try:
-        config = yaml.safe_load(text) if isinstance(text, str) else None
+        config = load_serve_config(text) if isinstance(text, str) else None
     except yaml.YAMLError:
         return []  # reported by the serve-config check
     out = []

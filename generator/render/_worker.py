@@ -1,0 +1,98 @@
+"""A second process that renders part of the umbrella chart (see RENDER_GROUPS).
+
+The Helm engine serializes renders within one process, so a large fleet's chart is
+rendered in two: this one is started with ``sys.executable -c BOOTSTRAP`` and the
+parent's sys.path (so it imports the same gen), reads one pickled job on stdin and
+writes one pickled answer on stdout: ("ok", {template: [Resource, ...]}) or ("helm",
+message) when the Helm engine rejected the chart. Started by subprocess rather than
+multiprocessing, so nothing re-runs the caller's __main__.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+from typing import Any
+
+BOOTSTRAP = (
+    "import json, os, sys\n"
+    "sys.path[:] = json.loads(os.environ.pop('GEN_RENDER_WORKER_PATH'))\n"
+    "from generator.render._worker import serve\n"
+    "serve()\n"
+)
+
+
+class WorkerUnavailable(Exception):
+    """The second process could not run the job; the caller renders it itself."""
+
+
+def serve() -> None:
+    import gc
+
+    gc.disable()  # as in render_to_dir: the parsed documents are millions of objects
+    import helm_python  # noqa: F401  (loaded before the job arrives: the parent is still planning)
+
+    from . import render_group
+    from .manifests import HelmRenderError
+
+    job = pickle.load(sys.stdin.buffer)
+    if job is None:  # not needed after all
+        return
+    try:
+        answer: tuple[str, Any] = ("ok", render_group(*job["args"]))
+    except HelmRenderError as exc:
+        answer = ("helm", str(exc))
+    out = sys.stdout.buffer
+    pickle.dump(answer, out, protocol=pickle.HIGHEST_PROTOCOL)
+    out.flush()
+
+
+class Worker:
+    """A started second process, waiting for its job (start it early: it imports gen and
+    the Helm engine while the caller plans)."""
+
+    def __init__(self) -> None:
+        env = {**os.environ, "GEN_RENDER_WORKER_PATH": json.dumps(sys.path)}
+        try:
+            self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+                [sys.executable, "-c", BOOTSTRAP],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+            )
+        except (OSError, ValueError):
+            self.proc = None
+
+    def run(self, args: tuple[Any, ...]) -> Any:
+        """Run render_group(*args) there; its answer."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            raise WorkerUnavailable("no second process")
+        job = pickle.dumps({"args": args}, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            out, err = proc.communicate(job, timeout=3600)
+        except (OSError, ValueError, subprocess.SubprocessError) as exc:
+            proc.kill()
+            proc.wait()
+            raise WorkerUnavailable(str(exc)) from None
+        if proc.returncode != 0 or not out:
+            raise WorkerUnavailable(err.decode(errors="replace")[-2000:])
+        try:
+            return pickle.loads(out)
+        except Exception as exc:
+            raise WorkerUnavailable(f"unreadable answer: {exc}") from None
+
+    def close(self) -> None:
+        """Dismiss the process if it got no job."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        try:
+            proc.communicate(pickle.dumps(None), timeout=60)
+        except (OSError, ValueError, subprocess.SubprocessError):
+            proc.kill()
+            proc.wait()

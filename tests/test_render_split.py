@@ -1,0 +1,71 @@
+"""The chart rendered in two halves (RENDER_GROUPS), one of them in a second process,
+gives exactly one Helm render's resources, in the same order (issue 19)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import helm_python
+import pytest
+
+from generator import render
+from generator.plan import build_plan
+from generator.render import _context, _worker, render_plan
+from generator.render.chart import umbrella_files
+from generator.render.manifests import Resource, chart_archive, render_chart
+from generator.spec import load_spec
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*/models.yaml"))
+
+
+def _single(plan) -> list[Resource]:  # type: ignore[no-untyped-def]
+    """The reference: one Helm render of the whole umbrella chart per cluster."""
+    archive = chart_archive(umbrella_files(plan, _context(plan), with_cluster_values=False), plan.fleet)
+    out: list[Resource] = []
+    for cluster in plan.clusters:
+        with helm_python.Chart.load_archive(archive) as chart:
+            rendered = render_chart(chart, cluster.values, release=plan.fleet, namespace=plan.namespace)
+        out += [replace(r, cluster=cluster.name) for r in rendered]
+    return out
+
+
+@pytest.mark.parametrize("spec", EXAMPLES, ids=lambda p: p.parent.name)
+def test_split_render_in_two_processes_is_one_render(spec: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = build_plan(load_spec(spec))
+    expected = _single(plan)
+    monkeypatch.setattr(render, "PROCESS_MIN_MODELS", 0)
+    files, resources = render_plan(plan, worker=_worker.Worker())
+    assert resources == expected
+    files_here, resources_here = render_plan(plan)  # both halves in this process
+    assert resources_here == expected
+    assert files_here == files
+
+
+def test_without_a_second_process_the_render_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = build_plan(load_spec(EXAMPLES[0]))
+    expected = _single(plan)
+    monkeypatch.setattr(render, "PROCESS_MIN_MODELS", 0)
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
+    worker = _worker.Worker()
+    assert worker.proc is None
+    _, resources = render_plan(plan, worker=worker)
+    assert resources == expected
+
+
+def test_helm_errors_from_the_second_process_are_helm_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = build_plan(load_spec(EXAMPLES[0]))
+    monkeypatch.setattr(render, "PROCESS_MIN_MODELS", 0)
+    broken = replace(
+        plan, clusters=[replace(c, values={**c.values, "ray-llm": {"models": 7}}) for c in plan.clusters]
+    )
+    with pytest.raises(render.HelmRenderError):
+        render_plan(broken, worker=_worker.Worker())
+
+
+def test_a_worker_that_gets_no_job_exits() -> None:
+    worker = _worker.Worker()
+    proc = worker.proc
+    worker.close()
+    assert proc is not None and proc.returncode == 0
