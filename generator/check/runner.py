@@ -20,6 +20,7 @@ from typing import IO, Any
 
 import yaml
 
+from ..gcpause import no_cyclic_gc
 from . import core_kinds, kubeconform, operational
 from .crossref import check_references
 from .graph import as_dict, group_of, name_of, namespace_of
@@ -109,7 +110,11 @@ def check_dirs(
 
 def check_paths(paths: Sequence[str], options: Options | None = None, stdin: IO[str] | None = None) -> Report:
     """Check every resource under ``paths``; raises UsageError or kubeconform.KubeconformError."""
-    options = options or Options()
+    with no_cyclic_gc():  # see generator/gcpause.py
+        return _check_paths(paths, options or Options(), stdin)
+
+
+def _check_paths(paths: Sequence[str], options: Options, stdin: IO[str] | None) -> Report:
     minor = kube_minor(options.kube_version)
     binary = kubeconform.find() if options.use_kubeconform else None
     if options.use_kubeconform and binary is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import catalog
+from ..gcpause import no_cyclic_gc
 from ..plan import SUBCHARTS, Plan, build_plan
 from ..prerequisites import prerequisites
 from ..spec import Spec, load_spec
@@ -272,16 +272,8 @@ def render_to_dir(
 ) -> RenderResult:
     """Validate, plan, render, verify and atomically write; raises SpecError or
     RenderError, and writes nothing then. ``progress`` is told each stage."""
-    # No cyclic garbage collection while rendering: a large fleet holds millions of live
-    # objects (parsed documents, plan) that every full collection walks again, and the
-    # render creates next to no garbage cycles.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with no_cyclic_gc():  # see generator/gcpause.py
         return _render_to_dir(spec_path, output, strict=strict, progress=progress)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _render_to_dir(
