@@ -65,6 +65,13 @@ def _service_private(svc: Service, port: int) -> str | None:
     return _private(port, svc.ports.get(port, "")) or _private(svc.target_ports.get(port))
 
 
+def on_gke_gateway(ix: ScopeIndex, route: Mapping[str, Any]) -> bool:
+    """The route attaches to a Gateway of a GKE gateway class (gke-l7-*)."""
+    ns = namespace_of(route)
+    classes = (ix.gateway_classes.get((ref.target_ns(ns), ref.name or "")) for ref in route_parents(route))
+    return any(str(c or "").startswith(GKE_CLASS_PREFIX) for c in classes)
+
+
 def lint(scope: str, ix: ScopeIndex, resolves: Resolves) -> list[Finding]:
     from .crossref import Finding
 
@@ -85,12 +92,7 @@ def lint(scope: str, ix: ScopeIndex, resolves: Resolves) -> list[Finding]:
             continue
         gk, ns = (group_of(obj), obj.get("kind")), namespace_of(obj)
         if gk in ROUTE_KINDS:
-            gke = any(
-                str(ix.gateway_classes.get((ref.target_ns(ns), ref.name or ""), "") or "").startswith(
-                    GKE_CLASS_PREFIX
-                )
-                for ref in route_parents(obj)
-            )
+            gke = on_gke_gateway(ix, obj)
             for k, rule in enumerate(as_list(as_dict(obj.get("spec")).get("rules"))):
                 if gke and "timeouts" in as_dict(rule):
                     add(i, obj, ("spec", "rules", k, "timeouts"), TIMEOUTS_MESSAGE)

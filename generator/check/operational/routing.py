@@ -18,21 +18,14 @@ from ..graph import (
     name_of,
     namespace_of,
     route_backends,
-    route_parents,
 )
-from ..lints import GKE_CLASS_PREFIX
+from ..lints import on_gke_gateway
 from ..problem import Problem, format_path
 
 if TYPE_CHECKING:
     from . import Context
 
 _BACKEND_POLICY = ("networking.gke.io", "GCPBackendPolicy")
-
-
-def _on_gke(ix: ScopeIndex, obj: Mapping[str, Any]) -> bool:
-    ns = namespace_of(obj)
-    classes = (ix.gateway_classes.get((ref.target_ns(ns), ref.name or "")) for ref in route_parents(obj))
-    return any(str(c or "").startswith(GKE_CLASS_PREFIX) for c in classes)
 
 
 def _timeouts(ix: ScopeIndex) -> dict[tuple[str, str, str, str], Any]:
@@ -69,7 +62,7 @@ def llm_backends_have_timeout(ix: ScopeIndex, ctx: Context) -> list[tuple[int, P
     for i, obj in enumerate(ix.objs):
         if not isinstance(obj, Mapping) or (group_of(obj), obj.get("kind")) not in ROUTE_KINDS:
             continue
-        if not _on_gke(ix, obj):
+        if not on_gke_gateway(ix, obj):
             continue
         seen = set()
         for ref in route_backends(obj):
