@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 from . import catalog, nodes
 from .check.graph import as_dict, as_list, as_str, pod_templates
 from .check.operational.accelerators import llm_configs
+from .check.operational.serving import gcs_fuse_volumes
 
 if TYPE_CHECKING:  # render imports this module: types only, no import cycle
     from .plan import Plan
     from .render.manifests import Resource
 
-GCS_FUSE_DRIVER = "gcsfuse.csi.storage.gke.io"
 GSA_ANNOTATION = "iam.gke.io/gcp-service-account"
 
 
@@ -62,11 +62,7 @@ def _ref(r: Resource) -> str:
 
 
 def _uses_gcs_fuse(r: Resource) -> bool:
-    return any(
-        as_dict(as_dict(v).get("csi")).get("driver") == GCS_FUSE_DRIVER
-        for _, tpl, _, _ in pod_templates(r.obj)
-        for v in as_list(as_dict(tpl.get("spec")).get("volumes"))
-    )
+    return any(gcs_fuse_volumes(as_dict(tpl.get("spec"))) for _, tpl, _, _ in pod_templates(r.obj))
 
 
 def _fill(row: str, needed_by: list[str], clusters: list[str], **fmt: Any) -> Prerequisite:
@@ -345,22 +341,7 @@ def _buckets(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
     lora_buckets: set[str] = set()
     accounts = {r.name: r for r in out.of_kind("ServiceAccount")}
     for r, spec in out.pods():
-        volumes = {
-            str(v.get("name")): as_dict(v.get("csi"))
-            for v in map(as_dict, as_list(spec.get("volumes")))
-            if as_dict(v.get("csi")).get("driver") == GCS_FUSE_DRIVER
-        }
-        for name, csi in volumes.items():
-            bucket = as_str(as_dict(csi.get("volumeAttributes")).get("bucketName"))
-            if not bucket:
-                continue
-            mounts = [
-                as_dict(m)
-                for c in as_list(spec.get("containers"))
-                for m in as_list(as_dict(c).get("volumeMounts"))
-                if as_dict(m).get("name") == name
-            ]
-            writes = csi.get("readOnly") is not True and any(m.get("readOnly") is not True for m in mounts)
+        for bucket, writes in gcs_fuse_volumes(spec):
             role = "roles/storage.objectUser" if writes else "roles/storage.objectViewer"
             if writes:
                 writers.add(bucket)

@@ -80,6 +80,23 @@ def _buckets(spec: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+def gcs_fuse_volumes(spec: dict[str, Any]) -> list[tuple[str, bool]]:
+    """(bucket, written) of each GCS Fuse CSI volume of a pod spec: written when the volume
+    is not read-only and a container mounts it read-write."""
+    ro_volumes = _read_only_volumes(spec)
+    mounts = [
+        as_dict(m) for c in as_list(spec.get("containers")) for m in as_list(as_dict(c).get("volumeMounts"))
+    ]
+    return [
+        (
+            bucket,
+            name not in ro_volumes
+            and any(m.get("name") == name and m.get("readOnly") is not True for m in mounts),
+        )
+        for name, bucket in _buckets(spec).items()
+    ]
+
+
 def _mounted_buckets(spec: dict[str, Any], key: str, *, writable: bool) -> set[str]:
     buckets, ro_volumes = _buckets(spec), _read_only_volumes(spec)
     return {
