@@ -218,11 +218,7 @@ def _model_values(spec: dict[str, Any], i: int, m: dict[str, Any], cluster: dict
         "maxReplicas": r["max"],
         "healthCheckPeriodS": m["healthCheck"]["periodS"],
         "healthCheckTimeoutS": m["healthCheck"]["timeoutS"],
-        "lora": (
-            {"path": m["lora"]["path"].rstrip("/"), "maxAdapters": m["lora"]["maxAdaptersPerReplica"]}
-            if "lora" in m
-            else None
-        ),
+        "lora": _lora(m),
     }
     head = {**accel["headResources"][family], **m["resources"].get("head", {})}
     ray_version = m.get("rayVersion", d.get("rayVersion", rel["version"]))
@@ -311,6 +307,12 @@ def _exact_yaml(data: dict[str, Any]) -> str:
         return ""
     text: str = yaml.dump(data, Dumper=_Dumper, default_flow_style=False, sort_keys=True, allow_unicode=True)
     return text.rstrip("\n")
+
+
+def _lora(m: dict[str, Any]) -> dict[str, Any] | None:
+    """Where a model's LoRA adapters are and how many a replica keeps (chart and README)."""
+    lora = m.get("lora")
+    return {"path": lora["path"].rstrip("/"), "maxAdapters": lora["maxAdaptersPerReplica"]} if lora else None
 
 
 def _lora_engine_args(m: dict[str, Any]) -> dict[str, Any]:
@@ -593,11 +595,7 @@ def _model_info(m: dict[str, Any], all_clusters: list[str], clusters: list[dict[
         gcp_service_account=sa.get("gcpServiceAccount"),
         tpu=_tpu_info(m, clusters),
         multiplexing=_multiplexing_info(m),
-        lora=(
-            {"path": m["lora"]["path"].rstrip("/"), "maxAdapters": m["lora"]["maxAdaptersPerReplica"]}
-            if "lora" in m
-            else None
-        ),
+        lora=_lora(m),
     )
 
 

@@ -115,7 +115,8 @@ def _workload_identity(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
     ]
     if not users:
         return []
-    clusters = [c for c, rs in out.by_cluster.items() if any(u in rs for u in users)]
+    present = {u.cluster for u in users}
+    clusters = [c for c in out.by_cluster if c in present]
     return [_fill("workload-identity", [_ref(r) for r in users], clusters, **fmt)]
 
 
