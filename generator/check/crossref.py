@@ -42,7 +42,7 @@ from .graph import (
 )
 from .problem import Problem, format_path
 
-__all__ = ["Finding", "check_references"]
+__all__ = ["Finding", "check_references", "index_scopes"]
 
 GEN_ANNOTATION = "gen.llm-fleet.dev/generator"
 COMPUTE_CLASS_LABEL = "cloud.google.com/compute-class"
@@ -66,13 +66,21 @@ class Finding:
     check: str = "reference"  # or "lint"
 
 
-def check_references(scopes: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[Finding]:
-    """Dangling references and GKE lints in every cluster of one output.
+def index_scopes(scopes: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, ScopeIndex]:
+    """One index per cluster, to share between the reference and the operational checks."""
+    return {scope: ScopeIndex(objs) for scope, objs in scopes.items()}
+
+
+def check_references(
+    scopes: Mapping[str, Sequence[Mapping[str, Any]]], indexes: Mapping[str, ScopeIndex] | None = None
+) -> list[Finding]:
+    """Dangling references and GKE lints in every cluster of one output (``indexes``:
+    index_scopes(scopes), when the caller already built them).
 
     An import (``GCPInferencePoolImport``) resolves against the InferencePools exported
     by ANY of the clusters, so pass all clusters of an output in one call.
     """
-    indexes = {scope: ScopeIndex(objs) for scope, objs in scopes.items()}
+    indexes = indexes if indexes is not None else index_scopes(scopes)
     world = _World(indexes)
     out: list[Finding] = []
     for scope, ix in indexes.items():

@@ -22,7 +22,7 @@ import yaml
 
 from ..gcpause import no_cyclic_gc
 from . import core_kinds, kubeconform, operational
-from .crossref import check_references
+from .crossref import check_references, index_scopes
 from .graph import as_dict, group_of, name_of, namespace_of
 from .index import load_index
 from .loader import COMMAND_LINE_SCOPE, Document, Loaded, NotFound, describe, load, node_lines
@@ -305,7 +305,8 @@ def _references(loaded: Loaded, report: Report, assume: frozenset[tuple[str, str
     # the operational rules that span resources; a gen output's README tells which
     # headers clients are told to send
     readmes = {name: text for name in objs if (text := operational.shipped_readme(name)) is not None}
-    for finding in check_references(objs) + operational.check_scopes(objs, readmes):
+    indexes = index_scopes(objs)
+    for finding in check_references(objs, indexes) + operational.check_scopes(indexes, readmes):
         if finding.scope in broken:
             continue
         p = finding.problem

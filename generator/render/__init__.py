@@ -232,13 +232,14 @@ def verify(resources: list[Resource], *, strict: bool = False, readme: str | Non
     with ``strict`` also every resource against the pinned upstream schemas and every
     serve config against Ray's own models. Formatted as ``cluster: Kind/name: ...``."""
     from ..check import operational
-    from ..check.crossref import check_references
+    from ..check.crossref import check_references, index_scopes
 
     scopes: dict[str, list[dict[str, Any]]] = {}
     for r in resources:
         scopes.setdefault(r.cluster, []).append(r.obj)
     readmes = dict.fromkeys(scopes, readme) if readme is not None else None
-    findings = check_references(scopes) + operational.check_scopes(scopes, readmes)
+    indexes = index_scopes(scopes)
+    findings = check_references(scopes, indexes) + operational.check_scopes(indexes, readmes)
     problems = [f"{f.scope}: {f.problem.format()}" for f in findings]
     problems += [f"{r.cluster}: {p.format()}" for r in resources for p in operational.check_resource(r.obj)]
     if strict:

@@ -15,7 +15,7 @@ fix. ``gen check`` and ``gen render`` (before writing) run the same rules.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,13 +59,13 @@ def check_resource(obj: dict[str, Any]) -> list[Problem]:
 
 
 def check_scopes(
-    scopes: Mapping[str, Sequence[Mapping[str, Any]]], readmes: Mapping[str, str] | None = None
+    indexes: Mapping[str, ScopeIndex], readmes: Mapping[str, str] | None = None
 ) -> list[Finding]:
     """Every scope rule on every cluster of one output (resource rules: check_resource).
+    ``indexes``: crossref.index_scopes of the clusters (shared with check_references);
     ``readmes``: the README shipped with each scope's resources, where there is one."""
     out = []
-    for scope, objs in scopes.items():
-        ix = ScopeIndex(objs)
+    for scope, ix in indexes.items():
         ctx = Context((readmes or {}).get(scope))
         for rule in SCOPE_RULES:
             out += [Finding(scope, i, p, CHECK) for i, p in rule(ix, ctx)]
