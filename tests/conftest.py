@@ -15,17 +15,9 @@ EXAMPLES = sorted(p.parent.name for p in (ROOT / "examples").glob("*/models.yaml
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--snapshot-update",
-        action="store_true",
-        default=False,
-        help="rewrite golden/ from the current output (make golden)",
-    )
-
-
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
+    # syrupy's own switch: one --snapshot-update rewrites every snapshot corpus
     return bool(request.config.getoption("--snapshot-update"))
 
 
