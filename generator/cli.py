@@ -172,7 +172,7 @@ def render(spec: Path, output: Path, check_only: bool, strict: bool, quiet: bool
 
     try:
         if check_only:
-            from .gitops import diff_output
+            from .output_diff import diff_output
 
             result = diff_output(spec, output)
             if result.changed:
@@ -247,7 +247,7 @@ def diff(spec: Path, output: Path, fmt: str) -> None:
     """Show what `gen render SPEC -o OUTPUT` would change: a unified diff per file and
     the resources added, changed and removed. Exit 0 no change, 1 changes (like
     `git diff --exit-code`)."""
-    from .gitops import diff_output
+    from .output_diff import diff_output
 
     try:
         result = diff_output(spec, output)
@@ -291,8 +291,8 @@ def diff(spec: Path, output: Path, fmt: str) -> None:
 def init(path: Path, scenario: str, list_only: bool, force: bool) -> None:
     """Write a commented starter DIR/models.yaml (default: the current directory) for a
     scenario, and the spec's JSON Schema beside it (models.schema.json) for editor completion."""
-    from .gitops import scenarios, starter_spec
-    from .resources import spec_schema_path
+    from .bundled import spec_schema_path
+    from .starters import scenarios, starter_spec
 
     known = scenarios()
     if list_only:
@@ -322,7 +322,7 @@ def init(path: Path, scenario: str, list_only: bool, force: bool) -> None:
 @main.command(epilog=_epilog("schema"), short_help="Print the spec's JSON Schema.")
 def schema() -> None:
     """Print the JSON Schema of models.yaml (for editors and other tools)."""
-    from .resources import spec_schema_path
+    from .bundled import spec_schema_path
 
     click.echo(spec_schema_path().read_text(encoding="utf-8"), nl=False)
 

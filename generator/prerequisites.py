@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import catalog, nodes
-from .check.graph import as_dict, as_list, as_str, pod_templates
 from .check.operational.accelerators import llm_configs
 from .check.operational.serving import gcs_fuse_volumes
+from .check.scope_index import as_dict, as_list, as_str, pod_templates
 
 if TYPE_CHECKING:  # render imports this module: types only, no import cycle
     from .plan import Plan

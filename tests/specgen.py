@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from generator import catalog
-from generator.resources import spec_schema_path
+from generator.bundled import spec_schema_path
 
 # Hypothesis keeps caches (and, where enabled, its example database) in .hypothesis/ of the
 # working directory; the runs here use no database and keep even the caches out of the

@@ -19,8 +19,8 @@ from typing import Any
 import yaml
 
 from .crd_compile import apply_overlay, compile_schema, crd_version_schema
-from .index import Entry, load_index
 from .paths import upstream_dir
+from .schema_index import Entry, load_index
 
 COMMAND = "python -m generator.check.compile"
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import lints
-from .graph import (
+from .problem import Problem, format_path
+from .scope_index import (
     POOL,
     POOL_IMPORT,
     ROUTE_KINDS,
@@ -40,7 +41,6 @@ from .graph import (
     route_backends,
     route_parents,
 )
-from .problem import Problem, format_path
 
 __all__ = ["Finding", "check_references", "index_scopes"]
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from . import core_kinds
-from .index import load_index
 from .paths import upstream_dir
+from .schema_index import load_index
 
 SCHEMA_LOCATION = "{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"
 _DRAFT = "https://json-schema.org/draft/2020-12/schema"

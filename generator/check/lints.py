@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .graph import (
+from .problem import Problem, format_path
+from .scope_index import (
     POOL,
     POOL_IMPORT,
     PRIVATE_PORTS,
@@ -34,7 +35,6 @@ from .graph import (
     route_backends,
     route_parents,
 )
-from .problem import Problem, format_path
 
 if TYPE_CHECKING:
     from .crossref import Finding

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..resources import data_dir
+from ..bundled import data_dir
 
 
 def schemas_dir() -> Path:

@@ -23,11 +23,10 @@ import yaml
 from ..gcpause import no_cyclic_gc
 from . import core_kinds, kubeconform, operational
 from .crossref import check_references, index_scopes
-from .graph import as_dict, group_of, name_of, namespace_of
-from .index import load_index
 from .loader import COMMAND_LINE_SCOPE, Document, Loaded, NotFound, describe, load, node_lines
 from .ray_serve import RayNotInstalled, ray_available, ray_version, validate_serve_config
 from .report import Issue, Report, Resource
+from .schema_index import load_index
 from .schemas import (
     DEFAULT_KUBE_VERSION,
     missing_schema_message,
@@ -36,6 +35,7 @@ from .schemas import (
     unevaluated_rules,
     validate_resource,
 )
+from .scope_index import as_dict, group_of, name_of, namespace_of
 
 _SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 RAY_NOTE = "Ray is not installed (pip install 'gen-llm-fleet[ray]'); serve configs not validated"

@@ -20,10 +20,10 @@ import jsonschema_rs
 from .. import catalog
 from . import builtin_rules, core_kinds
 from .cel_rules import RuleSet, UnevaluatedRule
-from .index import load_index
 from .metadata import check_metadata
 from .paths import upstream_dir
 from .problem import Problem, format_path
+from .schema_index import load_index
 
 __all__ = [
     "DEFAULT_KUBE_VERSION",

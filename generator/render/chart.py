@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 
 from .. import __version__
+from ..bundled import data_dir
 from ..plan import SUBCHARTS, Plan
-from ..resources import data_dir
 
 LIBRARY = "gen-common"
 

@@ -9,8 +9,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from ..bundled import spec_schema_path
 from ..diagnostics import CLIP, Diagnostic, SpecPath, clip, plural
-from ..resources import spec_schema_path
 from .loader import Document
 
 _TYPE_NAMES = {

@@ -24,8 +24,8 @@ import yaml
 
 from generator.check import cel_fast, cel_rules
 from generator.check.cel_rules import RuleSet, _child_schema, _resolve, apply_defaults, to_cel, to_native
-from generator.check.index import load_index
 from generator.check.paths import upstream_dir
+from generator.check.schema_index import load_index
 
 from .samples import all_docs
 

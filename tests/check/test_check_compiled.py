@@ -9,8 +9,8 @@ from pathlib import Path
 import yaml
 
 from generator.check import compile as compile_mod
-from generator.check.index import load_index
 from generator.check.paths import schemas_dir, upstream_dir
+from generator.check.schema_index import load_index
 
 UPSTREAM = upstream_dir()
 REPO = Path(__file__).resolve().parents[2]

@@ -209,9 +209,9 @@ def test_an_objective_nobody_sends(tmp_path, cli):
 
 
 def test_a_route_that_sets_the_objective_header_is_enough():
-    from generator.check.graph import ScopeIndex
     from generator.check.operational import Context
     from generator.check.operational.routing import objectives_are_sent
+    from generator.check.scope_index import ScopeIndex
 
     docs = [
         d

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from ..crossref import Finding
-from ..graph import ScopeIndex
 from ..problem import Problem
+from ..scope_index import ScopeIndex
 from . import accelerators, routing, serving
 
 ResourceRule = Callable[[dict[str, Any]], list[Problem]]

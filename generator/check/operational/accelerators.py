@@ -16,9 +16,9 @@ from typing import Any
 import yaml
 
 from ... import catalog, nodes
-from ..graph import as_dict, as_list, group_of, name_of, pod_templates
 from ..problem import Problem, format_path
 from ..ray_serve import LLM_BUILDERS, load_serve_config
+from ..scope_index import as_dict, as_list, group_of, name_of, pod_templates
 
 ACCELERATOR_RESOURCES = ("nvidia.com/gpu", "google.com/tpu")
 _WORKERS = "spec.rayClusterConfig.workerGroupSpecs"

@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ... import catalog
-from ..graph import (
+from ..lints import on_gke_gateway
+from ..problem import Problem, format_path
+from ..scope_index import (
     POOL,
     POOL_IMPORT,
     ROUTE_KINDS,
@@ -19,8 +21,6 @@ from ..graph import (
     namespace_of,
     route_backends,
 )
-from ..lints import on_gke_gateway
-from ..problem import Problem, format_path
 
 if TYPE_CHECKING:
     from . import Context
