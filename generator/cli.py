@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__
-from .diagnostics import Diagnostic, SpecError, plural
+from .diagnostics import Issue, SpecError, plural
 
 EXAMPLES = {
     "validate": "  gen validate models.yaml\n  gen validate --format json examples/*/models.yaml",
@@ -76,7 +76,7 @@ class _Progress:
             click.echo("\r\033[K", err=True, nl=False)
 
 
-def _print_diagnostics(diags: list[Diagnostic], fmt: str) -> None:
+def _print_diagnostics(diags: list[Issue], fmt: str) -> None:
     if fmt == "json":
         return
     for d in diags:
@@ -112,7 +112,7 @@ def validate(specs: tuple[Path, ...], fmt: str, quiet: bool) -> None:
     from .capacity import unchecked_notes
     from .spec import validate_file
 
-    all_diags: list[Diagnostic] = []
+    all_diags: list[Issue] = []
     report = []
     for path in specs:
         spec, diags = validate_file(path)

@@ -1,8 +1,21 @@
-"""One error format for every command: ``FILE:LINE:COL: spec.path: message``."""
+"""The one result type of every command and how it is spelled.
+
+``gen validate``, ``gen render`` and ``gen check`` all report an ``Issue``::
+
+    FILE:LINE:COL: [Kind/name: ]path: message
+
+A rule that looks at one object without knowing where it came from returns a ``Problem``
+(Kind/name, path, message); ``Finding`` places a ``Problem`` in a cluster's sequence of
+resources. The caller that knows the file turns either into an ``Issue``. Paths are
+spelled once, by ``format_path``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from typing import Any
 
 CLIP = 60  # characters of a value shown in a message
 MAX_MESSAGE = 1000  # characters of any message (a safety net under CLIP)
@@ -10,58 +23,100 @@ MAX_MESSAGE = 1000  # characters of any message (a safety net under CLIP)
 PathPart = str | int
 SpecPath = tuple[PathPart, ...]
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
-def format_path(path: SpecPath) -> str:
-    """Render ``("models", 1, "accelerator")`` as ``models[1].accelerator``."""
+
+def format_path(parts: Iterable[PathPart]) -> str:
+    """``("models", 1, "accelerator")`` -> ``models[1].accelerator``; a key that is not a
+    plain identifier is quoted as in JSONPath: ``metadata.labels["app.kubernetes.io/name"]``."""
     out = ""
-    for part in path:
+    for part in parts:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part.replace("_", "").replace("-", "").isalnum():
+        elif _PLAIN_KEY.match(part):
             out += f".{part}" if out else part
         else:
-            out += f"[{part!r}]"
+            out += '["' + part.replace("\\", "\\\\").replace('"', '\\"') + '"]'
     return out
 
 
 @dataclass(frozen=True)
-class Diagnostic:
-    """A problem in an input file; line and col are 1-based (0 when unknown)."""
+class Issue:
+    """A problem at a place in an input file; line and column are 1-based (0 or None
+    when unknown). ``kind``/``name`` name the Kubernetes resource, when there is one;
+    ``check`` says which part of gen found it ("spec" for the models.yaml rules)."""
 
     file: str
-    line: int
-    col: int
+    line: int | None
+    column: int | None
     path: str
     message: str
+    kind: str | None = None
+    name: str | None = None
+    check: str = "spec"
+    order: int = -1  # the resource's position in its file, for sorting
+    document: str = ""  # "document 2", "document 1, List item 3"
 
     def __post_init__(self) -> None:
         # a message quoting a huge value is cut in the middle: errors never print kilobytes
         if len(self.message) > MAX_MESSAGE:
             keep = MAX_MESSAGE // 2
-            cut = f"{self.message[:keep]}…{self.message[-keep:]}"
-            object.__setattr__(self, "message", cut)
+            object.__setattr__(self, "message", f"{self.message[:keep]}…{self.message[-keep:]}")
+
+    @property
+    def col(self) -> int:
+        return self.column or 0
+
+    def where(self) -> str:
+        if not self.line:
+            return self.file
+        return f"{self.file}:{self.line}" + (f":{self.column}" if self.column is not None else "")
 
     def format(self) -> str:
-        where = f"{self.file}:{self.line}:{self.col}" if self.line else self.file
+        parts = [self.where()]
+        if self.kind is not None:
+            parts.append(f"{self.kind}/{self.name}")
+        elif self.document:
+            parts.append(self.document)
+        if self.path:
+            parts.append(self.path)
+        return ": ".join([*parts, self.message])
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "order"}
+
+    def sort_key(self) -> tuple[str, int, int, int, str, str]:
+        return (self.file, self.order, self.line or 0, self.column or 0, self.path, self.message)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One violation in one resource, before it is placed in a file."""
+
+    kind: str
+    name: str
+    path: str
+    message: str
+
+    def format(self) -> str:
+        where = f"{self.kind}/{self.name}"
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "file": self.file,
-            "line": self.line,
-            "column": self.col,
-            "path": self.path,
-            "message": self.message,
-        }
 
-    def sort_key(self) -> tuple[str, int, int, str, str]:
-        return (self.file, self.line, self.col, self.path, self.message)
+@dataclass(frozen=True)
+class Finding:
+    """A Problem of the ``index``-th resource of cluster ``scope`` (cross-resource checks)."""
+
+    scope: str
+    index: int
+    problem: Problem
+    check: str = "reference"  # or "lint", "operational"
 
 
 class SpecError(Exception):
     """Raised by library entry points when the input spec is invalid."""
 
-    def __init__(self, diagnostics: list[Diagnostic]):
+    def __init__(self, diagnostics: list[Issue]):
         super().__init__("\n".join(d.format() for d in diagnostics))
         self.diagnostics = diagnostics
 

@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from generator.diagnostics import MAX_MESSAGE, Diagnostic, clip
+from generator.diagnostics import MAX_MESSAGE, Issue, clip
 from generator.spec.schema import PATTERN_WORDS, _expected, _first_sentence
 
 from .conftest import ROOT
@@ -70,7 +70,7 @@ def test_first_sentence(text, first):
 
 
 def test_no_message_is_longer_than_the_safety_net():
-    d = Diagnostic("f", 1, 1, "p", "x" * 400 + "y" * 8000 + "z" * 400)
+    d = Issue("f", 1, 1, "p", "x" * 400 + "y" * 8000 + "z" * 400)
     assert len(d.message) == MAX_MESSAGE + 1
     assert d.message.startswith("x" * 400) and d.message.endswith("z" * 400) and "…" in d.message
 
@@ -133,7 +133,7 @@ def test_bad_spec_messages(cli, tmp_path):
         "e.g. /-/healthz"
     )
     assert by_path["gateway.modelHeader"].endswith("e.g. X-Gateway-Model-Name")
-    assert by_path["models[0].env.1X"].startswith(
+    assert by_path['models[0].env["1X"]'].startswith(
         "'1X' is not a valid name: expected an environment variable"
     )
     assert by_path["models[1].name"] == (

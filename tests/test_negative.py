@@ -56,6 +56,11 @@ def test_json_format(cli, monkeypatch):
         "column": 21,
         "path": "models[0].replicas.min",
         "message": "min (3) is greater than max (2)",
+        # the same shape as a gen check problem: no resource, found by the spec rules
+        "kind": None,
+        "name": None,
+        "check": "spec",
+        "document": "",
     }
 
 

@@ -16,11 +16,10 @@ them), and ServiceAccounts other than those gen renders (see ``_service_accounts
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from ..diagnostics import Finding, Problem, format_path
 from . import lints
-from .problem import Problem, format_path
 from .scope_index import (
     POOL,
     POOL_IMPORT,
@@ -56,14 +55,6 @@ BUILTIN_COMPUTE_CLASSES = {
     "Performance",
     "Scale-Out",
 }
-
-
-@dataclass(frozen=True)
-class Finding:
-    scope: str  # the cluster (key of the mapping given to check_references)
-    index: int  # position of the offending resource in that cluster's sequence
-    problem: Problem
-    check: str = "reference"  # or "lint"
 
 
 def index_scopes(scopes: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, ScopeIndex]:

@@ -16,9 +16,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..diagnostics import Issue, format_path
 from .export import SCHEMA_LOCATION, export_schemas
-from .problem import format_path
-from .report import Issue
 
 TIMEOUT_S = 600
 
@@ -91,16 +90,28 @@ def parse(
         errors = res.get("validationErrors") or []
         if not errors:
             issues.append(
-                Issue(file, kind, name, "", f"kubeconform: {res.get('msg', status)}", "kubeconform", order)
+                Issue(
+                    file,
+                    None,
+                    None,
+                    "",
+                    f"kubeconform: {res.get('msg', status)}",
+                    kind,
+                    name,
+                    "kubeconform",
+                    order,
+                )
             )
         for err in errors:
             issues.append(
                 Issue(
                     file,
-                    kind,
-                    name,
+                    None,
+                    None,
                     _path(err.get("path", ""), obj),
                     f"kubeconform: {err.get('msg', '')}",
+                    kind,
+                    name,
                     "kubeconform",
                     order,
                 )

@@ -13,9 +13,9 @@ what must stay private.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .problem import Problem, format_path
+from ..diagnostics import Finding, Problem, format_path
 from .scope_index import (
     POOL,
     POOL_IMPORT,
@@ -35,9 +35,6 @@ from .scope_index import (
     route_backends,
     route_parents,
 )
-
-if TYPE_CHECKING:
-    from .crossref import Finding
 
 GKE_CLASS_PREFIX = "gke-l7-"
 TIMEOUTS_MESSAGE = "GKE ignores HTTPRoute timeouts; use GCPBackendPolicy timeoutSec"
@@ -73,8 +70,6 @@ def on_gke_gateway(ix: ScopeIndex, route: Mapping[str, Any]) -> bool:
 
 
 def lint(scope: str, ix: ScopeIndex, resolves: Resolves) -> list[Finding]:
-    from .crossref import Finding
-
     out: list[Finding] = []
 
     def add(i: int, obj: Mapping[str, Any], path: Path, message: str) -> None:

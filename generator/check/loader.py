@@ -30,7 +30,7 @@ from typing import IO, Any
 
 import yaml
 
-from .problem import format_path
+from ..diagnostics import format_path
 
 _MANIFEST_EXT = re.compile(r"\.(ya?ml|json)$")
 GEN_MANIFEST = ".gen-files.json"  # generator/render/writer.py MANIFEST

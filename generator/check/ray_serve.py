@@ -19,7 +19,7 @@ from collections.abc import Container
 from types import SimpleNamespace
 from typing import Any
 
-from generator.check.problem import format_path
+from generator.diagnostics import format_path
 
 # What the ray extra must provide; ray.llm imports pyarrow and boto3 at module level.
 _REQUIRED = ("ray", "pyarrow", "boto3", "yaml")

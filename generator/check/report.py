@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from ..diagnostics import plural
+from ..diagnostics import Issue, plural
 
 # Which part of gen check found a problem (the "check" field of the JSON report).
 CHECKS = (
@@ -22,40 +22,6 @@ CHECKS = (
     "kubeconform",
     "policy",
 )
-
-
-@dataclass(frozen=True)
-class Issue:
-    """One problem: ``FILE:LINE:COL: Kind/name: path: message``."""
-
-    file: str
-    kind: str | None  # None for a file-level problem (not valid YAML)
-    name: str | None
-    path: str
-    message: str
-    check: str
-    order: int = -1  # the resource's position in its file, for sorting
-    line: int | None = None
-    column: int | None = None
-    document: str = ""  # "document 2", "document 1, List item 3"
-
-    def where(self) -> str:
-        if self.line is None:
-            return self.file
-        return f"{self.file}:{self.line}" + (f":{self.column}" if self.column is not None else "")
-
-    def format(self) -> str:
-        parts = [self.where()]
-        if self.kind is not None:
-            parts.append(f"{self.kind}/{self.name}")
-        elif self.document:
-            parts.append(self.document)
-        if self.path:
-            parts.append(self.path)
-        return ": ".join(parts + [self.message])
-
-    def sort_key(self) -> tuple[str, int, int, int, str, str]:
-        return (self.file, self.order, self.line or 0, self.column or 0, self.path, self.message)
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,13 @@ from typing import IO, Any
 
 import yaml
 
+from ..diagnostics import Issue
 from ..gcpause import no_cyclic_gc
 from . import core_kinds, kubeconform, operational
 from .crossref import check_references, index_scopes
 from .loader import COMMAND_LINE_SCOPE, Document, Loaded, NotFound, describe, load, node_lines
 from .ray_serve import RayNotInstalled, ray_available, ray_version, validate_serve_config
-from .report import Issue, Report, Resource
+from .report import Report, Resource
 from .schema_index import load_index
 from .schemas import (
     DEFAULT_KUBE_VERSION,
@@ -135,15 +136,12 @@ def _check_paths(paths: Sequence[str], options: Options, stdin: IO[str] | None) 
     report.issues += [
         Issue(
             e.file,
-            None,
-            None,
-            "",
-            e.message,
-            "document" if e.label else "yaml",
-            -1,
             e.line,
             e.column,
-            e.label,
+            "",
+            e.message,
+            check="document" if e.label else "yaml",
+            document=e.label,
         )
         for e in loaded.errors
     ]
@@ -195,13 +193,13 @@ def _internal(exc: BaseException) -> str:
 def _issue(doc: Document, path: str, message: str, check: str) -> Issue:
     line, col = doc.position(path)
     kind, name = str(doc.obj.get("kind")), name_of(doc.obj)
-    return Issue(doc.file, kind, name, path, message, check, doc.index, line, col, doc.label)
+    return Issue(doc.file, line, col, path, message, kind, name, check, doc.index, doc.label)
 
 
 def _per_resource(doc: Document, minor: str) -> list[Issue]:
     kind, name = str(doc.obj.get("kind")), name_of(doc.obj)
     out = [
-        Issue(doc.file, kind, name, "", f'duplicate key "{key}"', "yaml", doc.index, line, col, doc.label)
+        Issue(doc.file, line, col, "", f'duplicate key "{key}"', kind, name, "yaml", doc.index, doc.label)
         for key, line, col in doc.duplicate_keys
     ]
     out += [_issue(doc, p.path, p.message, "schema") for p in validate_resource(doc.obj, kube_version=minor)]

@@ -18,11 +18,11 @@ from typing import Any
 import jsonschema_rs
 
 from .. import catalog
+from ..diagnostics import Problem, format_path
 from . import builtin_rules, core_kinds
 from .cel_rules import RuleSet, UnevaluatedRule
 from .metadata import check_metadata
 from .paths import upstream_dir
-from .problem import Problem, format_path
 from .schema_index import load_index
 
 __all__ = [

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..diagnostics import Diagnostic, SpecError, format_path
+from ..diagnostics import Issue, SpecError, format_path
 from .loader import Document, LoadError, load_file
 from .rules import RULES, redact
 from .schema import apply_defaults, schema_diagnostics
@@ -32,8 +32,8 @@ def clip(message: str, limit: int = 400) -> str:
     return f"{message[: limit // 2]}[... {len(message) - limit} characters ...]{message[-limit // 2 :]}"
 
 
-def _semantic(doc: Document, data: dict[str, Any], guarded: bool) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
+def _semantic(doc: Document, data: dict[str, Any], guarded: bool) -> list[Issue]:
+    out: list[Issue] = []
     for rule in RULES:
         try:
             out += [doc.diag(path, msg) for path, msg in rule(data)]
@@ -49,7 +49,7 @@ def _semantic(doc: Document, data: dict[str, Any], guarded: bool) -> list[Diagno
 _AMBIGUOUS_INT = re.compile(r"[-+]?(?:0[0-7_]+|[1-9][0-9_]*(?::[0-5]?[0-9])+)")
 
 
-def _ambiguous_ints(doc: Document, reported: set[str]) -> list[Diagnostic]:
+def _ambiguous_ints(doc: Document, reported: set[str]) -> list[Issue]:
     out = []
     for path, pos in doc.positions.items():
         if not pos.raw or pos.raw[-1] not in "0123456789" or not _AMBIGUOUS_INT.fullmatch(pos.raw):
@@ -76,7 +76,7 @@ def _ambiguous_ints(doc: Document, reported: set[str]) -> list[Diagnostic]:
     return out
 
 
-def validate_document(doc: Document) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
+def validate_document(doc: Document) -> tuple[dict[str, Any] | None, list[Issue]]:
     """All problems of one document; the defaulted data when there are none."""
     diags = schema_diagnostics(doc)
     data = apply_defaults(doc.data)
@@ -84,18 +84,18 @@ def validate_document(doc: Document) -> tuple[dict[str, Any] | None, list[Diagno
     diags += _ambiguous_ints(doc, {d.path for d in diags})
     unique = {d.sort_key(): d for d in diags}
     clean = [
-        Diagnostic(d.file, d.line, d.col, redact(d.path), clip(redact(d.message)))
+        Issue(d.file, d.line, d.col, redact(d.path), clip(redact(d.message)))
         for d in (unique[k] for k in sorted(unique))
     ]
     return (None if clean else data), clean
 
 
-def validate_file(path: str | Path) -> tuple[Spec | None, list[Diagnostic]]:
+def validate_file(path: str | Path) -> tuple[Spec | None, list[Issue]]:
     try:
         doc = load_file(path)
     except LoadError as exc:
         return None, [
-            Diagnostic(
+            Issue(
                 exc.diagnostic.file,
                 exc.diagnostic.line,
                 exc.diagnostic.col,

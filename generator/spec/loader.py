@@ -19,7 +19,7 @@ from typing import Any, NamedTuple, cast
 
 import yaml
 
-from ..diagnostics import Diagnostic, SpecPath, format_path
+from ..diagnostics import Issue, SpecPath, format_path
 
 MAX_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 64
@@ -64,13 +64,13 @@ class Document:
             return (1, 1)
         return (found.key_line, found.key_col) if key else (found.line, found.col)
 
-    def diag(self, path: SpecPath, message: str, *, key: bool = False) -> Diagnostic:
+    def diag(self, path: SpecPath, message: str, *, key: bool = False) -> Issue:
         line, col = self.pos(path, key=key)
-        return Diagnostic(self.file, line, col, format_path(path), message)
+        return Issue(self.file, line, col, format_path(path), message)
 
 
 class LoadError(Exception):
-    def __init__(self, diagnostic: Diagnostic):
+    def __init__(self, diagnostic: Issue):
         super().__init__(diagnostic.format())
         self.diagnostic = diagnostic
 
@@ -101,7 +101,7 @@ def _scalar(event: yaml.ScalarEvent, file: str, where: Callable[[], SpecPath]) -
     if tag == _STD + "timestamp":
         line, col = _mark(event.start_mark)
         raise LoadError(
-            Diagnostic(
+            Issue(
                 file,
                 line,
                 col,
@@ -112,12 +112,12 @@ def _scalar(event: yaml.ScalarEvent, file: str, where: Callable[[], SpecPath]) -
     if tag == _STD + "merge":
         line, col = _mark(event.start_mark)
         raise LoadError(
-            Diagnostic(file, line, col, "", "YAML merge keys (<<) are not supported; write the keys out")
+            Issue(file, line, col, "", "YAML merge keys (<<) are not supported; write the keys out")
         )
     if tag not in _ALLOWED_TAGS or tag in (_STD + "map", _STD + "seq"):
         line, col = _mark(event.start_mark)
         raise LoadError(
-            Diagnostic(
+            Issue(
                 file,
                 line,
                 col,
@@ -137,7 +137,7 @@ def _scalar(event: yaml.ScalarEvent, file: str, where: Callable[[], SpecPath]) -
     except (yaml.YAMLError, ValueError) as exc:
         line, col = _mark(event.start_mark)
         raise LoadError(
-            Diagnostic(
+            Issue(
                 file, line, col, format_path(path), f"invalid {tag[len(_STD) :]} value {event.value!r}: {exc}"
             )
         ) from None
@@ -148,7 +148,7 @@ def _scalar(event: yaml.ScalarEvent, file: str, where: Callable[[], SpecPath]) -
     if isinstance(value, float) and not math.isfinite(value):
         line, col = _mark(event.start_mark)
         raise LoadError(
-            Diagnostic(
+            Issue(
                 file,
                 line,
                 col,
@@ -169,7 +169,7 @@ def _build(events: Any, file: str) -> tuple[Any, dict[SpecPath, Pos]]:
 
     def fail(mark: Any, message: str, path: SpecPath = (), error: type[LoadError] = LoadError) -> None:
         line, col = _mark(mark)
-        raise error(Diagnostic(file, line, col, format_path(path), message))
+        raise error(Issue(file, line, col, format_path(path), message))
 
     def attach(value: Any, start: Any, raw: str | None) -> bool:
         """Place ``value``; returns False when it was consumed as a mapping key."""
@@ -248,7 +248,7 @@ def _build(events: Any, file: str) -> tuple[Any, dict[SpecPath, Pos]]:
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             stack.pop()
     if docs == 0 or (root is None and () not in positions):
-        raise LoadError(Diagnostic(file, 1, 1, "", "the file is empty; start from `gen init` or an example"))
+        raise LoadError(Issue(file, 1, 1, "", "the file is empty; start from `gen init` or an example"))
     return root, positions
 
 
@@ -287,7 +287,7 @@ def load_text(text: str, file: str) -> Document:
         before = text[:at]
         line, col = before.count("\n") + 1, at - before.rfind("\n")
         raise LoadError(
-            Diagnostic(
+            Issue(
                 file,
                 line,
                 col,
@@ -310,23 +310,21 @@ def load_text(text: str, file: str) -> Document:
             and "\t" in lines[exc.problem_mark.line]
         ):
             problem += " (a tab: YAML indentation must use spaces)"
-        raise LoadError(Diagnostic(file, line, col, "", f"YAML syntax error: {problem}")) from None
+        raise LoadError(Issue(file, line, col, "", f"YAML syntax error: {problem}")) from None
     except yaml.reader.ReaderError as exc:
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
         before = text[: exc.position]
         line, col = before.count("\n") + 1, exc.position - before.rfind("\n")
         raise LoadError(
-            Diagnostic(
-                file, line, col, "", f"control character U+{code:04X} is not allowed in YAML; remove it"
-            )
+            Issue(file, line, col, "", f"control character U+{code:04X} is not allowed in YAML; remove it")
         ) from None
     except yaml.YAMLError as exc:
-        raise LoadError(Diagnostic(file, 1, 1, "", f"YAML error: {exc}")) from None
+        raise LoadError(Issue(file, 1, 1, "", f"YAML error: {exc}")) from None
     finally:
         if gc_was_enabled:
             gc.enable()
     if data is None and positions[()].raw == "":  # only `---`: no content at all
-        raise LoadError(Diagnostic(file, 1, 1, "", "the file is empty; start from `gen init` or an example"))
+        raise LoadError(Issue(file, 1, 1, "", "the file is empty; start from `gen init` or an example"))
     if not isinstance(data, dict):
         kind = {
             list: "a list",
@@ -337,7 +335,7 @@ def load_text(text: str, file: str) -> Document:
             type(None): "null",
         }.get(type(data), "a scalar")
         raise LoadError(
-            Diagnostic(
+            Issue(
                 file,
                 1,
                 1,
@@ -357,10 +355,10 @@ def load_file(path: str | Path) -> Document:
             if size < len(raw) <= MAX_BYTES:  # grew meanwhile
                 raw += fh.read(MAX_BYTES + 1 - len(raw))
     except OSError as exc:
-        raise LoadError(Diagnostic(name, 0, 0, "", f"cannot read file: {exc.strerror}")) from None
+        raise LoadError(Issue(name, 0, 0, "", f"cannot read file: {exc.strerror}")) from None
     if size > MAX_BYTES or len(raw) > MAX_BYTES:
         what = f"{size} bytes" if size > MAX_BYTES else f"more than {MAX_BYTES} bytes"
-        raise LoadError(Diagnostic(name, 0, 0, "", f"file is {what}; the limit is {MAX_BYTES} bytes"))
+        raise LoadError(Issue(name, 0, 0, "", f"file is {what}; the limit is {MAX_BYTES} bytes"))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -368,7 +366,7 @@ def load_file(path: str | Path) -> Document:
         start = raw.rfind(b"\n", 0, exc.start) + 1  # columns count characters, not bytes
         col = len(raw[start : exc.start].decode("utf-8-sig" if start == 0 else "utf-8")) + 1
         raise LoadError(
-            Diagnostic(
+            Issue(
                 name,
                 line,
                 col,

@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..bundled import spec_schema_path
-from ..diagnostics import CLIP, Diagnostic, SpecPath, clip, plural
+from ..diagnostics import CLIP, Issue, SpecPath, clip, plural
 from .loader import Document
 
 _TYPE_NAMES = {
@@ -302,7 +302,7 @@ def _pattern_expected(errors: list[Any], path: SpecPath) -> str:
     return _expected(schema_path, _subschema(schema_path), str(error.kind.pattern))
 
 
-def schema_diagnostics(doc: Document) -> list[Diagnostic]:
+def schema_diagnostics(doc: Document) -> list[Issue]:
     errors = list(_validator().iter_errors(doc.data))
     return [doc.diag(p, message, key=at_key) for p, message, at_key in _merged(doc, errors)]
 

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..crossref import Finding
-from ..problem import Problem
+from ...diagnostics import Finding, Problem
 from ..scope_index import ScopeIndex
 from . import accelerators, routing, serving
 

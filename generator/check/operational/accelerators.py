@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from ... import catalog, nodes
-from ..problem import Problem, format_path
+from ...diagnostics import Problem, format_path
 from ..ray_serve import LLM_BUILDERS, load_serve_config
 from ..scope_index import as_dict, as_list, group_of, name_of, pod_templates
 

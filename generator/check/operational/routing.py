@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ... import catalog
+from ...diagnostics import Problem, format_path
 from ..lints import on_gke_gateway
-from ..problem import Problem, format_path
 from ..scope_index import (
     POOL,
     POOL_IMPORT,

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ... import catalog
-from ..problem import Problem, format_path
+from ...diagnostics import Problem, format_path
 from ..scope_index import Path, ScopeIndex, as_dict, as_list, as_str, name_of, pod_templates
 
 if TYPE_CHECKING:
