@@ -50,7 +50,7 @@ def _child_code(target: str, tmp: str) -> str:
         )
     if target.startswith("render"):
         return (
-            "from generator.render import render_to_dir\n"
+            "from generator.pipeline import render_to_dir\n"
             f"render_to_dir({str(_spec(target))!r}, {tmp + '/out'!r})\n"
         )
     if target.startswith("check"):
@@ -58,7 +58,7 @@ def _child_code(target: str, tmp: str) -> str:
         spec = make_specs.write_specs(SPECS, (n,), ("body",))[f"render-{n}"]
         return (
             "import yaml, pathlib\n"
-            "from generator.render import render_to_dir\n"
+            "from generator.pipeline import render_to_dir\n"
             "from generator.check.schemas import validate_resource\n"
             f"render_to_dir({str(spec)!r}, {tmp + '/out'!r})\n"
             "docs = []\n"

@@ -204,10 +204,10 @@ def _cluster_values(out: Path) -> dict[str, dict[str, Any]]:
 
 
 def w_render(spec: str, samples: int, warmup: str, baseline: bool, keep: bool) -> dict[str, Any]:
-    """gen render in-process (generator.render.render_to_dir: load + validate + plan +
+    """gen render in-process (generator.pipeline.render_to_dir: load + validate + plan +
     umbrella chart + Helm render + split + atomic write), alternating with the Helm
     engine alone on the chart and values gen produced."""
-    from generator.render import render_to_dir
+    from generator.pipeline import render_to_dir
 
     spec_p = Path(spec)
     if warmup:  # imports, compiled schema, Jinja environment, catalog: paid once per process
@@ -323,7 +323,7 @@ def w_peer(spec: str, samples: int, warmup: str, chart: str, values: str, releas
     import helm_python
     import yaml
 
-    from generator.render import render_to_dir
+    from generator.pipeline import render_to_dir
 
     w = _render_out("warmup")
     render_to_dir(warmup, w)
@@ -491,7 +491,7 @@ class Bench:
         name = f"p1-render-vs-helm-{key.removeprefix('render-')}"
         title = f"P1 render {key.removeprefix('render-')} models vs Helm engine alone"
         method = (
-            "gen: in-process generator.render.render_to_dir(spec, fresh dir) after a "
+            "gen: in-process generator.pipeline.render_to_dir(spec, fresh dir) after a "
             "warm-up render of the 10-model spec (imports, caches); baseline: "
             "helm_python.Chart.load(<out>/chart) + Chart.render(values-<cluster>.yaml, "
             "name=<fleet>, namespace=<ns>, is_install=True) per cluster, samples "
@@ -714,7 +714,7 @@ class Bench:
     def p0(self, n: int) -> None:
         name, title = f"p0-render-vs-peer-{n}", f"P0 gen render {n} models vs peer chart, {n} releases"
         method = (
-            f"in-process generator.render.render_to_dir(render-{n}) as in P1 (after a warm-up "
+            f"in-process generator.pipeline.render_to_dir(render-{n}) as in P1 (after a warm-up "
             f"render), alternating with the Helm engine (helm-python-sdk) rendering {n} releases "
             "of the pinned llm-d-modelservice chart (bench/peer/), one per model, each with its "
             "examples/values-pd.yaml (chart loaded once)"
@@ -927,7 +927,7 @@ TARGETS = [
     ),
     (
         "P1",
-        "`gen render` end to end, in-process `generator.render.render_to_dir` "
+        "`gen render` end to end, in-process `generator.pipeline.render_to_dir` "
         "(after one warm-up render; interpreter start not included)",
         "Helm engine alone: `helm_python.Chart.load(out/chart)` + `Chart.render(values-<cluster>.yaml)`",
         "<= 1.5x",

@@ -168,12 +168,10 @@ def render(spec: Path, output: Path, check_only: bool, strict: bool, quiet: bool
     is written when anything is wrong. OUTPUT/README.md lists the prerequisites and the
     install commands: the Helm release name is metadata.name and its namespace
     metadata.namespace, which the labels and NetworkPolicy selectors use."""
-    from .render import RenderError, render_to_dir
+    from .pipeline import RenderError, diff_output, render_to_dir
 
     try:
         if check_only:
-            from .output_diff import diff_output
-
             result = diff_output(spec, output)
             if result.changed:
                 click.echo(
@@ -247,13 +245,16 @@ def diff(spec: Path, output: Path, fmt: str) -> None:
     """Show what `gen render SPEC -o OUTPUT` would change: a unified diff per file and
     the resources added, changed and removed. Exit 0 no change, 1 changes (like
     `git diff --exit-code`)."""
-    from .output_diff import diff_output
+    from .pipeline import RenderError, diff_output
 
     try:
         result = diff_output(spec, output)
     except SpecError as exc:
         _print_diagnostics(exc.diagnostics, "text")
         click.echo(f"Summary: {plural(len(exc.diagnostics), 'error')}", err=True)
+        sys.exit(1)
+    except RenderError as exc:
+        click.echo(f"gen: {exc}", err=True)
         sys.exit(1)
     if fmt == "json":
         click.echo(json.dumps(result.as_dict(), indent=2))
@@ -417,7 +418,8 @@ def check(
     internal error.
     """
     from .check.kubeconform import KubeconformError
-    from .check.runner import Options, UsageError, assume_option, check_paths, kinds_option
+    from .check.runner import Options, UsageError, assume_option, kinds_option
+    from .pipeline import check as check_paths
 
     if output and fmt and output != fmt:
         raise click.UsageError(f"--output {output} and --format {fmt} disagree (--format is an alias)")

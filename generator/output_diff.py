@@ -1,18 +1,14 @@
-"""`gen diff` and `gen render --check`: what rendering a spec would change in an output directory."""
+"""`gen diff` and `gen render --check`: what a new render changes against the files on disk."""
 
 from __future__ import annotations
 
 import difflib
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .render import render_spec
-from .render.writer import MANIFEST
-from .spec import load_spec
+from .render.manifests import Resource
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -62,25 +58,8 @@ def _resources(files: dict[str, bytes]) -> dict[str, str]:
     return out
 
 
-def _on_disk(out_dir: Path, wanted: set[str]) -> dict[str, bytes]:
-    """The files gen owns in out_dir (its manifest) plus any it is about to write."""
-    owned: set[str] = set()
-    manifest = out_dir / MANIFEST
-    if manifest.is_file():
-        owned = set(json.loads(manifest.read_text(encoding="utf-8")).get("files", []))
-    found = {}
-    for rel in sorted(owned | wanted):
-        path = out_dir / rel
-        if path.is_file() and not path.is_symlink():
-            found[rel] = path.read_bytes()
-    return found
-
-
-def diff_output(spec_path: str | Path, out_dir: str | Path) -> DiffResult:
-    """What rendering spec_path into out_dir would change (raises SpecError)."""
-    _, new, rendered = render_spec(load_spec(spec_path))
-    out = Path(out_dir)
-    old = _on_disk(out, set(new))
+def diff_files(old: dict[str, bytes], new: dict[str, bytes], rendered: list[Resource]) -> DiffResult:
+    """Files and resources added, changed and removed from ``old`` (on disk) to ``new``."""
     result = DiffResult()
     for rel in sorted(set(old) | set(new)):
         a, b = old.get(rel), new.get(rel)

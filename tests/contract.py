@@ -23,7 +23,8 @@ from click.testing import CliRunner
 from generator import naming
 from generator.check.runner import check_dirs
 from generator.cli import main
-from generator.render import RenderError, render_spec, verify
+from generator.pipeline import verify
+from generator.render import RenderError, render_spec
 from generator.render.writer import write_tree
 from generator.spec import validate_file
 
@@ -126,7 +127,7 @@ def check_spec(spec: dict[str, Any]) -> Outcome:
             return out
         out.failures += fidelity(loaded.data, resources)
         problems = verify(resources, strict=True)
-        out.failures += [f"render --strict: {p}" for p in problems]
+        out.failures += [f"render --strict: {p.format()}" for p in problems]
         write_tree(folder / "out", files)
         report = check_dirs([str(folder / "out")])
         out.failures += [f"check: {i.format()}" for i in report.sorted_issues()]

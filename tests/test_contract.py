@@ -17,7 +17,8 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 
-from generator.render import render_spec, verify
+from generator.pipeline import verify
+from generator.render import render_spec
 from generator.spec import SpecError, load_spec, validate_document
 from generator.spec.loader import load_text
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.render import render_to_dir
+from generator.pipeline import render_to_dir
 from generator.render.writer import MANIFEST
 
 from .conftest import ROOT

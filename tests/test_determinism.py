@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.render import render_to_dir
+from generator.pipeline import render_to_dir
 
 from .conftest import ROOT
 

@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from generator.render import render_to_dir
+from generator.pipeline import render_to_dir
 
 from .conftest import ROOT
 from .renderutil import RENDERED, tree

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from generator.render import render_to_dir
+from generator.pipeline import render_to_dir
 
 SPEC = """\
 apiVersion: gen.llm-fleet.dev/v1alpha1

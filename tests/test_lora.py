@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from generator.render import render_to_dir
+from generator.pipeline import render_to_dir
 from generator.spec import SpecError, load_spec
 
 SPEC = """\

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from generator import output_diff, starters
-from generator.render import render_to_dir
+from generator import pipeline, starters
+from generator.pipeline import render_to_dir
 from generator.spec import validate_document
 from generator.spec.loader import load_text
 
@@ -17,13 +17,13 @@ SPEC = ROOT / "examples" / "single-cluster-gpu" / "models.yaml"
 
 def test_no_changes_after_render(tmp_path):
     render_to_dir(SPEC, tmp_path / "out")
-    result = output_diff.diff_output(SPEC, tmp_path / "out")
+    result = pipeline.diff_output(SPEC, tmp_path / "out")
     assert not result.changed
     assert result.as_dict() == {"changed": False, "files": [], "resources": {}}
 
 
 def test_empty_output_dir_is_all_added(tmp_path):
-    result = output_diff.diff_output(SPEC, tmp_path / "missing")
+    result = pipeline.diff_output(SPEC, tmp_path / "missing")
     assert result.changed
     assert {f.status for f in result.files} == {"added"}
     assert "default/RayService/gemma-2b-it" in result.resources["added"]
@@ -39,7 +39,7 @@ def test_changed_and_removed_resources(tmp_path):
             "replicas: {min: 2, max: 2}", "replicas: {min: 1, max: 2}"
         )
     )
-    result = output_diff.diff_output(spec, out)
+    result = pipeline.diff_output(spec, out)
     assert result.resources == {
         "removed": [
             "default/GCPBackendPolicy/qwen-25-3b-backend",
@@ -62,7 +62,7 @@ def test_user_files_are_not_part_of_the_diff(tmp_path):
     out = tmp_path / "out"
     render_to_dir(SPEC, out)
     (out / "mine.yaml").write_text("kind: Mine\n")
-    assert not output_diff.diff_output(SPEC, out).changed
+    assert not pipeline.diff_output(SPEC, out).changed
 
 
 def test_every_example_is_a_scenario():

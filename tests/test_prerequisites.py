@@ -1,5 +1,5 @@
 """The emitted README's prerequisites are derived from the rendered resources
-(generator/prerequisites.py): every feature an output uses has its row and commands."""
+(generator/render/prerequisites.py): every feature an output uses has its row and commands."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from generator.plan import build_plan
-from generator.prerequisites import prerequisites
 from generator.render import render_plan
+from generator.render.prerequisites import prerequisites
 from generator.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,8 @@ import sys
 import pytest
 import yaml
 
-from generator.render import RenderError, render_to_dir
+from generator.pipeline import render_to_dir
+from generator.render import RenderError
 from generator.render.chart import header
 from generator.render.manifests import kind_files, render_chart
 from generator.render.writer import MANIFEST

@@ -9,7 +9,7 @@ import shutil
 import pytest
 import yaml
 
-from generator.render import render_to_dir
+from generator.pipeline import render_to_dir
 
 from .conftest import ROOT
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .scope_index import as_dict, as_list, group_of, pod_templates
+from ..objects import as_dict, as_list, group_of, pod_templates
 
 Found = Iterator[tuple[list[str | int], str]]
 

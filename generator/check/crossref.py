@@ -19,24 +19,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..diagnostics import Finding, Problem, format_path
+from ..objects import Path, as_dict, as_list, as_port, as_str, group_of, name_of, pod_templates
 from . import lints
 from .scope_index import (
     POOL,
     POOL_IMPORT,
     ROUTE_KINDS,
-    Path,
     Ref,
     ScopeIndex,
     Service,
-    as_dict,
-    as_list,
-    as_port,
-    as_str,
-    group_of,
     make_ref,
-    name_of,
     namespace_of,
-    pod_templates,
     route_backends,
     route_parents,
 )

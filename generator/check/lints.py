@@ -16,21 +16,16 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..diagnostics import Finding, Problem, format_path
+from ..objects import Path, as_dict, as_list, as_port, group_of, name_of
 from .scope_index import (
     POOL,
     POOL_IMPORT,
     PRIVATE_PORTS,
     ROUTE_KINDS,
     SERVE_PORT,
-    Path,
     Ref,
     ScopeIndex,
     Service,
-    as_dict,
-    as_list,
-    as_port,
-    group_of,
-    name_of,
     namespace_of,
     route_backends,
     route_parents,

@@ -20,11 +20,11 @@ from types import SimpleNamespace
 from typing import Any
 
 from generator.diagnostics import format_path
+from generator.objects import LLM_BUILDERS, load_serve_config
 
 # What the ray extra must provide; ray.llm imports pyarrow and boto3 at module level.
 _REQUIRED = ("ray", "pyarrow", "boto3", "yaml")
 # the import paths of Ray Serve LLM's OpenAI app builder (operational.py reads them too)
-LLM_BUILDERS = {"ray.serve.llm:build_openai_app", "ray.serve.llm.build_openai_app"}
 # LLMServingArgs fields (ray/llm/_internal/serve/core/ingress/builder.py): that module
 # imports vLLM, so its checks are repeated here instead of importing it.
 _SERVING_ARGS = {"llm_configs", "ingress_cls_config", "ingress_deployment_config"}
@@ -46,24 +46,6 @@ def ray_version() -> str:
     from importlib.metadata import version
 
     return version("ray")
-
-
-@functools.lru_cache(maxsize=2048)
-def load_serve_config(text: str) -> Any:
-    """A serveConfigV2 string parsed (libyaml when available), shared by every reader of
-    the same text: the operational checks, the README's prerequisites and the Ray
-    validation each read a RayService's serve config, and parsing it once for all of them
-    is what keeps those checks cheap. Raises yaml.YAMLError. The result is shared:
-    callers must not modify it."""
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", None)
-    if loader is not None:
-        try:
-            return yaml.load(text, Loader=loader)
-        except yaml.YAMLError:
-            pass  # the pure-Python parser's message (what this always reported)
-    return yaml.safe_load(text)
 
 
 # Identity strings abstracted from a serve config's shape: any string is valid there

@@ -22,6 +22,7 @@ import yaml
 
 from ..diagnostics import Issue
 from ..gcpause import no_cyclic_gc
+from ..objects import as_dict, group_of, name_of
 from . import core_kinds, kubeconform, operational
 from .crossref import check_references, index_scopes
 from .loader import COMMAND_LINE_SCOPE, Document, Loaded, NotFound, describe, load, node_lines
@@ -36,7 +37,7 @@ from .schemas import (
     unevaluated_rules,
     validate_resource,
 )
-from .scope_index import as_dict, group_of, name_of, namespace_of
+from .scope_index import namespace_of
 
 _SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 RAY_NOTE = "Ray is not installed (pip install 'gen-llm-fleet[ray]'); serve configs not validated"
@@ -70,6 +71,9 @@ class Options:
     skip_references: bool = False
     assume: frozenset[tuple[str, str]] = frozenset()  # (Kind, name) that exist elsewhere
     verbose: bool = False
+    # gen render checks its own output with schemas and serve configs only with --strict
+    schemas: bool = True
+    serve_configs: bool = True
 
 
 def kinds_option(values: Iterable[str]) -> frozenset[str]:
@@ -127,11 +131,26 @@ def _check_paths(paths: Sequence[str], options: Options, stdin: IO[str] | None) 
         loaded = load(list(paths), stdin)
     except NotFound as exc:
         raise UsageError(str(exc)) from None
-    all_docs = [d for s in loaded.scopes for d in s.docs]
     if not loaded.files:
         raise UsageError(f"no Kubernetes manifests (*.yaml, *.yml, *.json) found in {', '.join(paths)}")
 
     report = Report(list(paths), minor, files=len(loaded.files))
+    check_loaded(loaded, options, report, binary=binary)
+    return report
+
+
+def check_loaded(
+    loaded: Loaded,
+    options: Options,
+    report: Report,
+    *,
+    readmes: dict[str, str] | None = None,
+    binary: str | None = None,
+) -> None:
+    """Every check on documents already loaded (from files by ``load``, or from memory by
+    ``gen render``), added to ``report``. ``readmes``: the README a scope ships (default:
+    the one beside a rendered output on disk)."""
+    minor = report.kube_version
     report.notes += loaded.notes
     report.issues += [
         Issue(
@@ -146,7 +165,7 @@ def _check_paths(paths: Sequence[str], options: Options, stdin: IO[str] | None) 
         for e in loaded.errors
     ]
     checked: list[Document] = []
-    for doc in all_docs:
+    for doc in (d for s in loaded.scopes for d in s.docs):
         api_version, kind = str(doc.obj["apiVersion"]), str(doc.obj["kind"])
         raw_ns = as_dict(doc.obj.get("metadata")).get("namespace")
         ns = raw_ns if isinstance(raw_ns, str) else ""
@@ -167,23 +186,24 @@ def _check_paths(paths: Sequence[str], options: Options, stdin: IO[str] | None) 
         report.kinds[kind] += 1
         checked.append(doc)
         try:
-            report.issues += _per_resource(doc, minor)
+            report.issues += _per_resource(doc, minor, options.schemas)
         except Exception as exc:  # one broken document must not stop the run
             report.internal_errors.append(f"{describe(doc)}: {_internal(exc)}")
     try:
-        report.issues += _serve_configs(checked, report)
+        if options.serve_configs:
+            report.issues += _serve_configs(checked, report)
     except Exception as exc:
         report.internal_errors.append(f"serve configs: {_internal(exc)}")
     if not options.skip_references:
         try:
             report.issues += _duplicates(loaded, {id(d) for d in checked})
-            report.issues += _references(loaded, report, options.assume)
+            report.issues += _references(loaded, report, options.assume, readmes)
         except Exception as exc:
             report.internal_errors.append(f"cross-references: {_internal(exc)}")
-    report.details += _notes(checked, minor)  # printed with --verbose; always in JSON
+    if options.schemas:
+        report.details += _notes(checked, minor)  # printed with --verbose; always in JSON
     if binary is not None:
         report.issues += _kubeconform(binary, loaded, checked, minor, report)
-    return report
 
 
 def _internal(exc: BaseException) -> str:
@@ -196,13 +216,16 @@ def _issue(doc: Document, path: str, message: str, check: str) -> Issue:
     return Issue(doc.file, line, col, path, message, kind, name, check, doc.index, doc.label)
 
 
-def _per_resource(doc: Document, minor: str) -> list[Issue]:
+def _per_resource(doc: Document, minor: str, schemas: bool) -> list[Issue]:
     kind, name = str(doc.obj.get("kind")), name_of(doc.obj)
     out = [
         Issue(doc.file, line, col, "", f'duplicate key "{key}"', kind, name, "yaml", doc.index, doc.label)
         for key, line, col in doc.duplicate_keys
     ]
-    out += [_issue(doc, p.path, p.message, "schema") for p in validate_resource(doc.obj, kube_version=minor)]
+    if schemas:
+        out += [
+            _issue(doc, p.path, p.message, "schema") for p in validate_resource(doc.obj, kube_version=minor)
+        ]
     out += [_issue(doc, p.path, p.message, "operational") for p in operational.check_resource(doc.obj)]
     return out
 
@@ -290,7 +313,9 @@ def _scope_words(scope: str) -> str:
     return f"the {COMMAND_LINE_SCOPE}" if scope == COMMAND_LINE_SCOPE else scope
 
 
-def _references(loaded: Loaded, report: Report, assume: frozenset[tuple[str, str]]) -> list[Issue]:
+def _references(
+    loaded: Loaded, report: Report, assume: frozenset[tuple[str, str]], readmes: dict[str, str] | None
+) -> list[Issue]:
     # A cluster with an unreadable file is incomplete: its references cannot be judged.
     broken = {e.scope for e in loaded.errors}
     report.notes += [
@@ -302,7 +327,8 @@ def _references(loaded: Loaded, report: Report, assume: frozenset[tuple[str, str
     objs = {name: [d.obj for d in docs] for name, docs in scopes.items()}
     # the operational rules that span resources; a gen output's README tells which
     # headers clients are told to send
-    readmes = {name: text for name in objs if (text := operational.shipped_readme(name)) is not None}
+    if readmes is None:
+        readmes = {name: text for name in objs if (text := operational.shipped_readme(name)) is not None}
     indexes = index_scopes(objs)
     for finding in check_references(objs, indexes) + operational.check_scopes(indexes, readmes):
         if finding.scope in broken:
@@ -362,6 +388,7 @@ __all__ = [
     "Options",
     "UsageError",
     "check_dirs",
+    "check_loaded",
     "check_paths",
     "kube_minor",
     "missing_schema_message",

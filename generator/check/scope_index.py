@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import catalog
+from ..objects import Path, as_dict, as_list, as_port, as_str, group_of, name_of, pod_templates
 
 Key = tuple[str, str, str, str]  # (group, kind, namespace, name)
-Path = tuple[Any, ...]
 
 _RAY = catalog.releases()["ray"]
 SERVE_PORT: int = _RAY["servePort"]
@@ -49,37 +49,12 @@ _RAY_PROTECTED_LABELS = ("ray.io/node-type", "ray.io/group", "ray.io/cluster")
 EXPORT_ANNOTATION = "networking.gke.io/export"
 
 
-def as_dict(x: Any) -> dict[str, Any]:
-    return x if isinstance(x, dict) else {}
-
-
-def as_list(x: Any) -> list[Any]:
-    return x if isinstance(x, list) else []
-
-
-def as_str(x: Any) -> str | None:
-    return x if isinstance(x, str) and x else None
-
-
-def as_port(x: Any) -> int | None:
-    return x if isinstance(x, int) and not isinstance(x, bool) else None
-
-
-def group_of(obj: Mapping[str, Any]) -> str:
-    api_version = obj.get("apiVersion")
-    return api_version.rpartition("/")[0] if isinstance(api_version, str) else ""
-
-
 def namespace_of(obj: Mapping[str, Any]) -> str:
     """ "" for cluster-scoped kinds; "default" when a namespaced object names none
     (``kubectl apply`` without ``-n`` uses the context's namespace, usually default)."""
     if (group_of(obj), obj.get("kind")) in CLUSTER_SCOPED:
         return ""
     return as_str(as_dict(obj.get("metadata")).get("namespace")) or "default"
-
-
-def name_of(obj: Mapping[str, Any]) -> str:
-    return as_str(as_dict(obj.get("metadata")).get("name")) or "?"
 
 
 @dataclass
@@ -104,35 +79,6 @@ class PodTemplate:
     labels: dict[str, str]  # as the running pods will have them
     ports: dict[int, str]  # container port -> name
     ray_node: str | None = None  # "head" / "worker" for Ray pods
-
-
-def pod_templates(obj: Mapping[str, Any]) -> Iterator[tuple[Path, dict[str, Any], str | None, str]]:
-    """(path, template, ray node type, ray group name) of every pod template in ``obj``."""
-    kind, spec = obj.get("kind"), as_dict(obj.get("spec"))
-    if kind in ("RayService", "RayCluster"):
-        base: Path = ("spec", "rayClusterConfig") if kind == "RayService" else ("spec",)
-        cluster = as_dict(spec.get("rayClusterConfig")) if kind == "RayService" else spec
-        head = as_dict(cluster.get("headGroupSpec"))
-        if "template" in head:
-            yield (*base, "headGroupSpec", "template"), as_dict(head["template"]), "head", "headgroup"
-        for i, group in enumerate(as_list(cluster.get("workerGroupSpecs"))):
-            group = as_dict(group)
-            if "template" in group:
-                yield (
-                    (*base, "workerGroupSpecs", i, "template"),
-                    as_dict(group["template"]),
-                    "worker",
-                    as_str(group.get("groupName")) or "",
-                )
-    elif kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"):
-        if "template" in spec:
-            yield ("spec", "template"), as_dict(spec["template"]), None, ""
-    elif kind == "CronJob":
-        tpl = as_dict(as_dict(as_dict(spec.get("jobTemplate")).get("spec")).get("template"))
-        if tpl:
-            yield ("spec", "jobTemplate", "spec", "template"), tpl, None, ""
-    elif kind == "Pod":
-        yield (), dict(obj), None, ""
 
 
 def _container_ports(pod_spec: dict[str, Any]) -> dict[int, str]:

@@ -5,29 +5,20 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from .. import catalog
-from ..gcpause import no_cyclic_gc
 from ..plan import SUBCHARTS, Plan, build_plan
-from ..prerequisites import prerequisites
-from ..spec import Spec, load_spec
+from ..spec import Spec
 from .chart import cluster_values_files, dump_yaml, header, scaffold, umbrella_files
 from .manifests import HelmRenderError, Resource, chart_archive, kind_files, render_templates
-from .writer import OutputError, write_tree
+from .prerequisites import prerequisites
 
 
 class RenderError(Exception):
     """Rendering failed for a reason other than an invalid spec."""
-
-
-@dataclass
-class RenderResult:
-    files: int
-    resources: int
-    clusters: list[str]
 
 
 def _curls(plan: Plan) -> list[str]:
@@ -76,7 +67,7 @@ def _context(plan: Plan) -> dict[str, Any]:
 Progress = Callable[[str], None]
 
 
-def _quiet(_: str) -> None:
+def quiet(_: str) -> None:
     return None
 
 
@@ -177,7 +168,7 @@ def start_worker(spec_path: str | Path) -> Any:
 
 
 def render_plan(
-    plan: Plan, progress: Progress = _quiet, worker: Any = None
+    plan: Plan, progress: Progress = quiet, worker: Any = None
 ) -> tuple[dict[str, bytes], list[Resource]]:
     """Every output file (relative path -> bytes) and every rendered resource; ``worker``
     (start_worker) renders half the chart of a large fleet in a second process."""
@@ -226,38 +217,8 @@ def render_plan(
     return files, resources
 
 
-def verify(resources: list[Resource], *, strict: bool = False, readme: str | None = None) -> list[str]:
-    """Problems in the rendered resources: cross-references, GKE lints and the operational
-    checks always (cheap);
-    with ``strict`` also every resource against the pinned upstream schemas and every
-    serve config against Ray's own models. Formatted as ``cluster: Kind/name: ...``."""
-    from ..check import operational
-    from ..check.crossref import check_references, index_scopes
-
-    scopes: dict[str, list[dict[str, Any]]] = {}
-    for r in resources:
-        scopes.setdefault(r.cluster, []).append(r.obj)
-    readmes = dict.fromkeys(scopes, readme) if readme is not None else None
-    indexes = index_scopes(scopes)
-    findings = check_references(scopes, indexes) + operational.check_scopes(indexes, readmes)
-    problems = [f"{f.scope}: {f.problem.format()}" for f in findings]
-    problems += [f"{r.cluster}: {p.format()}" for r in resources for p in operational.check_resource(r.obj)]
-    if strict:
-        from ..check.ray_serve import ray_available, validate_serve_config
-        from ..check.schemas import validate_resource
-
-        for r in resources:
-            problems += [f"{r.cluster}: {p.format()}" for p in validate_resource(r.obj)]
-            if r.kind == "RayService" and ray_available():
-                problems += [
-                    f"{r.cluster}: RayService/{r.name}: spec.serveConfigV2.{p}"
-                    for p in validate_serve_config(r.obj["spec"]["serveConfigV2"])
-                ]
-    return problems
-
-
 def render_spec(
-    spec: Spec, progress: Progress = _quiet, worker: Any = None
+    spec: Spec, progress: Progress = quiet, worker: Any = None
 ) -> tuple[Plan, dict[str, bytes], list[Resource]]:
     plan = build_plan(spec)
     del spec  # the Document (a position for every node) is not needed while rendering
@@ -266,38 +227,3 @@ def render_spec(
     except HelmRenderError as exc:
         raise RenderError(f"the Helm engine rejected the generated chart: {exc}") from None
     return plan, files, resources
-
-
-def render_to_dir(
-    spec_path: str | Path, output: str | Path, *, strict: bool = False, progress: Progress = _quiet
-) -> RenderResult:
-    """Validate, plan, render, verify and atomically write; raises SpecError or
-    RenderError, and writes nothing then. ``progress`` is told each stage."""
-    with no_cyclic_gc():  # see generator/gcpause.py
-        return _render_to_dir(spec_path, output, strict=strict, progress=progress)
-
-
-def _render_to_dir(
-    spec_path: str | Path, output: str | Path, *, strict: bool, progress: Progress
-) -> RenderResult:
-    progress("validating")
-    worker = start_worker(spec_path)
-    try:
-        plan, files, resources = render_spec(load_spec(spec_path), progress, worker)
-    finally:
-        if worker is not None:
-            worker.close()  # a no-op once it had its job
-    progress(f"checking {len(resources)} resources")
-    readme = files.get("README.md")
-    problems = verify(resources, strict=strict, readme=readme.decode() if readme else None)
-    if problems:
-        raise RenderError(
-            "the rendered output is inconsistent (this is a bug in gen or its "
-            "charts; please report it):\n  " + "\n  ".join(problems)
-        )
-    progress(f"writing {len(files)} files")
-    try:
-        write_tree(Path(output), files)
-    except (OutputError, OSError) as exc:
-        raise RenderError(str(exc)) from None
-    return RenderResult(len(files), len(resources), [c.name for c in plan.clusters])

@@ -170,14 +170,20 @@ def render_templates(
     return out
 
 
-def kind_files(resources: list[Resource], head: str) -> dict[str, bytes]:
-    """One file per kind (e.g. rayservice.yaml) plus kustomization.yaml listing them."""
+def files_by_kind(resources: list[Resource]) -> dict[str, list[Resource]]:
+    """Which manifest file each resource goes to (one per kind, e.g. rayservice.yaml), in
+    file order, and its order inside the file."""
     by_kind: dict[str, list[Resource]] = {}
     for r in resources:
         by_kind.setdefault(r.kind.lower() + ".yaml", []).append(r)
+    return {f: sorted(by_kind[f], key=lambda r: (r.namespace, r.name)) for f in sorted(by_kind)}
+
+
+def kind_files(resources: list[Resource], head: str) -> dict[str, bytes]:
+    """One file per kind (e.g. rayservice.yaml) plus kustomization.yaml listing them."""
+    by_kind = files_by_kind(resources)
     files: dict[str, bytes] = {}
-    for fname in sorted(by_kind):
-        docs = sorted(by_kind[fname], key=lambda r: (r.namespace, r.name))
+    for fname, docs in by_kind.items():
         buf = io.BytesIO()  # getvalue() hands over the buffer: one copy of the file, not two
         buf.write(head.encode())
         for r in docs:

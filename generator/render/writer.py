@@ -40,17 +40,33 @@ def _safe_rel(rel: str) -> PurePosixPath:
     return p
 
 
-def _previous_files(target: Path) -> set[str]:
+def previous_files(target: Path) -> set[str]:
+    """The files gen wrote into ``target`` last time (its manifest): the one reader of
+    .gen-files.json, for writing, ``gen diff`` and ``gen render --check``."""
     manifest = target / MANIFEST
     if not manifest.is_file() or manifest.is_symlink():
         return set()
     try:
         files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise OutputError(
             f"{manifest} is corrupt; delete it (and the files gen wrote) to start over"
         ) from None
+    except OSError as exc:
+        raise OutputError(f"cannot read {manifest}: {exc.strerror or exc}") from None
+    if not isinstance(files, list):
+        raise OutputError(f"{manifest} is corrupt; delete it (and the files gen wrote) to start over")
     return {f for f in files if isinstance(f, str)}
+
+
+def read_owned(target: Path, wanted: set[str]) -> dict[str, bytes]:
+    """The files gen owns in ``target`` (its manifest) plus any it is about to write."""
+    found = {}
+    for rel in sorted(previous_files(target) | wanted):
+        path = target / rel
+        if path.is_file() and not path.is_symlink():
+            found[rel] = path.read_bytes()
+    return found
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -183,7 +199,7 @@ def lock_target(target: Path) -> int:
 
 
 def _write_locked(target: Path, files: dict[str, bytes], rels: set[str]) -> None:
-    ours = _previous_files(target) if target.exists() else set()
+    ours = previous_files(target) if target.exists() else set()
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.gen-", dir=target.parent))
     try:
         os.chmod(staging, 0o755)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from generator.check.ray_serve import ray_available
-from generator.render import render_to_dir
+from generator.pipeline import render_to_dir
 
 from ..conftest import ROOT
 from ..renderutil import RENDERED

@@ -13,12 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from ... import catalog, nodes
 from ...diagnostics import Problem, format_path
-from ..ray_serve import LLM_BUILDERS, load_serve_config
-from ..scope_index import as_dict, as_list, group_of, name_of, pod_templates
+from ...objects import as_dict, as_list, group_of, llm_configs, name_of, pod_templates
 
 ACCELERATOR_RESOURCES = ("nvidia.com/gpu", "google.com/tpu")
 _WORKERS = "spec.rayClusterConfig.workerGroupSpecs"
@@ -40,22 +37,6 @@ def _pod_accelerators(group: dict[str, Any]) -> tuple[str, int]:
             if amount is not None:
                 return key, _count(amount)
     return "", 0
-
-
-def llm_configs(service: dict[str, Any]) -> list[dict[str, Any]]:
-    """The LLM configs of a RayService's serve config (shared with other readers of the
-    same text: read them, never modify them)."""
-    text = as_dict(service.get("spec")).get("serveConfigV2")
-    try:
-        config = load_serve_config(text) if isinstance(text, str) else None
-    except yaml.YAMLError:
-        return []  # reported by the serve-config check
-    out = []
-    for app in as_list(as_dict(config).get("applications")):
-        app = as_dict(app)
-        if app.get("import_path") in LLM_BUILDERS:
-            out += [as_dict(c) for c in as_list(as_dict(app.get("args")).get("llm_configs"))]
-    return out
 
 
 def _replicas(llm: dict[str, Any]) -> tuple[int, int]:

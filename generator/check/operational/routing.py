@@ -7,17 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 from ... import catalog
 from ...diagnostics import Problem, format_path
+from ...objects import as_dict, as_list, group_of, name_of
 from ..lints import on_gke_gateway
 from ..scope_index import (
     POOL,
     POOL_IMPORT,
     ROUTE_KINDS,
     ScopeIndex,
-    as_dict,
-    as_list,
-    group_of,
     make_ref,
-    name_of,
     namespace_of,
     route_backends,
 )

@@ -7,12 +7,21 @@ from typing import TYPE_CHECKING, Any
 
 from ... import catalog
 from ...diagnostics import Problem, format_path
-from ..scope_index import Path, ScopeIndex, as_dict, as_list, as_str, name_of, pod_templates
+from ...objects import (
+    Path,
+    as_dict,
+    as_list,
+    as_str,
+    gcs_fuse_buckets,
+    mounted_read_only,
+    name_of,
+    pod_templates,
+    read_only_volumes,
+)
+from ..scope_index import ScopeIndex
 
 if TYPE_CHECKING:
     from . import Context
-
-GCS_FUSE_DRIVER = "gcsfuse.csi.storage.gke.io"
 
 
 def _under(path: str, mount: str) -> bool:
@@ -26,30 +35,18 @@ def _containers(spec: dict[str, Any]) -> Iterator[tuple[str, int, dict[str, Any]
             yield key, k, as_dict(c)
 
 
-def _read_only_volumes(spec: dict[str, Any]) -> set[str]:
-    return {
-        str(v.get("name"))
-        for v in map(as_dict, as_list(spec.get("volumes")))
-        if as_dict(v.get("csi")).get("readOnly") is True
-    }
-
-
-def _read_only(mount: dict[str, Any], ro_volumes: set[str]) -> bool:
-    return mount.get("readOnly") is True or mount.get("name") in ro_volumes
-
-
 def cache_dirs_writable(obj: dict[str, Any]) -> list[Problem]:
     """A cache directory (HF_HOME, ...) inside a read-only mount fails the first write."""
     cache_env = set(catalog.operations()["cacheEnv"])
     out = []
     for path, tpl, _, _ in pod_templates(obj):
         spec = as_dict(tpl.get("spec"))
-        ro_volumes = _read_only_volumes(spec)
+        ro_volumes = read_only_volumes(spec)
         for key, k, c in _containers(spec):
             ro = [
                 str(m.get("mountPath"))
                 for m in map(as_dict, as_list(c.get("volumeMounts")))
-                if isinstance(m.get("mountPath"), str) and _read_only(m, ro_volumes)
+                if isinstance(m.get("mountPath"), str) and mounted_read_only(m, ro_volumes)
             ]
             for j, env in enumerate(map(as_dict, as_list(c.get("env")))):
                 value = as_str(env.get("value"))
@@ -69,41 +66,13 @@ def cache_dirs_writable(obj: dict[str, Any]) -> list[Problem]:
     return out
 
 
-def _buckets(spec: dict[str, Any]) -> dict[str, str]:
-    """volume name -> bucket of the pod's GCS Fuse CSI volumes."""
-    out = {}
-    for v in map(as_dict, as_list(spec.get("volumes"))):
-        csi = as_dict(v.get("csi"))
-        bucket = as_str(as_dict(csi.get("volumeAttributes")).get("bucketName"))
-        if csi.get("driver") == GCS_FUSE_DRIVER and bucket and isinstance(v.get("name"), str):
-            out[v["name"]] = bucket
-    return out
-
-
-def gcs_fuse_volumes(spec: dict[str, Any]) -> list[tuple[str, bool]]:
-    """(bucket, written) of each GCS Fuse CSI volume of a pod spec: written when the volume
-    is not read-only and a container mounts it read-write."""
-    ro_volumes = _read_only_volumes(spec)
-    mounts = [
-        as_dict(m) for c in as_list(spec.get("containers")) for m in as_list(as_dict(c).get("volumeMounts"))
-    ]
-    return [
-        (
-            bucket,
-            name not in ro_volumes
-            and any(m.get("name") == name and m.get("readOnly") is not True for m in mounts),
-        )
-        for name, bucket in _buckets(spec).items()
-    ]
-
-
 def _mounted_buckets(spec: dict[str, Any], key: str, *, writable: bool) -> set[str]:
-    buckets, ro_volumes = _buckets(spec), _read_only_volumes(spec)
+    buckets, ro_volumes = gcs_fuse_buckets(spec), read_only_volumes(spec)
     return {
         buckets[str(m.get("name"))]
         for c in map(as_dict, as_list(spec.get(key)))
         for m in map(as_dict, as_list(c.get("volumeMounts")))
-        if m.get("name") in buckets and not (writable and _read_only(m, ro_volumes))
+        if m.get("name") in buckets and not (writable and mounted_read_only(m, ro_volumes))
     }
 
 

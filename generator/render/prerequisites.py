@@ -12,14 +12,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import catalog, nodes
-from .check.operational.accelerators import llm_configs
-from .check.operational.serving import gcs_fuse_volumes
-from .check.scope_index import as_dict, as_list, as_str, pod_templates
+from .. import catalog, nodes
+from ..objects import as_dict, as_list, as_str, gcs_fuse_volumes, llm_configs, pod_templates
 
-if TYPE_CHECKING:  # render imports this module: types only, no import cycle
-    from .plan import Plan
-    from .render.manifests import Resource
+if TYPE_CHECKING:
+    from ..plan import Plan
+    from .manifests import Resource
 
 GSA_ANNOTATION = "iam.gke.io/gcp-service-account"
 
