@@ -278,9 +278,7 @@ def diff(spec: Path, output: Path, fmt: str) -> None:
 
 
 @main.command(epilog=_epilog("init"), short_help="Start a models.yaml from an example scenario.")
-@click.argument(
-    "path", metavar="[DIR]", required=False, default=".", type=click.Path(file_okay=False, path_type=Path)
-)
+@click.argument("path", metavar="[PATH]", required=False, default=".", type=click.Path(path_type=Path))
 @click.option(
     "--scenario",
     default="single-cluster-gpu",
@@ -290,8 +288,10 @@ def diff(spec: Path, output: Path, fmt: str) -> None:
 @click.option("--list", "list_only", is_flag=True, help="List the scenarios and exit.")
 @click.option("--force", is_flag=True, help="Overwrite an existing models.yaml.")
 def init(path: Path, scenario: str, list_only: bool, force: bool) -> None:
-    """Write a commented starter DIR/models.yaml (default: the current directory) for a
-    scenario, and the spec's JSON Schema beside it (models.schema.json) for editor completion."""
+    """Write a commented starter spec for a scenario, and the spec's JSON Schema beside
+    it (models.schema.json) for editor completion. PATH is the spec file to create (a
+    name ending in .yaml or .yml, e.g. `gen init fleet.yaml`) or a directory to create
+    models.yaml in (default: the current directory)."""
     from .bundled import spec_schema_path
     from .starters import scenarios, starter_spec
 
@@ -310,14 +310,41 @@ def init(path: Path, scenario: str, list_only: bool, force: bool) -> None:
         raise click.BadParameter(
             f"unknown scenario {scenario!r}; choose from: {', '.join(known)}", param_hint="--scenario"
         )
-    target = path / "models.yaml"
+    # like `helm create` / `npm init`: a file name is the spec to write, anything else a directory
+    is_file = path.suffix in (".yaml", ".yml") and not path.is_dir()
+    target = path if is_file else path / "models.yaml"
+    folder = target.parent
+    if folder.exists() and not folder.is_dir():
+        click.echo(f"gen: {folder} is a file, not a directory; give a new spec path or a directory", err=True)
+        sys.exit(1)
     if target.exists() and not force:
         click.echo(f"gen: {target} exists; use --force to overwrite it", err=True)
         sys.exit(1)
-    path.mkdir(parents=True, exist_ok=True)
-    target.write_text(starter_spec(scenario), encoding="utf-8")
-    (path / "models.schema.json").write_text(spec_schema_path().read_text(encoding="utf-8"), encoding="utf-8")
-    click.echo(f"Wrote {target} ({scenario}) and {path / 'models.schema.json'}; next: gen validate {target}")
+    schema_file = folder / "models.schema.json"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_atomically(target, starter_spec(scenario))
+        _write_atomically(schema_file, spec_schema_path().read_text(encoding="utf-8"))
+    except OSError as exc:
+        click.echo(f"gen: cannot write {target}: {exc.strerror or exc}", err=True)
+        sys.exit(1)
+    click.echo(f"Wrote {target} ({scenario}) and {schema_file}; next: gen validate {target}")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write beside the target and rename over it: an interrupted init leaves no half file."""
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 @main.command(epilog=_epilog("schema"), short_help="Print the spec's JSON Schema.")

@@ -66,6 +66,34 @@ def test_init_writes_spec_and_schema_and_refuses_to_overwrite(cli, tmp_path):
     assert cli("init", "--force", str(tmp_path / "f")).exit_code == 0
 
 
+@pytest.mark.parametrize("name", ["models.yaml", "fleet.yml", "sub/dir/prod.yaml"])
+def test_init_takes_a_spec_file_path(cli, tmp_path, name):
+    spec = tmp_path / name
+    result = cli("init", str(spec))
+    assert result.exit_code == 0, result.stderr
+    assert spec.is_file(), "a .yaml path is the spec, not a directory"
+    assert (spec.parent / "models.schema.json").is_file()
+    assert cli("validate", str(spec)).exit_code == 0
+    assert sorted(p.name for p in spec.parent.iterdir() if p.is_file()) == sorted(
+        {spec.name, "models.schema.json"}
+    ), "no temporary files are left behind"
+
+
+def test_init_into_an_existing_directory_named_like_a_file(cli, tmp_path):
+    folder = tmp_path / "odd.yaml"
+    folder.mkdir()
+    assert cli("init", str(folder)).exit_code == 0
+    assert (folder / "models.yaml").is_file()
+
+
+def test_init_under_a_file_is_a_clear_error(cli, tmp_path):
+    (tmp_path / "plain").write_text("x")
+    result = cli("init", str(tmp_path / "plain" / "models.yaml"))
+    assert result.exit_code == 1
+    assert "is a file, not a directory" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_init_unknown_scenario(cli, tmp_path):
     result = cli("init", "--scenario", "nope", str(tmp_path))
     assert result.exit_code == 2
