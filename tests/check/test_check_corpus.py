@@ -58,7 +58,7 @@ def test_corpus_is_large_enough():
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_negative_case(case, cli, monkeypatch, update_golden):
+def test_negative_case(case, cli, monkeypatch, file_snapshot):
     if case in NEEDS_RAY and not ray_available():
         pytest.skip("needs the ray extra")
     monkeypatch.chdir(NEGATIVE / case)
@@ -66,8 +66,5 @@ def test_negative_case(case, cli, monkeypatch, update_golden):
     assert result.exit_code == 1
     assert result.stdout == ""
     lines = problem_lines(result.stderr)
-    expected = NEGATIVE / case / "expected.txt"
-    if update_golden:
-        expected.write_text("\n".join(lines) + "\n")
-    assert lines == expected.read_text().splitlines()
+    assert "\n".join(lines) + "\n" == file_snapshot(name=f"tests/check/negative/{case}/expected.txt")
     assert lines[-1].startswith("Summary: ")
