@@ -95,9 +95,11 @@ MODELS ?= 6
 fuzz: $(TSTAMP)
 	GEN_FUZZ_NUMBERS=$(NUMBERS) GEN_FUZZ_MAX_MODELS=$(MODELS) $(BIN)/python -m tests.fuzz --examples $(EXAMPLES) $(if $(SEED),--seed $(SEED))
 
-## golden: regenerate the golden snapshots (review the diff before committing!)
+## golden: regenerate every snapshot corpus in one --snapshot-update run (golden/ and the
+## expected.txt of tests/negative, tests/hostile, tests/check/negative); review the diff
+SNAPSHOT_TESTS := tests/test_golden.py tests/test_negative.py tests/test_hostile.py tests/check/test_check_corpus.py
 golden: $(TSTAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_golden.py --snapshot-update
+	$(PYTEST) $(SNAPSHOT_TESTS) --snapshot-update
 
 ## bench: run the benchmarks, results in bench/results/
 bench: $(TSTAMP)

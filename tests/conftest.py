@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from syrupy.assertion import SnapshotAssertion
 
-ROOT = Path(__file__).resolve().parent.parent
+from .snapshots import ROOT, FileSnapshot
+
 EXAMPLES = sorted(p.parent.name for p in (ROOT / "examples").glob("*/models.yaml"))
 
 # Tests never touch the network (Ray, Hugging Face clients included).
@@ -19,6 +20,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 def update_golden(request: pytest.FixtureRequest) -> bool:
     # syrupy's own switch: one --snapshot-update rewrites every snapshot corpus
     return bool(request.config.getoption("--snapshot-update"))
+
+
+@pytest.fixture
+def file_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """`assert data == file_snapshot(name="golden/...")`: the file at that path (tests/snapshots.py)."""
+    return snapshot.use_extension(FileSnapshot)
 
 
 @pytest.fixture

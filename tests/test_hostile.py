@@ -15,7 +15,8 @@ validate, and render exactly what the plain LF version of the same spec renders.
 
 Inputs with a resource budget (alias bomb, huge file, too many nodes, ...) are first run in a
 child process under an address-space limit, which reports wall time and peak memory.
-Regenerate expected.txt after an intended message change: pytest --snapshot-update, then review.
+expected.txt is a file snapshot (tests/snapshots.py): after an intended message change,
+`make golden` (pytest --snapshot-update), then review the diff.
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ def test_corpus_bytes_survived_git():
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_hostile_case(case, tmp_path, monkeypatch, rendered_out, update_golden):
+def test_hostile_case(case, tmp_path, monkeypatch, rendered_out, file_snapshot):
     data = spec_bytes(case)
     secrets = secrets_in(data)
     if case.startswith("secret-"):
@@ -195,12 +196,8 @@ def test_hostile_case(case, tmp_path, monkeypatch, rendered_out, update_golden):
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     assert result.stdout == ""
-    expected_file = HOSTILE / case / "expected.txt"
-    if update_golden:
-        expected_file.write_text(result.stderr, encoding="utf-8")
-    expected = expected_file.read_text(encoding="utf-8")
-    assert result.stderr == expected
-    lines = expected.splitlines()
+    assert result.stderr == file_snapshot(name=f"tests/hostile/{case}/expected.txt")
+    lines = result.stderr.splitlines()
     assert lines[-1].startswith("Summary: ") and lines[-1].endswith("(1 file checked)")
     for line in lines[:-1]:
         assert len(line) <= 1000, f"{case}: {len(line)}-character error line"

@@ -1,7 +1,8 @@
 """The negative corpus: one broken spec per rule, each with its exact error lines.
 
 tests/negative/<case>/models.yaml is validated from inside its folder and must exit 1
-with exactly the lines of expected.txt on stderr (regenerate: make golden, then review).
+with exactly the lines of expected.txt on stderr (a file snapshot, tests/snapshots.py;
+regenerate: make golden, then review).
 """
 
 from __future__ import annotations
@@ -19,16 +20,13 @@ def test_corpus_is_large_enough():
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_negative_case(case, cli, monkeypatch, update_golden):
+def test_negative_case(case, cli, monkeypatch, file_snapshot):
     monkeypatch.chdir(NEGATIVE / case)
     result = cli("validate", "models.yaml")
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert result.stdout == ""
-    expected = NEGATIVE / case / "expected.txt"
-    if update_golden:
-        expected.write_text(result.stderr)
-    assert result.stderr == expected.read_text()
+    assert result.stderr == file_snapshot(name=f"tests/negative/{case}/expected.txt")
     lines = result.stderr.splitlines()
     assert lines[-1].startswith("Summary: ")
     assert all(line.startswith("models.yaml:") for line in lines[:-1])

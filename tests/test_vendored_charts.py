@@ -1,6 +1,9 @@
 """The rendered chart is self-contained: every chart under out/chart/ resolves its
 dependencies from its own charts/ directory, so `helm dependency build` works on each
-(offline) and no Chart.yaml points at a path that does not exist in the output."""
+(offline) and no Chart.yaml points at a path that does not exist in the output.
+
+The vendored subcharts are charts/ as committed, byte for byte: checked here once for every
+example, which is why golden/<example>/ holds no copy of chart/charts/ (tests/test_golden.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +15,43 @@ import yaml
 from generator.pipeline import render_to_dir
 
 from .conftest import ROOT
+from .renderutil import RENDERED, rendered
 
 SPEC = ROOT / "examples" / "multiplexing-gcsfuse" / "models.yaml"  # all three subcharts
+CHARTS = ROOT / "charts"
+LIBRARY = "gen-common"
+# In charts/ a subchart finds the library as its sibling; vendored, in its own charts/.
+SIBLING = b"    repository: file://../gen-common\n"
+
+
+def files_under(root):
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def vendored_from_charts_dir() -> dict[str, bytes]:
+    """What out/chart/charts/ must hold: each subchart of charts/ with the library in its
+    charts/, and the library's sibling path dropped from its Chart.yaml."""
+    library = files_under(CHARTS / LIBRARY)
+    expected: dict[str, bytes] = {}
+    for sub in sorted(p.name for p in CHARTS.iterdir() if p.is_dir() and p.name != LIBRARY):
+        for rel, data in files_under(CHARTS / sub).items():
+            if rel == "Chart.yaml":
+                assert data.count(SIBLING) == 1, f"charts/{sub}/Chart.yaml"
+                data = data.replace(SIBLING, b"")
+            expected[f"chart/charts/{sub}/{rel}"] = data
+        for rel, data in library.items():
+            expected[f"chart/charts/{sub}/charts/{LIBRARY}/{rel}"] = data
+    return expected
+
+
+@pytest.mark.parametrize("example", RENDERED)
+def test_vendored_subcharts_are_charts_dir_byte_for_byte(example):
+    files, _ = rendered(example)
+    vendored = {rel: data for rel, data in files.items() if rel.startswith("chart/charts/")}
+    expected = vendored_from_charts_dir()
+    assert sorted(vendored) == sorted(expected)
+    for rel, data in expected.items():
+        assert vendored[rel] == data, f"{rel} is not charts/{rel.removeprefix('chart/charts/')}"
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,9 @@ import yaml
 
 from generator.check import runner
 
+from .corpus_patch import materialize
+
 HERE = Path(__file__).parent
-CASE = HERE / "negative" / "backendref-port-mismatch"
 CLEAN = HERE / "positive" / "tpu-dranet"
 PORT_LINE = (
     "{d}/manifests/default/httproute.yaml:37:7: HTTPRoute/gemma-2b-it-route: "
@@ -26,7 +27,7 @@ PORT_LINE = (
 @pytest.fixture
 def case(tmp_path, monkeypatch) -> Path:
     """A copy of one negative case as ./out in a temporary working directory."""
-    shutil.copytree(CASE, tmp_path / "out", ignore=shutil.ignore_patterns("expected.txt"))
+    materialize("backendref-port-mismatch", tmp_path / "out")
     monkeypatch.chdir(tmp_path)
     return tmp_path / "out"
 
