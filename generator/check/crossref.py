@@ -15,7 +15,7 @@ them), and ServiceAccounts other than those gen renders (see ``_service_accounts
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..diagnostics import Finding, Problem, format_path
@@ -115,23 +115,9 @@ class _Checker:
             if not isinstance(obj, Mapping) or not isinstance(obj.get("kind"), str):
                 continue
             gk = (group_of(obj), obj["kind"])
-            if gk in ROUTE_KINDS:
-                self._route(i, obj)
-            elif gk in (
-                ("networking.gke.io", "HealthCheckPolicy"),
-                ("networking.gke.io", "GCPBackendPolicy"),
-            ):
-                self._policy(i, obj)
-            elif gk == POOL:
-                self._pool(i, obj)
-            elif obj["kind"] == "InferenceObjective":
-                self._objective(i, obj)
-            elif gk in (
-                ("rbac.authorization.k8s.io", "RoleBinding"),
-                ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
-            ):
-                self._service_accounts(i, obj)
-            self._pods(i, obj)
+            for kinds, check in REFERENCE_CHECKS:
+                if kinds is None or gk in kinds or obj["kind"] in kinds:
+                    check(self, i, obj)
         return self.out
 
     def add(self, i: int, obj: Mapping[str, Any], path: Path, message: str) -> None:
@@ -289,3 +275,28 @@ class _Checker:
                 self._service_account(
                     i, obj, (*path, "spec", "serviceAccountName"), ns, as_str(spec.get("serviceAccountName"))
                 )
+
+
+# Every reference check, in one place: the kinds it reads (group and kind, or a kind in any
+# group; None: every resource) and the method that checks one such resource.
+REFERENCE_CHECKS: tuple[
+    tuple[frozenset[Any] | None, Callable[[_Checker, int, Mapping[str, Any]], None]], ...
+] = (
+    (frozenset(ROUTE_KINDS), _Checker._route),
+    (
+        frozenset({("networking.gke.io", "HealthCheckPolicy"), ("networking.gke.io", "GCPBackendPolicy")}),
+        _Checker._policy,
+    ),
+    (frozenset({POOL}), _Checker._pool),
+    (frozenset({"InferenceObjective"}), _Checker._objective),
+    (
+        frozenset(
+            {
+                ("rbac.authorization.k8s.io", "RoleBinding"),
+                ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+            }
+        ),
+        _Checker._service_accounts,
+    ),
+    (None, _Checker._pods),
+)
