@@ -175,3 +175,33 @@ def test_backend_type_names_the_kind_and_group(tmp_path, target, ref):
     assert route["spec"]["rules"][0]["backendRefs"] == [ref]
     (policy,) = [d for d in docs if d["kind"] == "HealthCheckPolicy"]
     assert policy["spec"]["targetRef"] == {k: v for k, v in ref.items() if k != "port"}
+
+
+QUANTITIES = ["1", "0", "10", "010", "0.5", "1.25", "24Gi", "500m", "2k", "100M", "1E", "3Ei", "128974848"]
+
+
+def test_resources_helper_writes_what_to_yaml_writes(tmp_path):
+    """gen-common.resources replaces toYaml for speed: on every shape of quantity the
+    chart schema admits it must write the same bytes."""
+    import shutil
+
+    import helm_python
+
+    chart = tmp_path / "probe"
+    shutil.copytree(ROOT / "charts" / "gen-common" / "templates", chart / "templates")
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: probe\nversion: 0.1.0\n")
+    (chart / "templates" / "cases.yaml").write_text(
+        "{{- range .Values.cases }}\n---\n"
+        "toYaml: |\n  {{- toYaml . | nindent 2 }}\n"
+        'helper: |\n  {{- include "gen-common.resources" . | nindent 2 }}\n'
+        "{{- end }}\n"
+    )
+    names = ["cpu", "memory", "ephemeral-storage", "nvidia.com/gpu", "google.com/tpu"]
+    cases = [{"limits": dict.fromkeys(names, q), "requests": {"cpu": q, "memory": q}} for q in QUANTITIES]
+    cases += [{"limits": {}, "requests": {"cpu": "2"}}, {"requests": {"memory": "8Gi"}}, {}]
+    with helm_python.Chart.load(chart) as loaded:
+        rendered = loaded.render(values={"cases": cases}, name="x", namespace="default")
+    docs = [doc for doc in yaml.safe_load_all(rendered["probe/templates/cases.yaml"]) if doc]
+    assert len(docs) == len(cases)
+    for case, doc in zip(cases, docs, strict=True):
+        assert doc["helper"] == doc["toYaml"], case

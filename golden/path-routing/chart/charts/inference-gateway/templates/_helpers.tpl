@@ -14,20 +14,6 @@ Usage: {{- $ctx := dict "root" $ }}{{- include "inference-gateway.context" $ctx 
 {{- end -}}
 
 {{/*
-inference-gateway.backendKind: {group, kind} of a backend's target type: a Service, an
-InferencePool or a GCPInferencePoolImport.
-Usage: {{ $k := include "inference-gateway.backendKind" ... }} is not possible (helpers
-return text), so templates read `index $ctx.backendKinds $b.target.type` after checking
-it with this helper, which fails with a fix on an unknown type.
-Usage: {{- include "inference-gateway.checkTarget" (dict "ctx" $ctx "target" $b.target) }}
-*/}}
-{{- define "inference-gateway.checkTarget" -}}
-{{- if not (hasKey .ctx.backendKinds (toString .target.type)) }}
-{{- fail (printf "backends[].target.type %q is not supported: use service, pool or poolImport" (toString .target.type)) }}
-{{- end }}
-{{- end -}}
-
-{{/*
 inference-gateway.targetRef: the policy targetRef of a backend (Service, InferencePool
 or GCPInferencePoolImport).
 Usage: {{ include "inference-gateway.targetRef" (dict "ctx" $ctx "target" $b.target) }}

@@ -50,10 +50,8 @@ model's HAProxy ingress settings (only for images that carry haproxy), the Huggi
 Usage: {{ include "ray-llm.env" (dict "ctx" $ctx "m" $m "extra" $m.worker.env) }}
 */}}
 {{- define "ray-llm.env" -}}
-{{- range concat .ctx.Values.rayEnv .m.haproxyEnv }}
-- name: {{ .name }}
-  value: {{ .value | quote }}
-{{- end }}
+{{ .ctx.rayEnv }}
+{{- include "ray-llm.envLiterals" .m.haproxyEnv }}
 {{- with .m.hfTokenSecret }}
 - name: {{ $.m.hfTokenEnv }}
   valueFrom:
@@ -67,6 +65,17 @@ Usage: {{ include "ray-llm.env" (dict "ctx" $ctx "m" $m "extra" $m.worker.env) }
 {{- end -}}
 
 {{/*
+ray-llm.envLiterals: EnvVars with literal values, from {name, value} entries.
+Usage: {{ include "ray-llm.envLiterals" .m.haproxyEnv }}
+*/}}
+{{- define "ray-llm.envLiterals" -}}
+{{- range . }}
+- name: {{ .name }}
+  value: {{ .value | quote }}
+{{- end }}
+{{- end -}}
+
+{{/*
 ray-llm.podMetadata: metadata of a Ray pod template: the model-server selector labels
 (role head or worker) and the annotations: GCS Fuse's sidecar settings, and on workers
 the node storage they were sized for.
@@ -76,6 +85,11 @@ Usage: {{ include "ray-llm.podMetadata" (dict "ctx" $ctx "m" $m "role" "worker")
 metadata:
   labels:
     {{- include "gen-common.modelServerSelector" (dict "ctx" .ctx "model" .m.name "role" .role) | nindent 4 }}
+  {{- $podAnnotations := and (eq .role "worker") .m.worker.podAnnotations }}
+  {{- if and .m.gcsFuse (not $podAnnotations) }}
+  annotations:
+    {{- .ctx.gcsFuseSidecar | nindent 4 }}
+  {{- else }}
   {{- $annotations := dict }}
   {{- if .m.gcsFuse }}
   {{- $annotations = merge $annotations .ctx.Values.gcsFuseSidecar }}
@@ -86,6 +100,7 @@ metadata:
   {{- with $annotations }}
   annotations:
     {{- toYaml . | nindent 4 }}
+  {{- end }}
   {{- end }}
 {{- end -}}
 
@@ -156,9 +171,9 @@ initContainers:
   - name: REPO_ID
     value: {{ .repoId | quote }}
   resources:
-    {{- toYaml $.ctx.Values.download.waitResources | nindent 4 }}
+    {{- $.ctx.waitResources | nindent 4 }}
   securityContext:
-    {{- toYaml $.sec.container | nindent 4 }}
+    {{- $.sec.container | nindent 4 }}
   volumeMounts:
   - name: gcs-fuse-csi-ephemeral
     mountPath: {{ $.m.gcsFuse.mountPath | quote }}
