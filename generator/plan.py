@@ -118,7 +118,9 @@ def _worker(m: dict[str, Any], cluster: dict[str, Any]) -> tuple[dict[str, Any],
         worker = {
             "groupName": "gpu-group",
             "numOfHosts": 1,
-            "resources": _container_resources(shape.requests, {"nvidia.com/gpu": str(count)}),
+            "resources": _container_resources(
+                shape.requests, {catalog.accelerator_resource("gpu"): str(count)}
+            ),
             "placement": {"gkeAccelerator": acc["type"], **storage},
             "podAnnotations": shape.pod_annotations(),
             "env": [],
@@ -134,7 +136,9 @@ def _worker(m: dict[str, Any], cluster: dict[str, Any]) -> tuple[dict[str, Any],
     worker = {
         "groupName": "tpu-group",
         "numOfHosts": topo["hosts"],
-        "resources": _container_resources(shape.requests, {"google.com/tpu": str(topo["chipsPerHost"])}),
+        "resources": _container_resources(
+            shape.requests, {catalog.accelerator_resource("tpu"): str(topo["chipsPerHost"])}
+        ),
         "placement": {**placement, **storage},
         "podAnnotations": shape.pod_annotations(),
         "env": _env(catalog.accelerators()["tpuWorkerEnv"]),

@@ -50,6 +50,7 @@ FACTS: list[tuple[str, str, Callable[[], Any]]] = [
     *[(chart, "global.servePort", lambda: _ray()["servePort"]) for chart in SUBCHARTS],
     ("ray-llm", "headPorts", _head_ports),
     ("ray-llm", "networkPolicy.metricsPort", lambda: _ray()["metricsPort"]),
+    ("ray-llm", "networkPolicy.dashboardAgentPort", lambda: _ray()["dashboardAgentPort"]),
     ("ray-llm", "dranet.deviceClassName", lambda: catalog.operations()["dranet"]["deviceClassName"]),
     ("ray-llm", "nodeLabels", catalog.node_labels),
     (

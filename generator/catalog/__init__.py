@@ -34,6 +34,12 @@ def accelerators() -> dict[str, Any]:
     return _table("accelerators")
 
 
+def accelerator_resource(family: str) -> str:
+    """The extended resource name a container requests a family's accelerators by."""
+    name: str = accelerators()["resourceNames"][family]
+    return name
+
+
 def accelerator_types() -> list[str]:
     return sorted([*gpus(), *tpus()])
 
