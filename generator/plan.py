@@ -97,29 +97,31 @@ def _container_resources(req: dict[str, Any], accel: dict[str, str]) -> dict[str
     return {"limits": dict(sorted(limits.items())), "requests": dict(sorted(requests.items()))}
 
 
-def _env(entries: list[dict[str, str]]) -> list[dict[str, Any]]:
-    """Catalog env entries as Kubernetes EnvVars (a `fieldRef` is read from the pod)."""
-    return [
-        {"name": e["name"], "valueFrom": {"fieldRef": {"fieldPath": e["fieldRef"]}}}
-        if "fieldRef" in e
-        else {"name": e["name"], "value": e["value"]}
-        for e in entries
-    ]
+def _env(entries: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Catalog env entries as data, {name, value} or {name, fieldRef}: the chart's
+    gen-common.envVars turns them into EnvVars."""
+    return [dict(e) for e in entries]
 
 
 def _worker(m: dict[str, Any], cluster: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(worker group values, llm accelerator fields) from the accelerator catalog."""
+    """(worker group values, llm accelerator fields) from the accelerator catalog. The
+    node labels the workers select go by their catalog name (`placement`); the chart
+    turns them into a nodeSelector."""
     acc = m["accelerator"]
     names = naming.model_names(m["name"])
     shape = nodes.worker_shape(m)
+    name_of_label = {key: name for name, key in catalog.node_labels().items()}
+    storage = {name_of_label[key]: value for key, value in shape.node_labels().items()}
     if acc["type"] in catalog.gpus():
         gpu = catalog.gpus()[acc["type"]]
         count = acc.get("count", 1)
         worker = {
             "groupName": "gpu-group",
             "numOfHosts": 1,
-            "resources": _container_resources(shape.requests, {"nvidia.com/gpu": str(count)}),
-            "nodeSelector": {"cloud.google.com/gke-accelerator": acc["type"], **shape.node_labels()},
+            "resources": _container_resources(
+                shape.requests, {catalog.accelerator_resource("gpu"): str(count)}
+            ),
+            "placement": {"gkeAccelerator": acc["type"], **storage},
             "podAnnotations": shape.pod_annotations(),
             "env": [],
             "resourceClaimTemplate": "",
@@ -128,17 +130,16 @@ def _worker(m: dict[str, Any], cluster: dict[str, Any]) -> tuple[dict[str, Any],
     tpu = catalog.tpus()[acc["type"]]
     topo = catalog.tpu_topology(acc["type"], acc["topology"])
     assert topo is not None  # validated
-    selector = {
-        "cloud.google.com/gke-tpu-accelerator": tpu["nodeSelectorAccelerator"],
-        "cloud.google.com/gke-tpu-topology": acc["topology"],
-    }
+    placement = {"tpuAccelerator": tpu["nodeSelectorAccelerator"], "tpuTopology": acc["topology"]}
     if cluster["mode"] == "autopilot" and m["dranet"]:
-        selector["cloud.google.com/compute-class"] = names["computeClass"]
+        placement["computeClass"] = names["computeClass"]
     worker = {
         "groupName": "tpu-group",
         "numOfHosts": topo["hosts"],
-        "resources": _container_resources(shape.requests, {"google.com/tpu": str(topo["chipsPerHost"])}),
-        "nodeSelector": {**selector, **shape.node_labels()},
+        "resources": _container_resources(
+            shape.requests, {catalog.accelerator_resource("tpu"): str(topo["chipsPerHost"])}
+        ),
+        "placement": {**placement, **storage},
         "podAnnotations": shape.pod_annotations(),
         "env": _env(catalog.accelerators()["tpuWorkerEnv"]),
         "resourceClaimTemplate": names["resourceClaimTemplate"] if m["dranet"] else "",
@@ -265,7 +266,7 @@ def _model_values(spec: dict[str, Any], i: int, m: dict[str, Any], cluster: dict
                 "name": names["computeClass"],
                 "machineType": _tpu_slice(m)["machineType"],
             }
-            if worker["nodeSelector"].get("cloud.google.com/compute-class")
+            if worker["placement"].get("computeClass")
             else None
         ),
         "download": _download(m, names) if dl.get("enabled") else None,
@@ -356,12 +357,11 @@ def _backend_policy(m: dict[str, Any], gw: dict[str, Any], name: str) -> dict[st
 
 def _backend(m: dict[str, Any], i: int, gw: dict[str, Any], routing: str, match: bool) -> dict[str, Any]:
     names = naming.model_names(m["name"])
+    # what the route targets; the chart's inference-gateway.backendRef names its kind
     if routing == "inference-pool":
-        kind = "GCPInferencePoolImport" if gw["multiCluster"] else "InferencePool"
-        group = "networking.gke.io" if gw["multiCluster"] else "inference.networking.k8s.io"
-        target = {"group": group, "kind": kind, "name": names["inferencePool"]}
+        target = {"type": "poolImport" if gw["multiCluster"] else "pool", "name": names["inferencePool"]}
     else:
-        target = {"group": "", "kind": "Service", "name": names["serveService"]}
+        target = {"type": "service", "name": names["serveService"]}
     return {
         "name": m["name"],
         "source": format_path(("models", i)),
@@ -548,16 +548,13 @@ def _network_policy(data: dict[str, Any], rel: dict[str, Any]) -> dict[str, Any]
 
 
 def _addresses(data: dict[str, Any]) -> list[dict[str, str]]:
-    """One gateway address per cluster region: named when given, else ephemeral."""
-    given = {a["region"]: a.get("address") for a in data["gateway"].get("addresses", [])}
-    regions = sorted({c["region"] for c in data["clusters"]})
-    out = []
-    for region in regions:
-        if given.get(region):
-            out.append({"type": "NamedAddress", "value": given[region]})
-        else:
-            out.append({"type": f"networking.gke.io/ephemeral-ipv4-address/{region}", "value": region})
-    return out
+    """One gateway address per cluster region: the reserved address named for it, or ""
+    for an ephemeral one (the chart's inference-gateway.addresses gives their types)."""
+    given = {a["region"]: a.get("address") or "" for a in data["gateway"].get("addresses", [])}
+    return [
+        {"region": region, "address": given.get(region, "")}
+        for region in sorted({c["region"] for c in data["clusters"]})
+    ]
 
 
 def _tpu_info(m: dict[str, Any], clusters: list[dict[str, Any]]) -> dict[str, Any] | None:

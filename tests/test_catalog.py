@@ -66,7 +66,7 @@ def test_worker_resources_scale_with_gpu_count():
         "memory": "96Gi",
         "nvidia.com/gpu": "4",
     }
-    assert worker["nodeSelector"] == {"cloud.google.com/gke-accelerator": "nvidia-l4"}
+    assert worker["placement"] == {"gkeAccelerator": "nvidia-l4"}
     # Ray Serve LLM places tensor x pipeline GPUs per replica: all 4 in one TP group
     assert llm == {"acceleratorType": "L4", "engineDefaults": {"tensor_parallel_size": 4}}
 
@@ -104,9 +104,9 @@ def test_tpu_worker_group_from_the_catalog(tpu_type, entry):
     assert worker["numOfHosts"] == entry["hosts"]
     assert worker["resources"]["requests"]["google.com/tpu"] == str(entry["chipsPerHost"])
     assert worker["resources"]["limits"]["google.com/tpu"] == str(entry["chipsPerHost"])
-    assert worker["nodeSelector"] == {
-        "cloud.google.com/gke-tpu-accelerator": catalog.tpus()[tpu_type]["nodeSelectorAccelerator"],
-        "cloud.google.com/gke-tpu-topology": entry["topology"],
+    assert worker["placement"] == {
+        "tpuAccelerator": catalog.tpus()[tpu_type]["nodeSelectorAccelerator"],
+        "tpuTopology": entry["topology"],
     }
     assert worker["resourceClaimTemplate"] == "m-netdev"
     assert llm["acceleratorType"] == catalog.tpus()[tpu_type]["rayAcceleratorType"]
@@ -127,7 +127,17 @@ def test_autopilot_tpu_with_dranet_selects_its_compute_class():
         "dranet": True,
     }
     worker, _ = _worker(model, AUTOPILOT)
-    assert worker["nodeSelector"]["cloud.google.com/compute-class"] == "m-dranet"
+    assert worker["placement"]["computeClass"] == "m-dranet"
     worker, _ = _worker({**model, "dranet": False}, AUTOPILOT)
-    assert "cloud.google.com/compute-class" not in worker["nodeSelector"]
+    assert "computeClass" not in worker["placement"]
     assert worker["resourceClaimTemplate"] == ""
+
+
+def test_api_groups_come_from_the_api_versions():
+    assert catalog.api_group("InferencePool") == "inference.networking.k8s.io"
+    assert catalog.api_group("Service") == ""
+    assert catalog.api_version("RayService") == "ray.io/v1"
+
+
+def test_the_local_ssd_label_is_one_fact():
+    assert catalog.node_labels()["localSsd"] == catalog.nodes()["localSsdLabel"]

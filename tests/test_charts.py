@@ -89,7 +89,7 @@ def test_templates_fail_with_a_fix_even_without_the_schema(tmp_path):
                             "name": "a",
                             "modelIds": ["a"],
                             "routeName": "a",
-                            "target": {"group": "", "kind": "Service", "name": "a"},
+                            "target": {"type": "service", "name": "a"},
                             "healthCheckPolicyName": "a",
                         }
                     ],
@@ -97,3 +97,111 @@ def test_templates_fail_with_a_fix_even_without_the_schema(tmp_path):
                 name="x",
                 namespace="default",
             )
+
+
+def _schema_properties(node, path=""):
+    """(path, schema) of every property declared anywhere in a JSON schema."""
+    if not isinstance(node, dict):
+        return
+    for key, sub in node.get("properties", {}).items():
+        yield f"{path}.{key}", sub
+        yield from _schema_properties(sub, f"{path}.{key}")
+    for key in ("items", "additionalProperties"):
+        yield from _schema_properties(node.get(key), f"{path}[]")
+    for key in ("oneOf", "anyOf", "allOf"):
+        for i, sub in enumerate(node.get(key, [])):
+            yield from _schema_properties(sub, f"{path}|{i}")
+    for key, sub in node.get("definitions", {}).items():
+        yield from _schema_properties(sub, f"#{key}")
+
+
+@pytest.mark.parametrize("chart", ["ray-llm", "inference-pool", "inference-gateway", "gen-common"])
+def test_every_values_schema_property_has_a_description(chart):
+    import json
+
+    schema = json.loads((ROOT / "charts" / chart / "values.schema.json").read_text())
+    properties = list(_schema_properties(schema))
+    assert properties or chart == "gen-common"
+    assert [path for path, sub in properties if not sub.get("description")] == []
+
+
+def test_schema_walk_finds_a_property_without_a_description():
+    schema = {
+        "definitions": {"m": {"properties": {"a": {"description": "x", "items": {"properties": {"b": {}}}}}}}
+    }
+    assert [path for path, sub in _schema_properties(schema) if not sub.get("description")] == ["#m.a[].b"]
+
+
+def _render_gateway(tmp_path, values):
+    import helm_python
+
+    out = tmp_path / "out"
+    render_to_dir(ROOT / "examples" / "single-cluster-gpu" / "models.yaml", out)
+    with helm_python.Chart.load(out / "chart" / "charts" / "inference-gateway") as chart:
+        rendered = chart.render(values=values, name="x", namespace="default")
+    return [doc for text in rendered.values() for doc in yaml.safe_load_all(text) if doc]
+
+
+def test_gateway_addresses_are_named_or_ephemeral_per_region(tmp_path):
+    addresses = [{"region": "us-east4", "address": "east-ip"}, {"region": "europe-west3", "address": ""}]
+    docs = _render_gateway(
+        tmp_path, {"gateway": {"className": "gke-l7-global-external-managed-mc", "addresses": addresses}}
+    )
+    (gateway,) = [d for d in docs if d["kind"] == "Gateway"]
+    assert gateway["spec"]["addresses"] == [
+        {"type": "NamedAddress", "value": "east-ip"},
+        {"type": "networking.gke.io/ephemeral-ipv4-address/europe-west3", "value": "europe-west3"},
+    ]
+
+
+@pytest.mark.parametrize(
+    "target, ref",
+    [
+        ({"type": "service", "name": "s"}, {"group": "", "kind": "Service", "name": "s", "port": 8000}),
+        (
+            {"type": "pool", "name": "p"},
+            {"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": "p"},
+        ),
+        (
+            {"type": "poolImport", "name": "p"},
+            {"group": "networking.gke.io", "kind": "GCPInferencePoolImport", "name": "p"},
+        ),
+    ],
+)
+def test_backend_type_names_the_kind_and_group(tmp_path, target, ref):
+    backend = {"name": "a", "modelIds": [], "routeName": "r", "target": target, "healthCheckPolicyName": "h"}
+    docs = _render_gateway(tmp_path, {"backends": [backend]})
+    (route,) = [d for d in docs if d["kind"] == "HTTPRoute"]
+    assert route["spec"]["rules"][0]["backendRefs"] == [ref]
+    (policy,) = [d for d in docs if d["kind"] == "HealthCheckPolicy"]
+    assert policy["spec"]["targetRef"] == {k: v for k, v in ref.items() if k != "port"}
+
+
+QUANTITIES = ["1", "0", "10", "010", "0.5", "1.25", "24Gi", "500m", "2k", "100M", "1E", "3Ei", "128974848"]
+
+
+def test_resources_helper_writes_what_to_yaml_writes(tmp_path):
+    """gen-common.resources replaces toYaml for speed: on every shape of quantity the
+    chart schema admits it must write the same bytes."""
+    import shutil
+
+    import helm_python
+
+    chart = tmp_path / "probe"
+    shutil.copytree(ROOT / "charts" / "gen-common" / "templates", chart / "templates")
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: probe\nversion: 0.1.0\n")
+    (chart / "templates" / "cases.yaml").write_text(
+        "{{- range .Values.cases }}\n---\n"
+        "toYaml: |\n  {{- toYaml . | nindent 2 }}\n"
+        'helper: |\n  {{- include "gen-common.resources" . | nindent 2 }}\n'
+        "{{- end }}\n"
+    )
+    names = ["cpu", "memory", "ephemeral-storage", "nvidia.com/gpu", "google.com/tpu"]
+    cases = [{"limits": dict.fromkeys(names, q), "requests": {"cpu": q, "memory": q}} for q in QUANTITIES]
+    cases += [{"limits": {}, "requests": {"cpu": "2"}}, {"requests": {"memory": "8Gi"}}, {}]
+    with helm_python.Chart.load(chart) as loaded:
+        rendered = loaded.render(values={"cases": cases}, name="x", namespace="default")
+    docs = [doc for doc in yaml.safe_load_all(rendered["probe/templates/cases.yaml"]) if doc]
+    assert len(docs) == len(cases)
+    for case, doc in zip(cases, docs, strict=True):
+        assert doc["helper"] == doc["toYaml"], case

@@ -34,6 +34,12 @@ def accelerators() -> dict[str, Any]:
     return _table("accelerators")
 
 
+def accelerator_resource(family: str) -> str:
+    """The extended resource name a container requests a family's accelerators by."""
+    name: str = accelerators()["resourceNames"][family]
+    return name
+
+
 def accelerator_types() -> list[str]:
     return sorted([*gpus(), *tpus()])
 
@@ -47,6 +53,33 @@ def tpu_topology(tpu_type: str, topology: str) -> dict[str, Any] | None:
 
 def releases() -> dict[str, Any]:
     return _table("releases")
+
+
+def api_versions() -> dict[str, str]:
+    """Kind -> apiVersion of every kind gen emits (releases.yaml `apiVersions`)."""
+    table: dict[str, str] = releases()["apiVersions"]
+    return table
+
+
+def api_version(kind: str) -> str:
+    return api_versions()[kind]
+
+
+def api_group(kind: str) -> str:
+    """The API group of a kind gen emits ("" for the core group)."""
+    version = api_version(kind)
+    return version.rsplit("/", 1)[0] if "/" in version else ""
+
+
+def node_labels() -> dict[str, str]:
+    """Name -> node label key of the labels a worker selects (nodes.yaml `nodeLabels`)."""
+    table: dict[str, str] = nodes()["nodeLabels"]
+    return table
+
+
+def keys() -> dict[str, Any]:
+    """Annotation keys and driver names the charts write and the checks read (keys.yaml)."""
+    return _table("keys")
 
 
 def gateway_classes() -> dict[str, Any]:

@@ -28,15 +28,19 @@ METRICS_PORT: int = _RAY["metricsPort"]
 # port name -> number of the Ray head ports a route must never reach
 PRIVATE_PORTS: dict[str, int] = dict(_RAY["privatePorts"])
 _DEFAULT_HEAD_PORTS = {**PRIVATE_PORTS, "metrics": METRICS_PORT, "serve": SERVE_PORT}
+_group = catalog.api_group
+GATEWAY = (_group("Gateway"), "Gateway")
+HEALTH_CHECK_POLICY = (_group("HealthCheckPolicy"), "HealthCheckPolicy")
+POOL = (_group("InferencePool"), "InferencePool")
 
 # Kinds that live outside namespaces (the ones gen renders or references).
 CLUSTER_SCOPED = {
     ("", "Namespace"),
     ("", "PersistentVolume"),
-    ("cloud.google.com", "ComputeClass"),
-    ("rbac.authorization.k8s.io", "ClusterRole"),
-    ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
-    ("gateway.networking.k8s.io", "GatewayClass"),
+    (_group("ComputeClass"), "ComputeClass"),
+    (_group("ClusterRole"), "ClusterRole"),
+    (_group("ClusterRoleBinding"), "ClusterRoleBinding"),
+    (_group("Gateway"), "GatewayClass"),
     ("storage.k8s.io", "StorageClass"),
     ("resource.k8s.io", "DeviceClass"),
     ("scheduling.k8s.io", "PriorityClass"),
@@ -46,7 +50,7 @@ CLUSTER_SCOPED = {
 # (ray.io/cluster of a RayService has a random suffix; ray.io/serve flips with health).
 _RAY_RUNTIME_LABELS = {"ray.io/cluster", "ray.io/serve", "ray.io/identifier"}
 _RAY_PROTECTED_LABELS = ("ray.io/node-type", "ray.io/group", "ray.io/cluster")
-EXPORT_ANNOTATION = "networking.gke.io/export"
+EXPORT_ANNOTATION: str = catalog.keys()["annotations"]["poolExport"]
 
 
 def namespace_of(obj: Mapping[str, Any]) -> str:
@@ -158,9 +162,9 @@ class ScopeIndex:
         spec = as_dict(obj.get("spec"))
         if (group, kind) == ("", "Service"):
             self._add_service(i, name, ns, spec)
-        elif (group, kind) == ("gateway.networking.k8s.io", "Gateway"):
+        elif (group, kind) == GATEWAY:
             self.gateway_classes[(ns, name)] = as_str(spec.get("gatewayClassName"))
-        elif (group, kind) == ("networking.gke.io", "HealthCheckPolicy"):
+        elif (group, kind) == HEALTH_CHECK_POLICY:
             ref = as_dict(spec.get("targetRef"))
             self.health_checked.add(
                 (
@@ -170,11 +174,11 @@ class ScopeIndex:
                     as_str(ref.get("name")) or "",
                 )
             )
-        elif (group, kind) == ("inference.networking.k8s.io", "InferencePool"):
+        elif (group, kind) == POOL:
             annotations = as_dict(as_dict(obj.get("metadata")).get("annotations"))
             if annotations.get(EXPORT_ANNOTATION) == "True":
                 self.exported_pools.add((ns, name))
-        if kind in ("RayService", "RayCluster") and group == "ray.io":
+        if kind in ("RayService", "RayCluster") and group == _group("RayService"):
             self._add_ray_services(i, kind, name, ns, spec)
         for _, tpl, ray_node, ray_group in pod_templates(obj):
             self._add_template(i, f'{kind} "{name}"', ns, tpl, ray_node, ray_group)
@@ -329,7 +333,7 @@ def make_ref(path: Path, raw: Any, group: str, kind: str) -> Ref:
 
 def route_parents(obj: Mapping[str, Any]) -> Iterator[Ref]:
     for i, raw in enumerate(as_list(as_dict(obj.get("spec")).get("parentRefs"))):
-        yield make_ref(("spec", "parentRefs", i), raw, "gateway.networking.k8s.io", "Gateway")
+        yield make_ref(("spec", "parentRefs", i), raw, *GATEWAY)
 
 
 def route_backends(obj: Mapping[str, Any]) -> Iterator[Ref]:
@@ -338,6 +342,5 @@ def route_backends(obj: Mapping[str, Any]) -> Iterator[Ref]:
             yield make_ref(("spec", "rules", i, "backendRefs", j), raw, "", "Service")
 
 
-ROUTE_KINDS = {("gateway.networking.k8s.io", "HTTPRoute"), ("gateway.networking.k8s.io", "GRPCRoute")}
-POOL = ("inference.networking.k8s.io", "InferencePool")
-POOL_IMPORT = ("networking.gke.io", "GCPInferencePoolImport")
+ROUTE_KINDS = {(_group("HTTPRoute"), "HTTPRoute"), (_group("HTTPRoute"), "GRPCRoute")}
+POOL_IMPORT = (_group("GCPInferencePoolImport"), "GCPInferencePoolImport")

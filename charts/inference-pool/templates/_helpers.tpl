@@ -1,6 +1,6 @@
 {{/*
 inference-pool.eppSelector: labels selecting the endpoint picker pods of one pool.
-Usage: {{ include "inference-pool.eppSelector" (dict "ctx" $ "p" $p) }}
+Usage: {{ include "inference-pool.eppSelector" (dict "ctx" $ctx "p" $p) }}
 */}}
 {{- define "inference-pool.eppSelector" -}}
 {{- include "gen-common.selectorLabels" (dict "ctx" .ctx "component" "endpoint-picker" "name" .p.eppName) }}

@@ -2,7 +2,7 @@
 ray-llm.serveConfig: the Ray Serve config (serveConfigV2) of one RayService: a Ray
 Serve LLM OpenAI app with one llm_config per served model (several when multiplexed;
 the app routes each request by its OpenAI `model`).
-Usage: {{ include "ray-llm.serveConfig" (dict "ctx" $ "m" $m) }}
+Usage: {{ include "ray-llm.serveConfig" (dict "ctx" $ctx "m" $m) }}
 */}}
 {{- define "ray-llm.serveConfig" -}}
 {{- $app := .ctx.Values.serveApp -}}
@@ -47,13 +47,11 @@ applications:
 {{/*
 ray-llm.env: the environment of a Ray container: the shared Ray Serve tuning and the
 model's HAProxy ingress settings (only for images that carry haproxy), the Hugging Face token by secret reference (never by value), then extra EnvVars.
-Usage: {{ include "ray-llm.env" (dict "ctx" $ "m" $m "extra" $m.worker.env) }}
+Usage: {{ include "ray-llm.env" (dict "ctx" $ctx "m" $m "extra" $m.worker.env) }}
 */}}
 {{- define "ray-llm.env" -}}
-{{- range concat .ctx.Values.rayEnv .m.haproxyEnv }}
-- name: {{ .name }}
-  value: {{ .value | quote }}
-{{- end }}
+{{ .ctx.rayEnv }}
+{{- include "ray-llm.envLiterals" .m.haproxyEnv }}
 {{- with .m.hfTokenSecret }}
 - name: {{ $.m.hfTokenEnv }}
   valueFrom:
@@ -62,7 +60,18 @@ Usage: {{ include "ray-llm.env" (dict "ctx" $ "m" $m "extra" $m.worker.env) }}
       key: {{ .key | quote }}
 {{- end }}
 {{- with .extra }}
-{{ toYaml . }}
+{{ include "gen-common.envVars" . }}
+{{- end }}
+{{- end -}}
+
+{{/*
+ray-llm.envLiterals: EnvVars with literal values, from {name, value} entries.
+Usage: {{ include "ray-llm.envLiterals" .m.haproxyEnv }}
+*/}}
+{{- define "ray-llm.envLiterals" -}}
+{{- range . }}
+- name: {{ .name }}
+  value: {{ .value | quote }}
 {{- end }}
 {{- end -}}
 
@@ -70,12 +79,17 @@ Usage: {{ include "ray-llm.env" (dict "ctx" $ "m" $m "extra" $m.worker.env) }}
 ray-llm.podMetadata: metadata of a Ray pod template: the model-server selector labels
 (role head or worker) and the annotations: GCS Fuse's sidecar settings, and on workers
 the node storage they were sized for.
-Usage: {{ include "ray-llm.podMetadata" (dict "ctx" $ "m" $m "role" "worker") }}
+Usage: {{ include "ray-llm.podMetadata" (dict "ctx" $ctx "m" $m "role" "worker") }}
 */}}
 {{- define "ray-llm.podMetadata" -}}
 metadata:
   labels:
     {{- include "gen-common.modelServerSelector" (dict "ctx" .ctx "model" .m.name "role" .role) | nindent 4 }}
+  {{- $podAnnotations := and (eq .role "worker") .m.worker.podAnnotations }}
+  {{- if and .m.gcsFuse (not $podAnnotations) }}
+  annotations:
+    {{- .ctx.gcsFuseSidecar | nindent 4 }}
+  {{- else }}
   {{- $annotations := dict }}
   {{- if .m.gcsFuse }}
   {{- $annotations = merge $annotations .ctx.Values.gcsFuseSidecar }}
@@ -87,12 +101,13 @@ metadata:
   annotations:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+  {{- end }}
 {{- end -}}
 
 {{/*
 ray-llm.volumeMounts / ray-llm.volumes: the shared-memory volume (TPU) and the GCS Fuse
 CSI volume with its memory-backed file cache, when the model uses them.
-Usage: {{ include "ray-llm.volumeMounts" $m }} and {{ include "ray-llm.volumes" $m }}
+Usage: {{ include "ray-llm.volumeMounts" $m }} and {{ include "ray-llm.volumes" (dict "ctx" $ctx "m" $m) }}
 */}}
 {{- define "ray-llm.volumeMounts" -}}
 {{- if or .sharedMemory .gcsFuse }}
@@ -110,20 +125,20 @@ volumeMounts:
 {{- end -}}
 
 {{- define "ray-llm.volumes" -}}
-{{- if or .sharedMemory .gcsFuse }}
+{{- if or .m.sharedMemory .m.gcsFuse }}
 volumes:
-{{- if .sharedMemory }}
+{{- if .m.sharedMemory }}
 - name: dshm
   emptyDir:
     medium: Memory
 {{- end }}
-{{- with .gcsFuse }}
+{{- with .m.gcsFuse }}
 - name: gke-gcsfuse-cache
   emptyDir:
     medium: Memory
 - name: gcs-fuse-csi-ephemeral
   csi:
-    driver: gcsfuse.csi.storage.gke.io
+    driver: {{ $.ctx.Values.gcsFuseDriver }}
     readOnly: {{ .readOnly }}
     volumeAttributes:
       bucketName: {{ .bucket | quote }}
@@ -137,7 +152,7 @@ volumes:
 ray-llm.waitForWeights: an init container that holds a pod until the model's download Job
 has written its completion marker, so vLLM never starts on partial weights. It runs after
 GKE's GCS Fuse sidecar (a native sidecar, injected first), with the bucket read-only.
-Usage: {{ include "ray-llm.waitForWeights" (dict "ctx" $ "m" $m "sec" $sec) }}
+Usage: {{ include "ray-llm.waitForWeights" (dict "ctx" $ctx "m" $m "sec" $sec) }}
 */}}
 {{- define "ray-llm.waitForWeights" -}}
 {{- with .m.download }}
@@ -156,12 +171,27 @@ initContainers:
   - name: REPO_ID
     value: {{ .repoId | quote }}
   resources:
-    {{- toYaml $.ctx.Values.download.waitResources | nindent 4 }}
+    {{- $.ctx.waitResources | nindent 4 }}
   securityContext:
-    {{- toYaml $.sec.container | nindent 4 }}
+    {{- $.sec.container | nindent 4 }}
   volumeMounts:
   - name: gcs-fuse-csi-ephemeral
     mountPath: {{ $.m.gcsFuse.mountPath | quote }}
     readOnly: true
 {{- end }}
+{{- end -}}
+
+{{/*
+ray-llm.nodeSelector: the nodeSelector of a model's workers from its placement, node
+label values by their name in `nodeLabels` (accelerator, TPU topology, compute class,
+local SSD).
+Usage: {{ include "ray-llm.nodeSelector" (dict "ctx" $ctx "placement" $m.worker.placement) }}
+*/}}
+{{- define "ray-llm.nodeSelector" -}}
+{{- $selector := dict }}
+{{- range $name, $value := .placement }}
+{{- $key := index $.ctx.Values.nodeLabels $name | required (printf "nodeLabels has no label named %q (models[].worker.placement)" $name) }}
+{{- $_ := set $selector $key $value }}
+{{- end }}
+{{- toYaml $selector }}
 {{- end -}}
