@@ -266,10 +266,9 @@ class RuleSet:
             return None
         if verdict is not False:  # a CEL error (or a non-bool, which the server's type check forbids)
             detail = str(verdict) if isinstance(verdict, cel_k8s.EvalError) else f"got {verdict!r}"
-            return (
-                f"rule did not evaluate to true ({detail[:200]}); the API server rejects that "
-                f"too: {rule.spec['rule']}"
-            )
+            # Named by its message, else its text, as the API server does (ruleErrorString).
+            named = (rule.spec.get("message") or "").strip() or rule.spec["rule"]
+            return f"rule did not evaluate to true ({detail[:200]}); the API server rejects that too: {named}"
         if rule.message_program is not None:
             message = cel_k8s.evaluate(rule.message_program, activation)
             if isinstance(message, str) and message:
