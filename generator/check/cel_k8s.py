@@ -40,6 +40,7 @@ KUBERNETES_LIBRARY = frozenset(
 )  # fmt: skip
 _UNDECLARED = re.compile(r"undeclared reference to '([^']+)'")
 _ENV: Any = None
+_ERROR: Any = None  # cel.Type.ERROR, kept once the engine is loaded
 
 
 class CompileError(Exception):
@@ -51,12 +52,13 @@ class EvalError(Exception):
 
 
 def _env() -> Any:
-    global _ENV
+    global _ENV, _ERROR
     if _ENV is None:
         from cel_expr_python import cel
         from cel_expr_python.ext import ext_strings
 
         _ENV = cel.NewEnv(variables={"self": cel.Type.DYN}, extensions=[ext_strings.ExtStrings()])
+        _ERROR = cel.Type.ERROR
     return _ENV
 
 
@@ -84,9 +86,9 @@ def activation(self_value: Any) -> Any:
 
 def evaluate(program: Any, bindings: Any) -> Any:
     """The plain Python result of ``program``, or an EvalError for a CEL error."""
-    from cel_expr_python import cel
-
     value = program.eval(bindings)
-    if value.type() == cel.Type.ERROR:
+    if value.value() is True:
+        return True  # the common case, without asking for the type
+    if value.type() == _ERROR:
         return EvalError(str(value.value()))
     return value.plain_value()
