@@ -41,6 +41,7 @@ KUBERNETES_LIBRARY = frozenset(
 _UNDECLARED = re.compile(r"undeclared reference to '([^']+)'")
 _ENV: Any = None
 _ERROR: Any = None  # cel.Type.ERROR, kept once the engine is loaded
+_PROGRAMS: dict[str, Any] = {}
 
 
 class CompileError(Exception):
@@ -63,9 +64,14 @@ def _env() -> Any:
 
 
 def compile_expression(text: str) -> Any:
-    """The compiled program of ``text``; raises CompileError with a reason users can read."""
+    """The compiled program of ``text`` (shared by kinds that pin the same rule, e.g.
+    HTTPRoute v1 and v1beta1); raises CompileError with a reason users can read."""
+    program = _PROGRAMS.get(text)
+    if program is not None:
+        return program
     try:
-        return _env().compile(text)
+        program = _PROGRAMS[text] = _env().compile(text)
+        return program
     except RuntimeError as exc:  # cel-cpp reports every compile failure as RuntimeError
         detail = str(exc)
         missing = _UNDECLARED.search(detail)

@@ -263,7 +263,7 @@ def test_escape_property() -> None:
 
 
 # cel-go's verdicts (the API server's), on a value typed like a schema'd object: True,
-# False or "error". These are where cel-python, which this checker used before, differed.
+# False or "error", among them the cases where cel-python, which this checker used before, differed.
 SELF = {
     "n": 90,
     "big": 2**63 - 1,
