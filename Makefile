@@ -81,7 +81,7 @@ lint: $(TSTAMP)
 ## lock: re-resolve every lock file (then run make test, review the diff, commit)
 lock: | $(UV)
 	$(COMPILE) -o locks/uv.txt locks/uv.in
-	$(COMPILE) -o locks/dev.txt --extra test --extra ray --extra lint --extra celtrial pyproject.toml locks/build.in
+	$(COMPILE) -o locks/dev.txt --extra test --extra ray --extra lint pyproject.toml locks/build.in
 	# the runtime lock takes its versions from the dev lock: demo and test install the same gen
 	$(COMPILE) -o locks/gen.txt --constraint locks/dev.txt pyproject.toml locks/build.in
 	$(COMPILE) -o security/requirements.txt security/requirements.in

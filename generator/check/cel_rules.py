@@ -1,106 +1,37 @@
-"""Rules a JSON schema cannot express: CEL ``x-kubernetes-validations`` (evaluated with
-cel-python) and ``x-kubernetes-list-type: map`` key uniqueness.
+"""Rules a JSON schema cannot express: CEL ``x-kubernetes-validations`` and
+``x-kubernetes-list-type: map`` key uniqueness.
+
+CEL runs on cel-cpp, the engine the CEL project maintains beside cel-go (the API
+server's), through its official Python wrapper ``cel-expr-python``; the strings
+extension the pinned rules use (``split``) is cel-cpp's own; ``cel_k8s`` builds the
+environment.
 
 Mirrors the API server where it matters for a create: a rule runs on every node its
 path reaches, after defaults are applied to that node; property names that are CEL
 keywords or hold ``.-/`` are escaped (``namespace`` -> ``__namespace__``) while map
-keys are not. A rule is never guessed at: if it needs ``oldSelf`` (update-only), a
-function cel-python lacks, or does not compile, it is listed by ``unevaluated()``.
-
-Speed: each rule is first run by ``cel_fast`` (compiled once to Python closures over the
-plain JSON value), which can only say "holds". Any other outcome -- false, an error, or
-a case cel_fast does not model -- is decided by cel-python, so every reported problem and
-its message come from cel-python as before. cel-python itself (~0.25 s to import and
-build its parser) is loaded only when some rule needs it.
+keys are not; numbers of ``type: number`` fields are doubles. A rule is never guessed
+at: if it needs ``oldSelf`` (update-only) or does not compile (say, a function this
+checker lacks), it is listed by ``unevaluated()``.
 """
 
 from __future__ import annotations
 
 import copy
-import importlib.util
-import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from . import cel_fast
+from . import cel_k8s
 from .crd_compile import ITEMS, VALUES
 
-_CELPY_INSTALLED = importlib.util.find_spec("celpy") is not None
-_ENV: Any = None
-
-
-def _celpy_env() -> Any:
-    """cel-python's Environment, built on first use (import + lark grammar ~0.25 s)."""
-    global _ENV
-    if _ENV is None:
-        import celpy
-
-        _ENV = celpy.Environment()
-    return _ENV
-
-
-# Functions/macros cel-python evaluates like Kubernetes' cel-go, plus _EXTENSIONS below.
-_STANDARD = {
-    "all",
-    "exists",
-    "exists_one",
-    "map",
-    "filter",
-    "has",
-    "size",
-    "matches",
-    "startsWith",
-    "endsWith",
-    "contains",
-    "duration",
-    "timestamp",
-    "int",
-    "uint",
-    "double",
-    "string",
-    "bool",
-    "dyn",
-    "type",
-}
-_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
-_CEL_KEYWORDS = {"true", "false", "null", "in"} | cel_fast.RESERVED_WORDS
+# Kubernetes escapes these property names (apiextensions-apiserver cel/common/escaping.go).
+_CEL_KEYWORDS = {
+    "true", "false", "null", "in", "as", "break", "const", "continue", "else", "for", "function",
+    "if", "import", "let", "loop", "package", "namespace", "return", "var", "void", "while",
+}  # fmt: skip
 _MEMO_LIMIT = 100_000
 _UNSET = object()
-
-
-def _split(s: Any, sep: Any, limit: Any = -1) -> Any:
-    from celpy import celtypes
-
-    # cel-go strings ext: limit < 0 -> all parts, 0 -> none, n -> at most n parts.
-    n = int(limit)
-    parts = [] if n == 0 else str(s).split(str(sep), n - 1 if n > 0 else -1)
-    return celtypes.ListType([celtypes.StringType(x) for x in parts])
-
-
-def _ascii_case(s: Any, upper: bool) -> Any:
-    from celpy import celtypes
-
-    return celtypes.StringType(
-        "".join((c.upper() if upper else c.lower()) if c.isascii() else c for c in str(s))
-    )
-
-
-def _trim(s: Any) -> Any:
-    from celpy import celtypes
-
-    return celtypes.StringType(str(s).strip())
-
-
-# Kubernetes' CEL strings extension (cel-go ext.Strings), the subset the pinned CRDs
-# use; a rule calling anything else is "not evaluated".
-_EXTENSIONS = {
-    "split": _split,
-    "lowerAscii": lambda s: _ascii_case(s, upper=False),
-    "upperAscii": lambda s: _ascii_case(s, upper=True),
-    "trim": _trim,
-}
 
 
 def escape_property(name: str) -> str:
@@ -161,29 +92,8 @@ def _child_schema(schema: dict[str, Any], seg: str, root: dict[str, Any]) -> dic
     return child
 
 
-def apply_defaults(value: Any, schema: dict[str, Any], root: dict[str, Any]) -> Any:
-    """Return ``value`` with schema defaults filled in, as the API server does before
-    validating (new objects only; ``value`` itself is not modified)."""
-    schema = _resolve(schema, root)
-    if isinstance(value, dict):
-        out = {}
-        props = schema.get("properties", {})
-        for key, prop in props.items():
-            if key not in value and "default" in prop:
-                out[key] = apply_defaults(copy.deepcopy(prop["default"]), prop, root)
-        addl = schema.get("additionalProperties")
-        for key, v in value.items():
-            sub = props.get(key) if key in props else (addl if isinstance(addl, dict) else {})
-            out[key] = apply_defaults(v, sub, root)
-        return out
-    if isinstance(value, list):
-        items = schema.get("items", {})
-        return [apply_defaults(v, items, root) for v in value]
-    return value
-
-
 def to_native(value: Any, schema: dict[str, Any], root: dict[str, Any]) -> Any:
-    """``to_cel(apply_defaults(value))`` in plain Python values, for ``cel_fast``: defaults
+    """``value`` as the API server hands it to CEL, in plain Python values: defaults
     filled in, property names escaped, schema numbers as float, map keys as they are."""
     schema = _resolve(schema, root)
     if isinstance(value, dict):
@@ -209,40 +119,6 @@ def to_native(value: Any, schema: dict[str, Any], root: dict[str, Any]) -> Any:
         if typ == "number" or (isinstance(typ, list) and "number" in typ):
             return float(value)
     return value
-
-
-def to_cel(value: Any, schema: dict[str, Any], root: dict[str, Any]) -> Any:
-    from celpy import celtypes
-
-    schema = _resolve(schema, root)
-    if isinstance(value, dict):
-        props = schema.get("properties")
-        addl = schema.get("additionalProperties")
-        if props is not None:
-            return celtypes.MapType(
-                {
-                    celtypes.StringType(escape_property(k)): to_cel(
-                        v, props.get(k, addl if isinstance(addl, dict) else {}), root
-                    )
-                    for k, v in value.items()
-                }
-            )
-        sub = addl if isinstance(addl, dict) else {}
-        return celtypes.MapType({celtypes.StringType(k): to_cel(v, sub, root) for k, v in value.items()})
-    if isinstance(value, list):
-        items = schema.get("items", {})
-        return celtypes.ListType([to_cel(v, items, root) for v in value])
-    if isinstance(value, bool):
-        return celtypes.BoolType(value)
-    if isinstance(value, int):
-        typ = schema.get("type")
-        is_number = typ == "number" or (isinstance(typ, list) and "number" in typ)
-        return celtypes.DoubleType(value) if is_number else celtypes.IntType(value)  # cel-go types by schema
-    if isinstance(value, float):
-        return celtypes.DoubleType(value)
-    if isinstance(value, str):
-        return celtypes.StringType(value)
-    return value  # None
 
 
 class _Trie:
@@ -330,55 +206,16 @@ def _walk_native(
                 )
 
 
-def _fast_check(rule: str) -> Callable[[Any], bool] | None:
-    """cel_fast's compiled rule, shared by kinds that pin the same rule (e.g. HTTPRoute
-    v1 and v1beta1), or None when cel_fast cannot run it."""
-    if rule not in _FAST_CACHE:
-        _FAST_CACHE[rule] = cel_fast.try_compile(rule)
-    return _FAST_CACHE[rule]
+class _Rule:
+    """One evaluated rule, compiled once (with its messageExpression, if any)."""
 
+    __slots__ = ("message_program", "program", "spec")
 
-_FAST_CACHE: dict[str, Callable[[Any], bool] | None] = {}
-
-
-class _Compiled:
-    """One evaluated rule: its cel_fast check (None if cel_fast cannot run it) and its
-    cel-python programs, compiled on first need."""
-
-    def __init__(self, index: int, spec: dict[str, Any], fast: Callable[[Any], bool] | None) -> None:
-        self.index = index
+    def __init__(self, spec: dict[str, Any]) -> None:
         self.spec = spec
-        self.fast = fast
-        self._programs: tuple[Any, Any] | None = None
-
-    def compile_celpy(self) -> tuple[Any, Any]:
-        """(program, message_program); raises what cel-python raises for a bad rule."""
-        if self._programs is None:
-            env = _celpy_env()
-            program = env.program(env.compile(self.spec["rule"]), functions=_EXTENSIONS)
-            message_program = None
-            if "messageExpression" in self.spec:
-                message_program = env.program(
-                    env.compile(self.spec["messageExpression"]), functions=_EXTENSIONS
-                )
-            self._programs = (program, message_program)
-        return self._programs
-
-    @property
-    def program(self) -> Any:
-        return self.compile_celpy()[0]
-
-    @property
-    def message_program(self) -> Any:
-        return self.compile_celpy()[1]
-
-
-def _parses(text: str) -> bool:
-    try:
-        cel_fast.parse(text)
-        return True
-    except (cel_fast.Unsupported, RecursionError):
-        return False
+        self.program = cel_k8s.compile_expression(spec["rule"])
+        text = spec.get("messageExpression")
+        self.message_program = cel_k8s.compile_expression(text) if isinstance(text, str) else None
 
 
 class RuleSet:
@@ -392,104 +229,51 @@ class RuleSet:
             [(lm["path"], lm["keys"]) for lm in compiled.get("list_maps", [])], self.root
         )
         self._unevaluated: list[UnevaluatedRule] = []
-        self._programs: list[_Compiled] = []
-        self._memo: dict[tuple[int, str], str | None] = {}
-        for i, spec in enumerate(compiled.get("rules", [])):
-            reason = self._unsupported(spec["rule"])
-            prog: _Compiled | None = None
-            if reason is None:
-                prog = _Compiled(i, spec, _fast_check(spec["rule"]))
-                # cel-python must be able to compile what it may be asked to decide. cel_fast's
-                # parser accepts exactly cel-python's parses for the pinned rules (tested), so
-                # cel-python is loaded here only for text cel_fast cannot parse.
-                texts = [spec["rule"]] + ([spec["messageExpression"]] if "messageExpression" in spec else [])
-                if prog.fast is None or not all(_parses(t) for t in texts):
-                    try:
-                        prog.compile_celpy()
-                    except Exception as exc:  # cel-python parse/compile errors have no common base
-                        reason = f"cel-python cannot compile it: {exc}"
+        rules: list[_Rule] = []
+        for spec in compiled.get("rules", []):
+            reason: str | None = None
+            if re.search(r"\boldSelf\b", spec["rule"]):
+                reason = "transition rule (uses oldSelf): the API server checks it only on update"
+            else:
+                try:
+                    rules.append(_Rule(spec))
+                except cel_k8s.CompileError as exc:
+                    reason = str(exc)
             if reason is not None:
                 self._unevaluated.append(
                     UnevaluatedRule(api_version, kind, _display_path(spec["path"]), spec["rule"], reason)
                 )
-            else:
-                assert prog is not None
-                self._programs.append(prog)
-        self._cel = _build_trie([(p.spec["path"], p) for p in self._programs], self.root)
-
-    @staticmethod
-    def _unsupported(rule: str) -> str | None:
-        if not _CELPY_INSTALLED:
-            return "cel-python is not installed"
-        if re.search(r"\boldSelf\b", rule):
-            return "transition rule (uses oldSelf): the API server checks it only on update"
-        missing = sorted({f for f in _CALL.findall(rule) if f not in _STANDARD and f not in _EXTENSIONS})
-        if missing:
-            return f"uses {', '.join(m + '()' for m in missing)}, which this checker does not implement"
-        return None
+        self._cel = _build_trie([(r.spec["path"], r) for r in rules], self.root)
 
     def unevaluated(self) -> list[UnevaluatedRule]:
         return list(self._unevaluated)
 
     def check_cel(self, obj: dict[str, Any]) -> Iterator[tuple[list[str | int], str]]:
-        for at, value, native, node in _walk_native(self._cel, obj, _UNSET, [], self.root):
-            # cel-python's input (defaults, memo key, CEL value): once per node, if needed.
-            defaulted: Any = _UNSET
-            dumped = ""
-            activation: dict[str, Any] | None = None
-            for prog in node.payload:
-                if prog.fast is not None:
-                    try:
-                        if prog.fast(native):
-                            continue  # holds: cel-python would return true too
-                    except cel_fast.Unknown:
-                        pass  # false, an error, or not modelled: cel-python decides
-                if defaulted is _UNSET:
-                    defaulted = apply_defaults(value, node.schema, self.root)
-                    dumped = json.dumps(defaulted, sort_keys=True, separators=(",", ":"))
-                key = (prog.index, dumped)
-                if key in self._memo:
-                    failure = self._memo[key]
-                else:
-                    if activation is None:
-                        activation = {"self": to_cel(defaulted, node.schema, self.root)}
-                    failure = self._evaluate(prog, activation)
-                    if len(self._memo) >= _MEMO_LIMIT:
-                        self._memo.clear()
-                    self._memo[key] = failure
+        for at, _value, native, node in _walk_native(self._cel, obj, _UNSET, [], self.root):
+            # One activation per node: the value crosses into the engine once for all its rules.
+            activation = cel_k8s.activation(native)
+            for rule in node.payload:
+                failure = self._evaluate(rule, activation)
                 if failure is not None:
-                    field_path = prog.spec.get("fieldPath")
+                    field_path = rule.spec.get("fieldPath")
                     extra = [p for p in re.split(r"\.|\[|\]", field_path) if p] if field_path else []
                     yield at + extra, failure
 
-    def _evaluate(self, prog: _Compiled, activation: dict[str, Any]) -> str | None:
-        program = prog.program
-        try:
-            result = program.evaluate(activation)
-        except Exception as exc:  # CELEvalError and friends: the server fails the rule too
-            result = exc
-        if isinstance(result, Exception):
-            detail = str(result.args[0] if result.args else result)[:200]
-            return (
-                f"rule did not evaluate to true ({detail}); the API server rejects that "
-                f"too: {prog.spec['rule']}"
-            )
-        from celpy import celtypes
-
-        if isinstance(result, celtypes.BoolType) and bool(result):
-            return None
-        return self._message(prog, activation)
-
     @staticmethod
-    def _message(prog: _Compiled, activation: dict[str, Any]) -> str:
-        if prog.message_program is not None:
-            try:
-                msg = prog.message_program.evaluate(activation)
-                if isinstance(msg, str) and msg:
-                    return str(msg)
-            except Exception:  # the server also falls back to `message` here
-                pass
-        return prog.spec.get("message") or f"failed rule: {prog.spec['rule']}"
+    def _evaluate(rule: _Rule, activation: Any) -> str | None:
+        verdict = cel_k8s.evaluate(rule.program, activation)
+        if verdict is True:
+            return None
+        if verdict is not False:  # a CEL error (or a non-bool, which the server's type check forbids)
+            detail = str(verdict) if isinstance(verdict, cel_k8s.EvalError) else f"got {verdict!r}"
+            # Named by its message, else its text, as the API server does (ruleErrorString).
+            named = (rule.spec.get("message") or "").strip() or rule.spec["rule"]
+            return f"rule did not evaluate to true ({detail[:200]}); the API server rejects that too: {named}"
+        if rule.message_program is not None:
+            message = cel_k8s.evaluate(rule.message_program, activation)
+            if isinstance(message, str) and message:
+                return message  # else the server falls back to `message` too
+        return rule.spec.get("message") or f"failed rule: {rule.spec['rule']}"
 
     def check_list_maps(self, obj: dict[str, Any]) -> Iterator[tuple[list[str | int], str]]:
         for at, value, node in _walk(self._list_maps, obj, []):

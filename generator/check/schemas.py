@@ -295,7 +295,7 @@ def missing_schema_message(api_version: str, kind: str, kube_minor: str) -> str:
 
 def unevaluated_rules(api_version: str | None = None, kind: str | None = None) -> list[UnevaluatedRule]:
     """CEL rules of the pinned custom resources that ``validate_resource`` does NOT
-    check (update-only transition rules, functions cel-python lacks), so callers can
+    check (update-only transition rules, functions the checker lacks), so callers can
     say so instead of implying full coverage."""
     out: list[UnevaluatedRule] = []
     for (av, k), entry in sorted(load_index().entries.items()):
