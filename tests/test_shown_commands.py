@@ -242,7 +242,9 @@ def test_gen_help_lists_every_command_and_readme_names_their_arguments(cli):
 
 def test_init_list_shows_whole_descriptions(cli):
     listing = cli("init", "--list").stdout
-    assert "gke-west is the config cluster." in listing
-    assert "picks the RayService by that header." in listing
+    flat = " ".join(listing.split())  # wrapped to the terminal: compare the words
+    assert "gke-west is the config cluster." in flat
+    assert "picks the RayService by that header." in flat
+    assert "(https://cloud.google.com/kubernetes-engine/docs/" in flat, "each names the guide it follows"
     for paragraph in re.split(r"\n(?=\S)", listing.strip()):
         assert paragraph.rstrip().endswith("."), paragraph
