@@ -101,3 +101,18 @@ class PlainBuilder:
         if cls is yaml.SequenceNode and tag == SEQ:
             return [self._build(child) for child in node.value]
         raise NotPlain
+
+
+def load(text: str) -> Any:
+    """``yaml.load(text, Loader=MemoLoader)``, plain documents built by PlainBuilder."""
+    loader = MemoLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        try:
+            return PlainBuilder(loader, sys.maxsize).build(node)
+        except NotPlain:
+            return loader.construct_document(node)
+    finally:
+        loader.dispose()

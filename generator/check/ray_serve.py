@@ -19,6 +19,7 @@ from collections.abc import Container
 from types import SimpleNamespace
 from typing import Any
 
+from generator import fastyaml
 from generator.check import ray_prefetch
 from generator.check.problem import format_path
 
@@ -63,10 +64,9 @@ def load_serve_config(text: str) -> Any:
     callers must not modify it."""
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", None)
-    if loader is not None:
+    if getattr(yaml, "CSafeLoader", None) is not None:
         try:
-            return yaml.load(text, Loader=loader)
+            return fastyaml.load(text)  # libyaml, plain configs built directly
         except yaml.YAMLError:
             pass  # the pure-Python parser's message (what this always reported)
     return yaml.safe_load(text)
