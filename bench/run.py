@@ -738,15 +738,14 @@ TARGETS = [
     (
         "P4 (schemas)",
         "`generator.check.schemas.validate_resource` on every resource of the 1000-model output, "
-        "fresh process per sample, schemas compiled beforehand",
+        "one fresh process per sample, schemas compiled beforehand",
         "absolute",
         ">= 2000/s",
     ),
     (
         "RSS",
-        "peak RSS of the `gen render` child process, 10000 models (os.wait4 rusage: the largest of "
-        "that process and its children; the second render process of large fleets peaks "
-        "separately, see below)",
+        "peak RSS of a `gen render` process, 10000 models (pyperf's command_max_rss: the largest of "
+        "that process and the second render process it starts for large fleets, each on its own)",
         "absolute",
         "< 1 GiB",
     ),
