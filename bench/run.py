@@ -1,30 +1,30 @@
-"""gen benchmarks: every target of issue 10 as a ratio against a baseline measured in
-the same run (the machine is shared and noisy), median of several samples.
+"""gen benchmarks: every target of issues 10 and 19 as a ratio against a baseline measured
+in the same run (the machine is shared and noisy), median of several samples.
 
-    .venv/bin/python bench/run.py            # what `make bench` runs (~5 minutes)
+    .venv/bin/python bench/run.py            # what `make bench` runs (~10 minutes)
     .venv/bin/python bench/run.py --quick    # 3 samples everywhere, no 10k render samples
     .venv/bin/python bench/run.py --only p2,p4
 
-Writes bench/results/<name>.json per measurement, prints the table and regenerates
+Every sample is taken by pyperf (bench/samplers.py): one fresh worker process per sample,
+its metadata (load average, CPU, Python, a command's peak RSS) recorded with it in
+bench/results/pyperf/<benchmark>.json. This script sets up (specs, kept outputs), asks
+pyperf for the samples, and writes bench/results/<name>.json per measurement (samples,
+medians, ratio, target, machine, load), prints the table and regenerates
 bench/README.md. Exit status 0 even when a target fails (the table says so); 2 on usage
-errors. Heavy work runs in child processes (``run.py --worker ...``) so every
-measurement starts from a clean interpreter and peak memory is per measurement.
+errors.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import gc
 import json
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
 from collections.abc import Callable
@@ -36,6 +36,7 @@ ROOT = BENCH.parent
 RESULTS = BENCH / "results"
 SPECS = BENCH / ".specs"
 WORK = BENCH / ".out"
+PYPERF = RESULTS / "pyperf"
 BIN = Path(sys.executable).parent
 GEN = BIN / "gen"
 CHECK_JSONSCHEMA = BIN / "check-jsonschema"
@@ -92,45 +93,6 @@ def git_state() -> dict[str, Any]:
     }
 
 
-def timed_child(cmd: list[str], timeout: float = 600) -> tuple[float, int, int, str]:
-    """(wall seconds, exit code, peak RSS bytes of that child alone, stderr tail)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        _, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        raise
-    wall = time.perf_counter() - start
-    # (no per-child RSS here: children whose peak matters go through peak_rss_child)
-    return wall, proc.returncode, 0, err.decode(errors="replace")[-2000:]
-
-
-def peak_rss_child(cmd: list[str], timeout: float = 900) -> tuple[float, int, int, str]:
-    """Run ``cmd`` and return (wall, exit code, peak RSS in bytes of that child, stderr tail),
-    with os.wait4 so the peak is this child's own (ru_maxrss is KiB on Linux)."""
-    with tempfile.TemporaryFile() as errf:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=errf)
-        deadline = start + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.01)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        errf.seek(0)
-        err = errf.read().decode(errors="replace")[-2000:]
-    scale = 1 if sys.platform == "darwin" else 1024
-    return wall, proc.returncode, usage.ru_maxrss * scale, err
-
-
 def compile_bytecode() -> None:
     """Write the .pyc files of the venv and of generator/ once, as `pip install` (or any
     first import without PYTHONDONTWRITEBYTECODE) leaves them: without them every new
@@ -148,24 +110,65 @@ def compile_bytecode() -> None:
     )
 
 
-def worker(kind: str, **params: Any) -> dict[str, Any]:
-    """Run ``run.py --worker`` in a fresh interpreter; returns its JSON report."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, json.dumps(params)]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"worker {kind} failed (exit {proc.returncode}): {proc.stderr.strip()[-1500:]}")
-    report: dict[str, Any] = json.loads(lines[-1])
-    return report
+def sampled(name: str, kind: str, params: Any, processes: int) -> tuple[list[float], list[dict[str, Any]]]:
+    """pyperf runs ``bench/samplers.py``'s ``kind`` in ``processes`` fresh worker processes,
+    one sample each (no calibration: one loop); (samples in seconds, each run's metadata:
+    load average, CPU, Python, the command's peak RSS...). Its JSON stays in
+    bench/results/pyperf/ (``python -m pyperf stats FILE`` reads it)."""
+    import pyperf
+
+    PYPERF.mkdir(parents=True, exist_ok=True)
+    out = PYPERF / f"{name}.json"
+    out.unlink(missing_ok=True)
+    cmd = [
+        sys.executable,
+        str(BENCH / "samplers.py"),
+        "--quiet",
+        "-o",
+        str(out),
+        "--processes",
+        str(processes),
+        "--values",
+        "1",
+        "--warmups",
+        "0",
+        "--loops",
+        "1",
+        "--name",
+        name,
+        "--kind",
+        kind,
+        "--params",
+        json.dumps(params),
+    ]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=7200)
+    if proc.returncode != 0 or not out.is_file():
+        raise RuntimeError(f"pyperf {name} failed (exit {proc.returncode}): {proc.stderr.strip()[-1500:]}")
+    runs = [r for r in pyperf.Benchmark.load(str(out)).get_runs() if r.values]
+    return [v for r in runs for v in r.values], [r.get_metadata() for r in runs]
 
 
-# --------------------------------------------------------------------------- workers
-# Each runs in its own process and prints one JSON line.
+def run_info(metadata: list[dict[str, Any]]) -> dict[str, Any]:
+    """What pyperf recorded of each sample's process that the table does not show."""
+    info: dict[str, Any] = {"load_avg_1min": [m.get("load_avg_1min") for m in metadata]}
+    rss = [m["command_max_rss"] for m in metadata if "command_max_rss" in m]
+    if rss:
+        info["command_max_rss_bytes"] = rss
+    first = metadata[0] if metadata else {}
+    info["pyperf_machine"] = {
+        k: first[k] for k in ("cpu_count", "cpu_model_name", "python_version", "platform") if k in first
+    }
+    return info
 
 
-def _render_out(tag: str) -> Path:
-    WORK.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f"{tag}-", dir=WORK))
+def gen_render(spec: Path, out: Path) -> None:
+    """A kept output of `gen render` (the Helm baseline's chart, P4's manifests)."""
+    shutil.rmtree(out, ignore_errors=True)
+    proc = subprocess.run(
+        [str(GEN), "render", "-q", str(spec), "-o", str(out)], cwd=ROOT, capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"gen render {spec.name} exited {proc.returncode}: {proc.stderr.strip()[-600:]}")
 
 
 def _spec_identity(spec: Path) -> tuple[str, str]:
@@ -175,193 +178,6 @@ def _spec_identity(spec: Path) -> tuple[str, str]:
         data = yaml.safe_load(fh)
     meta = data.get("metadata", {})
     return meta["name"], meta.get("namespace", "default")
-
-
-def _helm_render_dir(
-    chart_dir: Path, clusters: dict[str, dict[str, Any]], release: str, namespace: str
-) -> int:
-    """The Helm engine alone: load the chart gen wrote, render it once per cluster with
-    that cluster's values. Returns the number of non-empty rendered templates."""
-    import helm_python
-
-    n = 0
-    with helm_python.Chart.load(str(chart_dir)) as chart:
-        for values in clusters.values():
-            out = chart.render(values=values, name=release, namespace=namespace, is_install=True)
-            n += sum(1 for v in out.values() if v.strip())
-    return n
-
-
-def _cluster_values(out: Path) -> dict[str, dict[str, Any]]:
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    values = {}
-    for path in sorted((out / "chart").glob("values-*.yaml")):
-        with open(path, encoding="utf-8") as fh:
-            values[path.stem[len("values-") :]] = yaml.load(fh, Loader=loader)
-    return values
-
-
-def w_render(spec: str, samples: int, warmup: str, baseline: bool, keep: bool) -> dict[str, Any]:
-    """gen render in-process (generator.pipeline.render_to_dir: load + validate + plan +
-    umbrella chart + Helm render + split + atomic write), alternating with the Helm
-    engine alone on the chart and values gen produced."""
-    from generator.pipeline import render_to_dir
-
-    spec_p = Path(spec)
-    if warmup:  # imports, compiled schema, Jinja environment, catalog: paid once per process
-        w = _render_out("warmup")
-        render_to_dir(warmup, w)
-        shutil.rmtree(w, ignore_errors=True)
-    release, namespace = _spec_identity(spec_p)
-    gen_s: list[float] = []
-    helm_s: list[float] = []
-    info: dict[str, Any] = {}
-    last: Path | None = None
-    for _ in range(samples):
-        out = _render_out(spec_p.stem)
-        gc.collect()  # every sample starts from the same heap: nothing left from the last
-        t0 = time.perf_counter()
-        result = render_to_dir(spec_p, out)
-        gen_s.append(time.perf_counter() - t0)
-        info.update(resources=result.resources, files=result.files, clusters=len(result.clusters))
-        del result
-        if baseline:
-            values = _cluster_values(out)  # outside the timed region
-            gc.collect()
-            t0 = time.perf_counter()
-            templates = _helm_render_dir(out / "chart", values, release, namespace)
-            helm_s.append(time.perf_counter() - t0)
-            info["helm_templates"] = templates
-            del values
-        if last is not None:
-            shutil.rmtree(last, ignore_errors=True)
-        last = out
-    if last is not None and keep:
-        info["output"] = str(last)
-    elif last is not None:
-        shutil.rmtree(last, ignore_errors=True)
-    info["maxrss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    return {"gen": gen_s, "helm": helm_s, "info": info}
-
-
-def _load_resources(manifests: Path) -> list[dict[str, Any]]:
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    docs: list[dict[str, Any]] = []
-    for path in sorted(manifests.rglob("*.yaml")):
-        if path.name == "kustomization.yaml":
-            continue
-        with open(path, encoding="utf-8") as fh:
-            docs += [d for d in yaml.load_all(fh, Loader=loader) if isinstance(d, dict)]
-    return docs
-
-
-def _checker() -> Callable[[dict[str, Any]], list[Any]]:
-    """generator.check's per-resource entry point (adapts to its current API)."""
-    from generator.check import schemas
-
-    fn = getattr(schemas, "validate_resource", None)
-    if fn is not None:
-        return fn  # type: ignore[no-any-return]  # attribute looked up by name on a module
-    many = schemas.validate_resources
-    return lambda obj: many([obj])
-
-
-def w_check(manifests: str, warmup_manifests: str) -> dict[str, Any]:
-    """Resources per second of generator.check on one rendered output, in a fresh process.
-
-    Schemas are compiled first on resources of a *different* (small) render, so the
-    timed pass pays per-resource work only and starts with cold per-node CEL memos, as a
-    `gen check` of a new output would."""
-    check = _checker()
-    docs = _load_resources(Path(manifests))
-    warm = _load_resources(Path(warmup_manifests))
-    t0 = time.perf_counter()
-    for d in {d["kind"]: d for d in warm}.values():
-        check(d)
-    compile_s = time.perf_counter() - t0
-    problems = 0
-    per_kind: dict[str, list[float]] = {}
-    t0 = time.perf_counter()
-    for d in docs:
-        t1 = time.perf_counter()
-        if check(d):
-            problems += 1
-        per_kind.setdefault(d["kind"], []).append(time.perf_counter() - t1)
-    elapsed = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    for d in docs:  # second pass: what the memo makes of repeated content
-        check(d)
-    second = time.perf_counter() - t0
-    return {
-        "resources": len(docs),
-        "seconds": elapsed,
-        "compile_seconds": compile_s,
-        "second_pass_seconds": second,
-        "invalid": problems,
-        "per_kind_rate": {k: round(len(v) / sum(v)) for k, v in sorted(per_kind.items())},
-    }
-
-
-def _peer_render(chart: Any, values: dict[str, Any], releases: int, namespace: str) -> int:
-    """The peer's flow: one Helm release of llm-d-modelservice per model, its
-    examples/values-pd.yaml each, rendered by the Helm engine (chart loaded once: the
-    cheapest way for the peer). Returns the number of non-empty rendered templates."""
-    n = 0
-    for i in range(releases):
-        out = chart.render(values=values, name=f"model-{i:05d}", namespace=namespace, is_install=True)
-        n += sum(1 for v in out.values() if v.strip())
-    return n
-
-
-def w_peer(spec: str, samples: int, warmup: str, chart: str, values: str, releases: int) -> dict[str, Any]:
-    """gen render of N models (in-process, as P1) alternating with the Helm engine
-    rendering N releases of the peer chart."""
-    import helm_python
-    import yaml
-
-    from generator.pipeline import render_to_dir
-
-    w = _render_out("warmup")
-    render_to_dir(warmup, w)
-    shutil.rmtree(w, ignore_errors=True)
-    with open(values, encoding="utf-8") as fh:
-        peer_values = yaml.safe_load(fh)
-    gen_s: list[float] = []
-    peer_s: list[float] = []
-    info: dict[str, Any] = {}
-    with helm_python.Chart.load(chart) as loaded:
-        _peer_render(loaded, peer_values, 1, "default")  # warm-up
-        for _ in range(samples):
-            out = _render_out(Path(spec).stem)
-            gc.collect()
-            t0 = time.perf_counter()
-            result = render_to_dir(spec, out)
-            gen_s.append(time.perf_counter() - t0)
-            info.update(gen_resources=result.resources)
-            shutil.rmtree(out, ignore_errors=True)
-            gc.collect()
-            t0 = time.perf_counter()
-            info["peer_templates"] = _peer_render(loaded, peer_values, releases, "default")
-            peer_s.append(time.perf_counter() - t0)
-    return {"gen": gen_s, "peer": peer_s, "info": info}
-
-
-def w_check_process(manifests_root: str, samples: int) -> dict[str, Any]:
-    """Wall time of whole `gen check DIR` processes (Ray serve-config validation included)."""
-    walls = []
-    for _ in range(samples):
-        wall, code, _, err = timed_child([str(GEN), "check", manifests_root])
-        if code != 0:
-            raise RuntimeError(f"gen check exited {code}: {err.strip()[-600:]}")
-        walls.append(wall)
-    return {"walls": walls}
-
-
-WORKERS = {"render": w_render, "check": w_check, "peer": w_peer, "check_process": w_check_process}
 
 
 # --------------------------------------------------------------------------- measurements
@@ -376,8 +192,7 @@ class Bench:
         self.machine = machine()
         self.git = git_state()
         self.specs: dict[str, Path] = {}
-        self.render_1k_output: Path | None = None
-        self.render_10_output: Path | None = None
+        self.outputs: dict[str, Path] = {}  # spec key -> kept `gen render` output
         self.render_1k_gen: list[float] = []
         self.p0_samples = 3 if quick else 5
 
@@ -488,65 +303,64 @@ class Bench:
 
     # -- P1
     def p1(self, key: str, samples: int) -> None:
-        name = f"p1-render-vs-helm-{key.removeprefix('render-')}"
-        title = f"P1 render {key.removeprefix('render-')} models vs Helm engine alone"
+        size = key.removeprefix("render-")
+        name = f"p1-render-vs-helm-{size}"
+        title = f"P1 render {size} models vs Helm engine alone"
         method = (
-            "gen: in-process generator.pipeline.render_to_dir(spec, fresh dir) after a "
-            "warm-up render of the 10-model spec (imports, caches); baseline: "
-            "helm_python.Chart.load(<out>/chart) + Chart.render(values-<cluster>.yaml, "
-            "name=<fleet>, namespace=<ns>, is_install=True) per cluster, samples "
-            "alternating"
+            "pyperf, one sample per fresh process: gen = in-process "
+            "generator.pipeline.render_to_dir(spec, fresh dir) after a warm-up render of the "
+            "10-model spec (imports, caches); baseline = helm_python.Chart.load(<out>/chart) + "
+            "Chart.render(values-<cluster>.yaml, name=<fleet>, namespace=<ns>, is_install=True) "
+            "per cluster, on the chart gen wrote (after one untimed render)"
         )
 
         def run() -> None:
-            r = worker(
-                "render",
-                spec=str(self.specs[key]),
-                samples=samples,
-                warmup=str(self.specs["render-10"]),
-                baseline=True,
-                keep=key in ("render-1000", "render-10"),
+            spec = self.specs[key]
+            out = WORK / f"kept-{key}"
+            gen_render(spec, out)
+            self.outputs[key] = out
+            warm = [str(self.specs["render-10"]), str(WORK)]
+            gen_s, gen_md = sampled(f"{name}-gen", "render", [str(spec), *warm], samples)
+            release, namespace = _spec_identity(spec)
+            helm_s, helm_md = sampled(
+                f"{name}-helm", "helm", [str(out / "chart"), release, namespace], samples
             )
-            ratio = median(r["gen"]) / median(r["helm"])
             if key == "render-1000":
-                self.render_1k_gen = r["gen"]
-                self.render_1k_output = Path(r["info"]["output"])
+                self.render_1k_gen = gen_s
             self.record(
                 name,
                 title,
                 unit="x",
-                samples={"gen_s": r["gen"], "helm_s": r["helm"]},
-                value=ratio,
+                samples={"gen_s": gen_s, "helm_s": helm_s},
+                value=median(gen_s) / median(helm_s),
                 target_op="<=",
                 target=1.5,
                 method=method,
                 baseline="Helm engine (helm-python-sdk) render of the same chart+values",
-                info=r["info"],
+                info={"gen": run_info(gen_md), "helm": run_info(helm_md)},
             )
 
         self.guard(name, title, "x", "<=", 1.5, method, run)
+
+    def _command(
+        self, name: str, argv: list[str], processes: int
+    ) -> tuple[list[float], list[dict[str, Any]]]:
+        return sampled(name, "command", {"argv": argv}, processes)
 
     # -- P2
     def p2(self, label: str, spec: Path) -> None:
         name = f"p2-validate-cold-{label}"
         title = f"P2 gen validate cold start ({label}) vs check-jsonschema"
         method = (
-            "wall time of a new process each: `gen validate -q SPEC` vs "
-            "`check-jsonschema --schemafile schemas/models.schema.json SPEC`, alternating"
+            "pyperf bench_command, wall time of a new process each: `gen validate -q SPEC` vs "
+            "`check-jsonschema --schemafile schemas/models.schema.json SPEC`"
         )
 
         def run() -> None:
-            gen_s, cj_s = [], []
             n = self.samples + 2
-            for _ in range(n):
-                w, code, _, err = timed_child([str(GEN), "validate", "-q", str(spec)])
-                if code != 0:
-                    raise RuntimeError(f"gen validate exited {code}: {err.strip()[-300:]}")
-                gen_s.append(w)
-                w, code, _, err = timed_child([str(CHECK_JSONSCHEMA), "--schemafile", str(SCHEMA), str(spec)])
-                if code != 0:
-                    raise RuntimeError(f"check-jsonschema exited {code}: {err.strip()[-300:]}")
-                cj_s.append(w)
+            gen_s, gen_md = self._command(f"{name}-gen", [str(GEN), "validate", "-q", str(spec)], n)
+            cj_argv = [str(CHECK_JSONSCHEMA), "--schemafile", str(SCHEMA), str(spec)]
+            cj_s, cj_md = self._command(f"{name}-check-jsonschema", cj_argv, n)
             self.record(
                 name,
                 title,
@@ -557,7 +371,7 @@ class Bench:
                 target=0.5,
                 method=method,
                 baseline="check-jsonschema 0.39 (same file, same schema)",
-                info={"spec": str(spec.relative_to(ROOT))},
+                info={"spec": str(spec.relative_to(ROOT)), "gen": run_info(gen_md), "cj": run_info(cj_md)},
             )
 
         self.guard(name, title, "x", "<=", 0.5, method, run)
@@ -566,20 +380,17 @@ class Bench:
     def p3_validate(self) -> None:
         name, title = "p3-validate-scaling", "P3 gen validate 1000 -> 10000 models"
         method = (
-            "cold `gen validate -q` (new process) on the mixed GPU/TPU, 3-cluster specs "
-            "validate-1000 and validate-10000, alternating; value = median(10k)/median(1k)"
+            "pyperf bench_command: cold `gen validate -q` (new process) on the mixed GPU/TPU, "
+            "3-cluster specs validate-1000 and validate-10000; value = median(10k)/median(1k)"
         )
 
         def run() -> None:
-            small, big, rss = [], [], []
-            for _ in range(self.samples):
-                for spec, acc in ((self.specs["validate-1000"], small), (self.specs["validate-10000"], big)):
-                    w, code, peak, err = peak_rss_child([str(GEN), "validate", "-q", str(spec)])
-                    if code != 0:
-                        raise RuntimeError(f"gen validate {spec.name} exited {code}: {err.strip()[-300:]}")
-                    acc.append(w)
-                    if acc is big:
-                        rss.append(peak)
+            small, small_md = self._command(
+                f"{name}-1000", [str(GEN), "validate", "-q", str(self.specs["validate-1000"])], self.samples
+            )
+            big, big_md = self._command(
+                f"{name}-10000", [str(GEN), "validate", "-q", str(self.specs["validate-10000"])], self.samples
+            )
             self.record(
                 name,
                 title,
@@ -590,41 +401,37 @@ class Bench:
                 target=11,
                 method=method,
                 baseline="the same command at 1000 models",
-                info={"peak_rss_10000_bytes": max(rss)},
+                info={"1000": run_info(small_md), "10000": run_info(big_md)},
             )
 
         self.guard(name, title, "x", "<=", 11, method, run)
 
-    # -- P3 render + peak RSS
+    # -- P3 render
     def p3_render(self) -> None:
         name, title = "p3-render-scaling", "P3 gen render 1000 -> 10000 models"
         method = (
-            "in-process render_to_dir as in P1 (warm-up render first); value = "
-            "median(render-10000)/median(render-1000); the 1000 samples are P1's"
+            "pyperf, in-process render_to_dir as in P1 (warm-up render first), one sample per "
+            "fresh process; value = median(render-10000)/median(render-1000); the 1000 samples are P1's"
         )
 
         def run() -> None:
             if not self.render_1k_gen:
                 raise RuntimeError("no render-1000 samples (P1 at 1000 models failed)")
-            r = worker(
-                "render",
-                spec=str(self.specs["render-10000"]),
-                samples=self.big_samples,
-                warmup=str(self.specs["render-10"]),
-                baseline=False,
-                keep=False,
+            spec = str(self.specs["render-10000"])
+            big, md = sampled(
+                f"{name}-10000", "render", [spec, str(self.specs["render-10"]), str(WORK)], self.big_samples
             )
             self.record(
                 name,
                 title,
                 unit="x",
-                samples={"render_1000_s": self.render_1k_gen, "render_10000_s": r["gen"]},
-                value=median(r["gen"]) / median(self.render_1k_gen),
+                samples={"render_1000_s": self.render_1k_gen, "render_10000_s": big},
+                value=median(big) / median(self.render_1k_gen),
                 target_op="<=",
                 target=11,
                 method=method,
                 baseline="render of 1000 models",
-                info=r["info"],
+                info=run_info(md),
             )
 
         self.guard(name, title, "x", "<=", 11, method, run)
@@ -632,80 +439,73 @@ class Bench:
     def rss(self) -> None:
         name, title = "rss-render-10000", "Peak RSS of `gen render` 10000 models"
         method = (
-            "`gen render SPEC -o DIR` as a child process; peak RSS of that child from "
-            "os.wait4() rusage (ru_maxrss)"
+            "pyperf bench_command `gen render -q SPEC -o DIR` (one process); its command_max_rss: "
+            "ru_maxrss of the children pyperf's runner waited for, i.e. the largest of gen and "
+            "the render process it starts"
         )
 
         def run() -> None:
-            out = _render_out("rss")
+            out = WORK / "rss-out"
+            argv = [str(GEN), "render", "-q", str(self.specs["render-10000"]), "-o", str(out)]
             try:
-                w, code, peak, err = peak_rss_child(
-                    [str(GEN), "render", "-q", str(self.specs["render-10000"]), "-o", str(out / "o")]
-                )
+                walls, md = self._command(name, argv, 1)
             finally:
                 shutil.rmtree(out, ignore_errors=True)
-            info = {"wall_s": w, "exit_code": code}
-            error = None
-            if code != 0:
-                error = f"gen render exited {code}: {err.strip()[-600:]}"
+            peaks = [m["command_max_rss"] for m in md if "command_max_rss" in m]
+            if not peaks:
+                raise RuntimeError("pyperf recorded no command_max_rss")
             self.record(
                 name,
                 title,
                 unit="GiB",
-                samples={"peak_rss_bytes": [peak]},
-                value=peak / GIB,
+                samples={"peak_rss_bytes": peaks, "wall_s": walls},
+                value=max(peaks) / GIB,
                 target_op="<",
                 target=1.0,
                 method=method,
                 baseline="absolute target (1 GiB)",
-                info=info,
-                error=error,
+                info=run_info(md),
             )
 
         self.guard(name, title, "GiB", "<", 1.0, method, run)
 
     # -- P4
+    def _resources_of(self, out: Path) -> int:
+        return sum(
+            1
+            for path in (out / "manifests").rglob("*.yaml")
+            if path.name != "kustomization.yaml"
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if line.startswith("kind: ")
+        )
+
     def p4(self) -> None:
         name, title = "p4-check-rate", "P4 (schemas alone) resources/s on the 1000-model output"
         method = (
-            "fresh process per sample; schemas compiled on a 10-model render first; "
+            "pyperf, one sample per fresh process; schemas compiled on a 10-model render first; "
             "timed: generator.check.schemas.validate_resource over every resource of "
             "the render-1000 output (cold per-node CEL memo)"
         )
 
         def run() -> None:
-            if self.render_1k_output is None:
+            out = self.outputs.get("render-1000")
+            if out is None:
                 raise RuntimeError("no render-1000 output (P1 at 1000 models failed)")
-            warm = self.render_10_output or self.render_1k_output
-            rates, compile_s, second = [], [], []
-            info: dict[str, Any] = {}
-            for _ in range(self.samples):
-                r = worker(
-                    "check",
-                    manifests=str(self.render_1k_output / "manifests"),
-                    warmup_manifests=str(warm / "manifests"),
-                )
-                rates.append(r["resources"] / r["seconds"])
-                compile_s.append(r["compile_seconds"])
-                second.append(r["resources"] / r["second_pass_seconds"])
-                info = {
-                    "resources": r["resources"],
-                    "invalid": r["invalid"],
-                    "per_kind_rate_last": r["per_kind_rate"],
-                }
-            info["compile_s_median"] = median(compile_s)
-            info["second_pass_rate_median"] = median(second)
+            warm = self.outputs.get("render-10", out)
+            params = [str(out / "manifests"), str(warm / "manifests")]
+            secs, md = sampled(name, "schemas", params, self.samples)
+            resources = self._resources_of(out)
             self.record(
                 name,
                 title,
                 unit="res/s",
-                samples={"rate": rates},
-                value=median(rates),
+                samples={"rate": [resources / s for s in secs], "validate_s": secs},
+                value=resources / median(secs),
                 target_op=">=",
                 target=2000,
                 method=method,
                 baseline="absolute target (2000 resources/s)",
-                info=info,
+                info={"resources": resources, **run_info(md)},
             )
 
         self.guard(name, title, "res/s", ">=", 2000, method, run)
@@ -714,38 +514,34 @@ class Bench:
     def p0(self, n: int) -> None:
         name, title = f"p0-render-vs-peer-{n}", f"P0 gen render {n} models vs peer chart, {n} releases"
         method = (
-            f"in-process generator.pipeline.render_to_dir(render-{n}) as in P1 (after a warm-up "
-            f"render), alternating with the Helm engine (helm-python-sdk) rendering {n} releases "
-            "of the pinned llm-d-modelservice chart (bench/peer/), one per model, each with its "
-            "examples/values-pd.yaml (chart loaded once)"
+            f"pyperf, one sample per fresh process: gen = P1's in-process render_to_dir(render-{n}) "
+            f"samples; peer = the Helm engine (helm-python-sdk) rendering {n} releases of the pinned "
+            "llm-d-modelservice chart (bench/peer/), one per model, each with its "
+            "examples/values-pd.yaml (chart loaded once, one untimed warm-up release)"
         )
 
         def run() -> None:
             sys.path.insert(0, str(BENCH / "peer"))
             import peer
 
-            root = peer.ensure(os.environ.get("GEN_BENCH_PEER_GIT_DIR"))
-            del root
-            r = worker(
-                "peer",
-                spec=str(self.specs[f"render-{n}"]),
-                samples=self.p0_samples,
-                warmup=str(self.specs["render-10"]),
-                chart=str(peer.CHART),
-                values=str(peer.VALUES),
-                releases=n,
+            peer.ensure(os.environ.get("GEN_BENCH_PEER_GIT_DIR"))
+            gen_s = self.render_1k_gen if n == 1000 else []
+            if not gen_s:
+                raise RuntimeError("no render-1000 samples (P1 at 1000 models failed)")
+            peer_s, md = sampled(
+                f"{name}-peer", "peer", [str(peer.CHART), str(peer.VALUES), n], self.p0_samples
             )
             self.record(
                 name,
                 title,
                 unit="x",
-                samples={"gen_s": r["gen"], "peer_s": r["peer"]},
-                value=median(r["gen"]) / median(r["peer"]),
+                samples={"gen_s": gen_s, "peer_s": peer_s},
+                value=median(gen_s) / median(peer_s),
                 target_op="<=",
                 target=0.10,
                 method=method,
                 baseline=f"llm-d-modelservice @ {peer.COMMIT[:12]} ({peer.REPO}), Helm engine, {n} releases",
-                info={**r["info"], "peer_commit": peer.COMMIT},
+                info={"peer_commit": peer.COMMIT, **run_info(md)},
             )
 
         self.guard(name, title, "x", "<=", 0.10, method, run)
@@ -754,33 +550,28 @@ class Bench:
     def p4_process(self) -> None:
         name, title = "p4-check-process", "P4 `gen check` whole process on the 1000-model output"
         method = (
-            "wall time of `gen check DIR` as a new process (load, schemas, CEL, cross-references, "
-            "operational checks, Ray serve-config validation, report) on the render-1000 "
-            "output; value = resources / median wall"
+            "pyperf bench_command: wall time of `gen check DIR` as a new process (load, schemas, "
+            "CEL, cross-references, operational checks, Ray serve-config validation, report) on "
+            "the render-1000 output; value = resources / median wall"
         )
 
         def run() -> None:
-            if self.render_1k_output is None:
+            out = self.outputs.get("render-1000")
+            if out is None:
                 raise RuntimeError("no render-1000 output (P1 at 1000 models failed)")
-            resources = sum(
-                1
-                for path in (self.render_1k_output / "manifests").rglob("*.yaml")
-                if path.name != "kustomization.yaml"
-                for line in path.read_text(encoding="utf-8").splitlines()
-                if line.startswith("kind: ")
-            )
-            r = worker("check_process", manifests_root=str(self.render_1k_output), samples=self.samples)
+            walls, md = self._command(name, [str(GEN), "check", str(out)], self.samples)
+            resources = self._resources_of(out)
             self.record(
                 name,
                 title,
                 unit="res/s",
-                samples={"wall_s": r["walls"]},
-                value=resources / median(r["walls"]),
+                samples={"wall_s": walls},
+                value=resources / median(walls),
                 target_op=">=",
                 target=2000,
                 method=method,
                 baseline="absolute target (2000 resources/s)",
-                info={"resources": resources},
+                info={"resources": resources, **run_info(md)},
             )
 
         self.guard(name, title, "res/s", ">=", 2000, method, run)
@@ -794,7 +585,6 @@ class Bench:
         if want("p1") or want("p3") or want("p4") or want("p0"):
             print("P1/P3/P4 render", flush=True)
             self.p1("render-10", self.samples)
-            self.render_10_output = self._kept("p1-render-vs-helm-10")
             for key in ("render-100", "render-header-100", "render-path-100", "render-1000"):
                 if want("p1") or key == "render-1000":
                     self.p1(key, self.samples)
@@ -816,15 +606,7 @@ class Bench:
         if want("rss") and not self.quick:
             print("Peak RSS", flush=True)
             self.rss()
-        for p in (self.render_1k_output, self.render_10_output):
-            if p is not None:
-                shutil.rmtree(p, ignore_errors=True)
-
-    def _kept(self, name: str) -> Path | None:
-        for r in self.results:
-            if r["name"] == name and r["info"].get("output"):
-                return Path(r["info"]["output"])
-        return None
+        shutil.rmtree(WORK, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- reporting
@@ -886,7 +668,7 @@ README = """# bench/ — performance benchmarks (issues 10 and 19)
 ## Running
 
 ```sh
-make bench                                   # = .venv/bin/python bench/run.py  (~8 min on 2 shared cores)
+make bench                                   # = .venv/bin/python bench/run.py  (~10 min on 2 shared cores)
 .venv/bin/python bench/run.py --quick        # 3 samples, no 10k render/RSS (~3 min)
 .venv/bin/python bench/run.py --only p0,p4   # a subset: p0 p1 p2 p3 p4 rss
 .venv/bin/python bench/run.py --readme-only  # rewrite this file from bench/results/*.json
@@ -902,9 +684,12 @@ for the other routings), and `validate-N.yaml` (three clusters behind a multi-cl
 mixed GPU and every TPU type/topology, GCS Fuse, DRANET, multiplexing, objectives: the
 whole validated surface; rendered by P3/RSS only through the `render-N` specs).
 
-Every number is a ratio against a baseline measured in the same run, samples alternating,
-median of {samples} (the 10000-model cases: {big} samples; P0: {p0} samples). Raw samples,
-machine info and method per measurement: `bench/results/<name>.json`. Before measuring,
+Every number is a ratio against a baseline measured in the same run, median of {samples}
+samples (the 10000-model cases: {big} samples; P0: {p0} samples), each taken by
+[pyperf](https://pyperf.readthedocs.io/) in a fresh worker process (`bench/samplers.py`).
+Samples, medians, ratio, machine, load average and method per measurement:
+`bench/results/<name>.json`; pyperf's own files (every sample with its process's metadata:
+`python -m pyperf stats FILE`): `bench/results/pyperf/`. Before measuring,
 run.py writes the .pyc files of the venv and of generator/ (`compileall`): this machine sets
 PYTHONDONTWRITEBYTECODE, so without them every new process compiled what it imported (Ray
 alone ~1 s), which no installed gen pays.
@@ -953,15 +738,14 @@ TARGETS = [
     (
         "P4 (schemas)",
         "`generator.check.schemas.validate_resource` on every resource of the 1000-model output, "
-        "fresh process per sample, schemas compiled beforehand",
+        "one fresh process per sample, schemas compiled beforehand",
         "absolute",
         ">= 2000/s",
     ),
     (
         "RSS",
-        "peak RSS of the `gen render` child process, 10000 models (os.wait4 rusage: the largest of "
-        "that process and its children; the second render process of large fleets peaks "
-        "separately, see below)",
+        "peak RSS of a `gen render` process, 10000 models (pyperf's command_max_rss: the largest of "
+        "that process and the second render process it starts for large fleets, each on its own)",
         "absolute",
         "< 1 GiB",
     ),
@@ -1024,7 +808,6 @@ def write_readme(results: list[dict[str, Any]], samples: int, big: int, started:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="gen benchmarks (issue 10)")
-    ap.add_argument("--worker", nargs=2, metavar=("KIND", "JSON"), help=argparse.SUPPRESS)
     ap.add_argument("--samples", type=int, default=5, help="samples per measurement (default 5)")
     ap.add_argument(
         "--big-samples", type=int, default=3, help="samples of the 10000-model cases (default 3: time budget)"
@@ -1042,11 +825,6 @@ def main(argv: list[str] | None = None) -> int:
         saved = saved_results()
         write_readme(saved, max(args.samples, 1), max(args.big_samples, 1), None)
         print(table(saved))
-        return 0
-
-    if args.worker:
-        kind, params = args.worker
-        print(json.dumps(WORKERS[kind](**json.loads(params))))
         return 0
 
     only = {s.strip() for s in args.only.split(",") if s.strip()}

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from . import fastyaml
+
 Path = tuple[Any, ...]
 # the import paths of Ray Serve LLM's OpenAI app builder
 LLM_BUILDERS = {"ray.serve.llm:build_openai_app", "ray.serve.llm.build_openai_app"}
@@ -120,10 +122,9 @@ def load_serve_config(text: str) -> Any:
     validation each read a RayService's serve config, and parsing it once for all of them
     is what keeps those checks cheap. Raises yaml.YAMLError. The result is shared:
     callers must not modify it."""
-    loader = getattr(yaml, "CSafeLoader", None)
-    if loader is not None:
+    if getattr(yaml, "CSafeLoader", None) is not None:
         try:
-            return yaml.load(text, Loader=loader)
+            return fastyaml.load(text)  # libyaml, plain configs built directly
         except yaml.YAMLError:
             pass  # the pure-Python parser's message (what this always reported)
     return yaml.safe_load(text)

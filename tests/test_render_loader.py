@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from generator import fastyaml
 from generator.render.manifests import _DOC_SPLIT, _Loader
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
@@ -79,3 +80,32 @@ def test_memoized_tags_do_not_leak_between_contexts() -> None:
     _same(text)
     _same(text)
     assert yaml.load("d: 2002-12-14\n", Loader=_Loader)["d"] == datetime.date(2002, 12, 14)
+
+
+def _same_single(text: str) -> None:
+    try:
+        expected = yaml.load(text, Loader=_Reference)
+    except yaml.YAMLError as exc:
+        with pytest.raises(type(exc)) as got:
+            fastyaml.load(text)
+        assert str(got.value) == str(exc)
+        return
+    assert _typed(fastyaml.load(text)) == _typed(expected)
+
+
+@pytest.mark.parametrize("text", [*EDGE_CASES, "a: 1\n---\nb: 2\n", "a: {b: [1, {c: d}]}\na: 2\n"])
+def test_fastyaml_load_is_yaml_load(text: str) -> None:
+    """fastyaml.load (serve configs: ray_serve.load_serve_config) gives CSafeLoader's objects."""
+    _same_single(text)
+
+
+def test_fastyaml_load_reads_every_golden_serve_config_as_yaml_load() -> None:
+    configs = [
+        doc["spec"]["serveConfigV2"]
+        for path in sorted(GOLDEN.rglob("manifests/**/rayservice.yaml"))
+        for doc in yaml.load_all(path.read_text(encoding="utf-8"), Loader=_Reference)
+        if doc
+    ]
+    assert len(configs) > 5
+    for text in configs:
+        _same_single(text)

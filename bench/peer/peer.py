@@ -1,16 +1,20 @@
 """The peer of P0: the llm-d-modelservice Helm chart, pinned by commit (see README.md).
 
-    .venv/bin/python bench/peer/peer.py                        # fetch from GitHub (git)
-    .venv/bin/python bench/peer/peer.py --git-dir DIR          # from a local clone/mirror
+    .venv/bin/python bench/peer/peer.py                        # check the committed copy
+    .venv/bin/python bench/peer/peer.py --git-dir DIR          # re-extract it from a clone
 
-Materializes the chart, its example values and its LICENSE at the pinned commit into
-bench/peer/llm-d-modelservice/ (git-ignored) and checks the commit's tree id, so the
-bytes benchmarked are exactly the pinned ones. ``bench/run.py`` calls ``ensure()``.
+The chart, its example values and its LICENSE at the pinned commit are committed in
+bench/peer/llm-d-modelservice/; PINNED.txt is ``git ls-tree -r`` of those paths at that
+commit, and ``verify()`` checks every committed file's git blob id against it (offline:
+tests/test_bench_specs.py), so the bytes benchmarked are exactly the pinned ones.
+``bench/run.py`` calls ``ensure()``. ``--git-dir`` extracts them again from a clone or
+mirror (checking the commit's tree id), e.g. to move the pin.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import shutil
 import subprocess
@@ -26,6 +30,7 @@ PATHS = ("LICENSE", "charts/llm-d-modelservice", "examples/values-pd.yaml")
 HERE = Path(__file__).resolve().parent
 DEST = HERE / "llm-d-modelservice"
 STAMP = DEST / ".pinned-commit"
+PINNED = HERE / "PINNED.txt"
 CHART = DEST / "charts" / "llm-d-modelservice"
 VALUES = DEST / "examples" / "values-pd.yaml"
 
@@ -52,9 +57,34 @@ def _extract(git_dir: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def blob_id(data: bytes) -> str:
+    """git hash-object of ``data``."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def verify() -> list[str]:
+    """Differences between the committed copy and the pinned commit's blobs (none: [])."""
+    pinned = {}
+    for line in PINNED.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            meta, path = line.split("\t", 1)
+            pinned[path] = meta.split()[2]
+    have = {p.relative_to(DEST).as_posix() for p in DEST.rglob("*") if p.is_file() and p != STAMP}
+    problems = [f"{p}: not in the pinned commit" for p in sorted(have - set(pinned))]
+    for path, blob in sorted(pinned.items()):
+        if path not in have:
+            problems.append(f"{path}: missing")
+        elif blob_id((DEST / path).read_bytes()) != blob:
+            problems.append(f"{path}: differs from blob {blob}")
+    return problems
+
+
 def ensure(git_dir: str | None = None) -> Path:
-    """The materialized peer checkout (fetched if missing or at another commit)."""
-    if STAMP.is_file() and STAMP.read_text(encoding="utf-8").strip() == COMMIT:
+    """The pinned peer chart (the committed copy, checked; extracted from ``git_dir`` if given)."""
+    if git_dir is None and STAMP.is_file() and STAMP.read_text(encoding="utf-8").strip() == COMMIT:
+        problems = verify()
+        if problems:
+            raise SystemExit(f"{DEST}: not the pinned commit {COMMIT}: {'; '.join(problems[:5])}")
         return DEST
     if git_dir:
         _extract(Path(git_dir))

@@ -25,12 +25,16 @@ import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import IO, Any
 
 import yaml
 
 from ..diagnostics import format_path
+from ..fastyaml import MemoLoader, NotPlain, PlainBuilder
+from . import ray_prefetch
+from .ray_serve import ray_available, ray_models_built
 
 _MANIFEST_EXT = re.compile(r"\.(ya?ml|json)$")
 GEN_MANIFEST = ".gen-files.json"  # generator/render/writer.py MANIFEST
@@ -42,6 +46,40 @@ KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization
 _CONFIG_GROUPS = ("kustomize.config.k8s.io/", "config.kubernetes.io/")
 
 
+class _FileNodes:
+    """The composed YAML nodes of one file, composed again only when a position inside
+    one of its documents is asked for: loading builds the data without keeping nodes
+    (a large output's nodes would hold several times its data's memory)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._docs: list[yaml.Node] | None = None
+        self._text_lines: list[str] | None = None
+
+    def document(self, doc_no: int) -> yaml.Node:
+        if self._docs is None:
+            self._docs = []
+            loader = _Loader(self.text)
+            try:
+                while loader.check_node():
+                    loader.duplicate_keys = []
+                    node = loader.get_node()
+                    if "<<" in self.text:  # merge keys: construction rewrites the node as loading did
+                        loader.construct_document(node)
+                    self._docs.append(node)
+            except yaml.YAMLError:
+                pass  # the documents before the error were loaded; positions exist for them
+            finally:
+                loader.dispose()
+        return self._docs[doc_no - 1]
+
+    @property
+    def text_lines(self) -> list[str]:
+        if self._text_lines is None:
+            self._text_lines = self.text.splitlines()
+        return self._text_lines
+
+
 @dataclass
 class Document:
     file: str  # as shown to the user: the argument as typed (+ relative path)
@@ -49,16 +87,37 @@ class Document:
     obj: dict[str, Any]
     duplicate_keys: list[tuple[str, int, int]] = field(default_factory=list)  # key, line, column
     line: int = 0  # line of the document (or List item) in its file, 1-based
-    lines: dict[str, tuple[int, int]] = field(default_factory=dict)  # formatted path -> line, column
     label: str = ""  # "document 2" or "document 2, List item 3"
-    # formatted path -> (first content line, indentation) of literal block scalars (`|`)
-    blocks: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # where its node is: the file's nodes, the document's number, the List item's index
+    source: tuple[_FileNodes, int, int | None] | None = field(default=None, repr=False, compare=False)
+
+    def _node(self) -> yaml.Node | None:
+        if self.source is None:
+            return None
+        nodes, doc_no, item = self.source
+        node = nodes.document(doc_no)
+        return node if item is None else _list_item_nodes(node)[item]
+
+    @cached_property
+    def lines(self) -> dict[str, tuple[int, int]]:
+        """Formatted path -> line, column of every mapping value and list item."""
+        node = self._node()
+        return {} if node is None else _node_lines(node)
+
+    @cached_property
+    def blocks(self) -> dict[str, tuple[int, int]]:
+        """Formatted path -> (first content line, indentation) of literal block scalars (`|`)."""
+        node = self._node()
+        if node is None or self.source is None or "|" not in self.source[0].text:
+            return {}
+        return block_scalars(node, self.source[0].text_lines)
 
     def position(self, path: str) -> tuple[int, int]:
         """Line and column of ``path`` (or of its nearest parent the file has)."""
+        lines = self.lines
         while True:
-            if path in self.lines:
-                return self.lines[path]
+            if path in lines:
+                return lines[path]
             if not path:
                 return (self.line, 1)
             path = _parent(path)
@@ -94,6 +153,7 @@ class Loaded:
     paths: dict[str, Path] = field(default_factory=dict)  # shown file -> path on disk
     files: list[str] = field(default_factory=list)  # every file read, as shown
     skipped_config: list[str] = field(default_factory=list)  # kustomization files
+    rayservices_met: int = 0  # "kind: RayService" lines read so far (ray_prefetch)
 
 
 class NotFound(ValueError):
@@ -103,7 +163,7 @@ class NotFound(ValueError):
 NotADirectory = NotFound  # the old name
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # base chosen at runtime
+class _Loader(MemoLoader):
     """Safe loader that records duplicate mapping keys (kubectl keeps the last
     silently; kubeconform -strict and the API server's strict decoding reject them)."""
 
@@ -257,6 +317,7 @@ class _RawDoc:
     data: Any
     node: yaml.Node
     duplicate_keys: list[tuple[str, int, int]]
+    plain: bool  # data is already JSON data within MAX_NODES (PlainBuilder built it)
 
 
 def _documents(text: str) -> Iterator[_RawDoc]:
@@ -265,8 +326,11 @@ def _documents(text: str) -> Iterator[_RawDoc]:
         while loader.check_node():
             loader.duplicate_keys = []
             node = loader.get_node()
-            data = loader.construct_document(node)
-            yield _RawDoc(data, node, loader.duplicate_keys)
+            try:
+                yield _RawDoc(PlainBuilder(loader, MAX_NODES).build(node), node, [], True)
+            except NotPlain:  # duplicate keys, aliases, other types: the generic way
+                data = loader.construct_document(node)
+                yield _RawDoc(data, node, loader.duplicate_keys, False)
     finally:
         loader.dispose()
 
@@ -318,10 +382,11 @@ def _is_list(obj: dict[str, Any]) -> bool:
 
 def read_text(shown: str, text: str, scope: str, out: Loaded) -> list[Document]:
     """Every resource of one file's text; problems go to ``out.errors``."""
+    _start_serve_checks(text, out)
     docs: list[Document] = []
     index = 0
     doc_no = 0
-    text_lines = text.splitlines()
+    nodes = _FileNodes(text)
     try:
         for raw in _documents(text):
             doc_no += 1
@@ -329,13 +394,15 @@ def read_text(shown: str, text: str, scope: str, out: Loaded) -> list[Document]:
                 continue  # an empty document (comments only, or `---` twice)
             line = raw.node.start_mark.line + 1
             label = f"document {doc_no}"
-            try:
-                _check_size(raw.data)
-                data = jsonable(raw.data)
-            except (RecursionError, _TooLarge) as exc:
-                why = str(exc) if isinstance(exc, _TooLarge) else "nested too deeply"
-                out.errors.append(FileError(shown, why, scope, line, 1, label))
-                continue
+            data = raw.data
+            if not raw.plain:
+                try:
+                    _check_size(data)
+                    data = jsonable(data)
+                except (RecursionError, _TooLarge) as exc:
+                    why = str(exc) if isinstance(exc, _TooLarge) else "nested too deeply"
+                    out.errors.append(FileError(shown, why, scope, line, 1, label))
+                    continue
             problem = _identity_problem(data)
             if problem is not None:
                 out.errors.append(FileError(shown, problem, scope, line, 1, label))
@@ -344,7 +411,6 @@ def read_text(shown: str, text: str, scope: str, out: Loaded) -> list[Document]:
                 if shown not in out.skipped_config:
                     out.skipped_config.append(shown)
                 continue
-            lines = _node_lines(raw.node)
             if _is_list(data):
                 item_nodes = _list_item_nodes(raw.node)
                 for i, item in enumerate(data["items"]):
@@ -356,13 +422,11 @@ def read_text(shown: str, text: str, scope: str, out: Loaded) -> list[Document]:
                         col = node.start_mark.column + 1
                         out.errors.append(FileError(shown, problem, scope, item_line, col, item_label))
                         continue
-                    blocks = block_scalars(node, text_lines) if "|" in text else {}
-                    item_lines = _node_lines(node)
-                    docs.append(Document(shown, index, item, [], item_line, item_lines, item_label, blocks))
+                    where = (nodes, doc_no, i if i < len(item_nodes) else None)
+                    docs.append(Document(shown, index, item, [], item_line, item_label, where))
                     index += 1
                 continue
-            blocks = block_scalars(raw.node, text_lines) if "|" in text else {}
-            docs.append(Document(shown, index, data, raw.duplicate_keys, line, lines, label, blocks))
+            docs.append(Document(shown, index, data, raw.duplicate_keys, line, label, (nodes, doc_no, None)))
             index += 1
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -377,6 +441,29 @@ def read_text(shown: str, text: str, scope: str, out: Loaded) -> list[Document]:
             )
         )
     return docs
+
+
+def _start_serve_checks(text: str, out: Loaded) -> None:
+    """Once loading has met enough RayServices, fork the process that validates their
+    serve configs with Ray (ray_prefetch.py): it imports Ray while loading goes on."""
+    if out.rayservices_met >= ray_prefetch.MIN_RAYSERVICES:
+        return
+    out.rayservices_met += text.count("kind: RayService")
+    if out.rayservices_met >= ray_prefetch.MIN_RAYSERVICES and ray_available():
+        ray_prefetch.start(ray_models_built())
+
+
+def _send_serve_configs(out: Loaded) -> None:
+    if not ray_prefetch.started():
+        return
+    texts = []
+    for scope in out.scopes:
+        for doc in scope.docs:
+            spec = doc.obj.get("spec")
+            config = spec.get("serveConfigV2") if isinstance(spec, dict) else None
+            if doc.obj.get("kind") == "RayService" and isinstance(config, str):
+                texts.append(config)
+    ray_prefetch.send(texts)
 
 
 def _list_item_nodes(node: yaml.Node) -> list[yaml.Node]:
@@ -473,6 +560,7 @@ def load(args: list[str], stdin: IO[str] | None = None) -> Loaded:
         if arg != STDIN and not Path(arg).exists():
             raise NotFound(f"{arg}: no such file or directory")
     out = Loaded()
+    ray_prefetch.reset()
     named: list[Document] = []
     for arg in dict.fromkeys(a if a == STDIN else (a.rstrip("/") or "/") for a in args):  # each once
         if arg == STDIN:
@@ -497,6 +585,7 @@ def load(args: list[str], stdin: IO[str] | None = None) -> Loaded:
         )
     if named or any(a == STDIN or not Path(a).is_dir() for a in args):
         out.scopes.insert(0, Scope(COMMAND_LINE_SCOPE, named))
+    _send_serve_configs(out)
     return out
 
 

@@ -19,6 +19,7 @@ from collections.abc import Container
 from types import SimpleNamespace
 from typing import Any
 
+from generator.check import ray_prefetch
 from generator.diagnostics import format_path
 from generator.objects import LLM_BUILDERS, load_serve_config
 
@@ -39,6 +40,11 @@ class RayNotInstalled(ImportError):
 def ray_available() -> bool:
     """True when the ray extra is installed; does not import it (that takes ~1 s)."""
     return all(importlib.util.find_spec(name) is not None for name in _REQUIRED)
+
+
+def ray_models_built() -> bool:
+    """Whether this process has imported Ray's models already."""
+    return _ray_models.cache_info().currsize > 0
 
 
 def ray_version() -> str:
@@ -114,6 +120,9 @@ def validate_serve_config(text: str) -> list[str]:
     a deployment config (a cloudpickle of its request router) costs ~10 ms. A shape whose
     problems mention a model id or source is validated again with the real strings, so
     every message is what validating this config alone would say."""
+    found = ray_prefetch.problems(text)  # validated by the second process (ray_prefetch.py)
+    if found is not None:
+        return found
     ray = _import_ray()
     import yaml
 

@@ -12,6 +12,7 @@ import binascii
 import copy
 import functools
 import json
+import marshal
 from collections.abc import Iterable
 from typing import Any
 
@@ -197,6 +198,14 @@ def _shortened(message: str, instance: Any) -> str:
     return message.replace(shown, f"{shown[:60]}... ({len(shown)} characters)", 1)
 
 
+def _copy(value: Any) -> Any:
+    """A deep copy; marshal's C copy of JSON data is ~3x copy.deepcopy (issue 19)."""
+    try:
+        return marshal.loads(marshal.dumps(value))
+    except ValueError:  # types marshal does not know (dict subclasses, dates)
+        return copy.deepcopy(value)
+
+
 def validate_resource(obj: dict[str, Any], *, kube_version: str = DEFAULT_KUBE_VERSION) -> list[Problem]:
     """All problems the API server (strict field validation) would report for ``obj``.
 
@@ -237,7 +246,7 @@ def validate_resource(obj: dict[str, Any], *, kube_version: str = DEFAULT_KUBE_V
         return problems([([], missing_schema_message(api_version, kind, kube_minor))])
     name_rule, name_max = (entry.name_rule, entry.name_max_length) if entry else ("dns1123-subdomain", None)
     found: list[tuple[list[Any], str]] = list(check_metadata(meta, name_rule, name_max))
-    obj = copy.deepcopy(obj)
+    obj = _copy(obj)
     compiled: _Compiled | None
     if status == "builtin":
         if meta is None:  # the built-in schemas do not require metadata; the server does

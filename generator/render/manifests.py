@@ -16,13 +16,12 @@ from typing import Any
 
 import yaml
 
+from ..fastyaml import MAP, SEQ, STR, MemoLoader
 from .chart import dump_yaml
 
 _DOC_SPLIT = re.compile(r"^---[ \t]*$", re.MULTILINE)
-_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_STR, _MAP, _SEQ = (f"tag:yaml.org,2002:{t}" for t in ("str", "map", "seq"))
+
 _SPECIAL_KEYS = {"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"}
-_RESOLVED: dict[str, str] = {}  # plain scalar -> implicit tag
 
 
 _intern = sys.intern
@@ -32,7 +31,7 @@ class _Fallback(Exception):
     pass
 
 
-class _Loader(_Base):  # type: ignore[misc,valid-type]  # base picked at runtime (libyaml when there)
+class _Loader(MemoLoader):
     """yaml.CSafeLoader with the same result, built faster: Helm's output of a large
     fleet is ~450,000 nodes, and SafeConstructor's generic per-node machinery (and the
     implicit-tag regexps, run on every plain scalar) was most of the time spent parsing
@@ -40,18 +39,6 @@ class _Loader(_Base):  # type: ignore[misc,valid-type]  # base picked at runtime
     scalars are memoized by their text and short strings are interned; anything else (other tags, merge keys,
     recursive aliases, unhashable keys) goes through SafeConstructor itself, so the
     objects (and errors) are exactly yaml.CSafeLoader's. tests/test_render_loader.py."""
-
-    def resolve(self, kind: Any, value: str, implicit: Any) -> str:
-        if self.yaml_path_resolvers:  # never for SafeLoader; kept exact if one is added
-            return str(super().resolve(kind, value, implicit))
-        if kind is not yaml.ScalarNode or not implicit[0]:  # what Resolver.resolve returns then
-            return str(super().resolve(kind, value, implicit))
-        tag = _RESOLVED.get(value)  # a plain scalar: its tag depends on its text alone
-        if tag is None:
-            tag = str(super().resolve(kind, value, implicit))
-            if len(_RESOLVED) < 65536:
-                _RESOLVED[value] = tag
-        return tag
 
     def construct_document(self, node: Any) -> Any:
         try:
@@ -66,7 +53,7 @@ class _Loader(_Base):  # type: ignore[misc,valid-type]  # base picked at runtime
         cls = type(node)
         tag = node.tag
         if cls is yaml.ScalarNode:
-            if tag == _STR:
+            if tag == STR:
                 value = node.value
                 # one object per distinct short string (keys, labels, images...): a
                 # large fleet's documents repeat them hundreds of thousands of times
@@ -79,7 +66,7 @@ class _Loader(_Base):  # type: ignore[misc,valid-type]  # base picked at runtime
             raise _Fallback  # a recursive alias
         active.add(ident)
         out: Any
-        if cls is yaml.MappingNode and tag == _MAP:
+        if cls is yaml.MappingNode and tag == MAP:
             out = {}
             for key_node, value_node in node.value:
                 if key_node.tag in _SPECIAL_KEYS:
@@ -89,7 +76,7 @@ class _Loader(_Base):  # type: ignore[misc,valid-type]  # base picked at runtime
                     out[key] = self._build(value_node, memo, active)
                 except TypeError:  # unhashable key: SafeConstructor's error
                     raise _Fallback from None
-        elif cls is yaml.SequenceNode and tag == _SEQ:
+        elif cls is yaml.SequenceNode and tag == SEQ:
             out = [self._build(child, memo, active) for child in node.value]
         else:
             raise _Fallback
