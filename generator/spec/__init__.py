@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from ..diagnostics import Diagnostic, SpecError, format_path
 from .loader import Document, LoadError, load_file
-from .rules import RULES, redact
+from .model import Fleet, fleet_from_data
+from .rules import RULES, forget_typed_models, redact
 from .schema import apply_defaults, schema_diagnostics
 
 
@@ -24,6 +26,11 @@ class Spec:
     def file(self) -> str:
         return self.doc.file
 
+    @cached_property
+    def model(self) -> Fleet:
+        """The typed spec (built once, on first use): what code outside this package reads."""
+        return fleet_from_data(self.data)
+
 
 def clip(message: str, limit: int = 400) -> str:
     """Shorten a message that quotes a huge value, so one field cannot flood the output."""
@@ -34,13 +41,16 @@ def clip(message: str, limit: int = 400) -> str:
 
 def _semantic(doc: Document, data: dict[str, Any], guarded: bool) -> list[Diagnostic]:
     out: list[Diagnostic] = []
-    for rule in RULES:
-        try:
-            out += [doc.diag(path, msg) for path, msg in rule(data)]
-        except (KeyError, TypeError, AttributeError, IndexError, ValueError):
-            if not guarded:
-                raise
-            # the schema already reported why this part of the spec is malformed
+    try:
+        for rule in RULES:
+            try:
+                out += [doc.diag(path, msg) for path, msg in rule(data)]
+            except (KeyError, TypeError, AttributeError, IndexError, ValueError):
+                if not guarded:
+                    raise
+                # the schema already reported why this part of the spec is malformed
+    finally:
+        forget_typed_models()
     return out
 
 
@@ -115,4 +125,4 @@ def load_spec(path: str | Path) -> Spec:
     return spec
 
 
-__all__ = ["Spec", "SpecError", "load_spec", "validate_document", "validate_file"]
+__all__ = ["Fleet", "Spec", "SpecError", "load_spec", "validate_document", "validate_file"]
