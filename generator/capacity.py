@@ -57,8 +57,11 @@ def _facts(source: str, given: SpecFacts | None) -> fit.ModelFacts | None:
     return fit.load_model_facts(source)
 
 
-def model_capacity(m: Model, i: int) -> list[ModelCapacity]:
-    """Capacity of every model served by spec model ``i``."""
+def model_capacity(model: Model | Mapping[str, Any], i: int) -> list[ModelCapacity]:
+    """Capacity of every model served by spec model ``i`` (typed, or as written)."""
+    from .spec.model import Model, model_from_raw  # the spec package imports this module
+
+    m = model if isinstance(model, Model) else model_from_raw(model)
     layout = replica_layout(m)
     args = m.engine_args
     out = []

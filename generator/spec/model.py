@@ -690,6 +690,14 @@ def model_from_data(m: Mapping[str, Any]) -> Model:
     )
 
 
+def model_from_raw(m: Mapping[str, Any]) -> Model:
+    """A model as written, before schema defaults (tools that build models by hand: bench/)."""
+    from .schema import apply_defaults  # jsonschema-free, but only these tools need it
+
+    defaulted: Mapping[str, Any] = apply_defaults({"models": [dict(m)]})["models"][0]
+    return model_from_data(defaulted)
+
+
 def fleet_from_data(data: Mapping[str, Any]) -> Fleet:
     """The typed spec of a valid spec's defaulted data."""
     md, d, gw, sec = data["metadata"], data["defaults"], data["gateway"], data["security"]
