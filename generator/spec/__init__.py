@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..diagnostics import Diagnostic, SpecError, format_path
+from ..gcpause import no_cyclic_gc
 from .loader import Document, LoadError, load_file
 from .model import Fleet, fleet_from_data
-from .rules import RULES, forget_typed_models, redact
+from .rules import RULES, forget_typed_models, redact, typed_model
 from .schema import apply_defaults, schema_diagnostics
 
 
@@ -21,15 +21,19 @@ class Spec:
 
     doc: Document
     data: dict[str, Any]
+    # the typed spec, when validation built it already (the rules build most of its models)
+    built: Fleet | None = field(default=None, repr=False, compare=False)
 
     @property
     def file(self) -> str:
         return self.doc.file
 
-    @cached_property
+    @property
     def model(self) -> Fleet:
-        """The typed spec (built once, on first use): what code outside this package reads."""
-        return fleet_from_data(self.data)
+        """The typed spec (built once): what code outside this package reads."""
+        if self.built is None:
+            self.built = fleet_from_data(self.data)
+        return self.built
 
 
 def clip(message: str, limit: int = 400) -> str:
@@ -41,16 +45,13 @@ def clip(message: str, limit: int = 400) -> str:
 
 def _semantic(doc: Document, data: dict[str, Any], guarded: bool) -> list[Diagnostic]:
     out: list[Diagnostic] = []
-    try:
-        for rule in RULES:
-            try:
-                out += [doc.diag(path, msg) for path, msg in rule(data)]
-            except (KeyError, TypeError, AttributeError, IndexError, ValueError):
-                if not guarded:
-                    raise
-                # the schema already reported why this part of the spec is malformed
-    finally:
-        forget_typed_models()
+    for rule in RULES:
+        try:
+            out += [doc.diag(path, msg) for path, msg in rule(data)]
+        except (KeyError, TypeError, AttributeError, IndexError, ValueError):
+            if not guarded:
+                raise
+            # the schema already reported why this part of the spec is malformed
     return out
 
 
@@ -88,16 +89,32 @@ def _ambiguous_ints(doc: Document, reported: set[str]) -> list[Diagnostic]:
 
 def validate_document(doc: Document) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
     """All problems of one document; the defaulted data when there are none."""
+    data, _, diags = _validate(doc)
+    return data, diags
+
+
+def _validate(doc: Document) -> tuple[dict[str, Any] | None, Fleet | None, list[Diagnostic]]:
+    """(defaulted data, typed spec) when the document is valid, and all its problems."""
+    with no_cyclic_gc():  # the defaulted copy and the typed spec: a large graph without cycles
+        return _validate_collected(doc)
+
+
+def _validate_collected(doc: Document) -> tuple[dict[str, Any] | None, Fleet | None, list[Diagnostic]]:
     diags = schema_diagnostics(doc)
     data = apply_defaults(doc.data)
-    diags += _semantic(doc, data, guarded=bool(diags))
-    diags += _ambiguous_ints(doc, {d.path for d in diags})
-    unique = {d.sort_key(): d for d in diags}
-    clean = [
-        Diagnostic(d.file, d.line, d.col, redact(d.path), clip(redact(d.message)))
-        for d in (unique[k] for k in sorted(unique))
-    ]
-    return (None if clean else data), clean
+    try:
+        diags += _semantic(doc, data, guarded=bool(diags))
+        diags += _ambiguous_ints(doc, {d.path for d in diags})
+        unique = {d.sort_key(): d for d in diags}
+        clean = [
+            Diagnostic(d.file, d.line, d.col, redact(d.path), clip(redact(d.message)))
+            for d in (unique[k] for k in sorted(unique))
+        ]
+        if clean:
+            return None, None, clean
+        return data, fleet_from_data(data, build_model=typed_model), clean  # the rules' models
+    finally:
+        forget_typed_models()
 
 
 def validate_file(path: str | Path) -> tuple[Spec | None, list[Diagnostic]]:
@@ -113,8 +130,8 @@ def validate_file(path: str | Path) -> tuple[Spec | None, list[Diagnostic]]:
                 clip(redact(exc.diagnostic.message)),
             )
         ]
-    data, diags = validate_document(doc)
-    return (Spec(doc, data) if data is not None else None), diags
+    data, fleet, diags = _validate(doc)
+    return (Spec(doc, data, fleet) if data is not None else None), diags
 
 
 def load_spec(path: str | Path) -> Spec:

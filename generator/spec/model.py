@@ -15,7 +15,7 @@ for byte what they were when they were dicts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -698,8 +698,9 @@ def model_from_raw(m: Mapping[str, Any]) -> Model:
     return model_from_data(defaulted)
 
 
-def fleet_from_data(data: Mapping[str, Any]) -> Fleet:
-    """The typed spec of a valid spec's defaulted data."""
+def fleet_from_data(data: Mapping[str, Any], build_model: Callable[[Any], Model] = model_from_data) -> Fleet:
+    """The typed spec of a valid spec's defaulted data (``build_model``: the spec rules'
+    cache of the models they built already)."""
     md, d, gw, sec = data["metadata"], data["defaults"], data["gateway"], data["security"]
     hc, tls, addresses = gw["healthCheck"], gw.get("tls"), gw.get("addresses")
     np = sec.get("networkPolicy")
@@ -739,7 +740,7 @@ def fleet_from_data(data: Mapping[str, Any]) -> Fleet:
             timeout_sec=gw.get("timeoutSec"),
             metrics_reader=gw["metricsReader"],
         ),
-        models=tuple(model_from_data(m) for m in data["models"]),
+        models=tuple(build_model(m) for m in data["models"]),
         security=Security(
             network_policy=(
                 None
