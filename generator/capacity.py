@@ -59,7 +59,8 @@ def _facts(source: str, given: SpecFacts | None) -> fit.ModelFacts | None:
 
 def model_capacity(model: Model | Mapping[str, Any], i: int) -> list[ModelCapacity]:
     """Capacity of every model served by spec model ``i`` (typed, or as written)."""
-    from .spec.model import Model, model_from_raw  # the spec package imports this module
+    from .spec.build import model_from_raw  # the spec package imports this module
+    from .spec.model import Model
 
     m = model if isinstance(model, Model) else model_from_raw(model)
     layout = replica_layout(m)
@@ -80,7 +81,8 @@ def model_capacity(model: Model | Mapping[str, Any], i: int) -> list[ModelCapaci
 def fleet_capacity(spec: Fleet | Mapping[str, Any]) -> list[ModelCapacity]:
     """Capacity of every served model of a fleet (the typed spec, or a valid spec's
     defaulted data)."""
-    from .spec.model import Fleet, fleet_from_data  # the spec package imports this module
+    from .spec.build import fleet_from_data  # the spec package imports this module
+    from .spec.model import Fleet
 
     fleet = spec if isinstance(spec, Fleet) else fleet_from_data(spec)
     return [c for i, m in enumerate(fleet.models) for c in model_capacity(m, i)]

@@ -11,8 +11,8 @@ import pytest
 from generator.capacity import fleet_capacity
 from generator.layout import replica_layout
 from generator.spec import validate_document
+from generator.spec.build import model_from_data
 from generator.spec.loader import load_text
-from generator.spec.model import model_from_data
 
 from .conftest import EXAMPLES, ROOT
 

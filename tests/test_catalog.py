@@ -7,7 +7,8 @@ import math
 import pytest
 
 from generator import catalog
-from generator.spec.model import Cluster, model_from_data
+from generator.spec.build import model_from_data
+from generator.spec.model import Cluster
 from generator.spec.schema import spec_schema
 
 STANDARD = {"name": "c", "mode": "standard"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from generator import catalog, nodes
-from generator.spec.model import model_from_data
+from generator.spec.build import model_from_data
 
 GIB = 2**30
 

@@ -15,6 +15,7 @@ import yaml
 
 from generator.spec import Spec, load_spec, validate_document
 from generator.spec import model as M  # noqa: N812
+from generator.spec.build import model_from_raw
 from generator.spec.loader import load_text
 from generator.spec.schema import _resolve, spec_schema
 
@@ -183,6 +184,6 @@ def test_derived_values():
 
 
 def test_model_from_raw_applies_the_schema_defaults():
-    m = M.model_from_raw(yaml.safe_load("{name: m, source: hf://o/m, accelerator: {type: nvidia-l4}}"))
+    m = model_from_raw(yaml.safe_load("{name: m, source: hf://o/m, accelerator: {type: nvidia-l4}}"))
     assert (m.replicas.min, m.replicas.max, m.health_check.period_s, m.accelerator.chips) == (1, 1, 600, 1)
     assert m.model_ids == ("m",) and m.hf_token_secret is M.INHERIT

@@ -9,8 +9,9 @@ from typing import Any
 
 from ..diagnostics import Diagnostic, SpecError, format_path
 from ..gcpause import no_cyclic_gc
+from .build import fleet_from_data
 from .loader import Document, LoadError, load_file
-from .model import Fleet, fleet_from_data
+from .model import Fleet
 from .rules import RULES, forget_typed_models, redact, typed_model
 from .schema import apply_defaults, schema_diagnostics
 

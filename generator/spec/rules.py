@@ -16,15 +16,8 @@ from .. import catalog, naming, nodes
 from ..capacity import model_capacity
 from ..diagnostics import SpecPath, format_path
 from ..layout import replica_layout
-from .model import (
-    Model,
-    accelerator_from_data,
-    gcs_bucket,
-    header_match,
-    model_from_data,
-    ray_version,
-    route_path,
-)
+from .build import accelerator_from_data, model_from_data
+from .model import Model, gcs_bucket, header_match, ray_version, route_path
 
 Finding = tuple[SpecPath, str]
 
