@@ -8,28 +8,17 @@ group's accelerators.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import fit
 from .diagnostics import SpecPath, format_path
 from .layout import ReplicaLayout, replica_layout
 
-# spec (camelCase) -> fit.ModelFacts (config.json names)
-_FACT_KEYS = {
-    "params": "params",
-    "dtype": "dtype",
-    "layers": "layers",
-    "attentionHeads": "attention_heads",
-    "kvHeads": "kv_heads",
-    "headDim": "head_dim",
-    "hiddenSize": "hidden_size",
-    "vocabSize": "vocab_size",
-    "maxPositionEmbeddings": "max_position_embeddings",
-    "numExperts": "num_experts",
-    "expertsPerToken": "experts_per_token",
-}
+if TYPE_CHECKING:  # the spec rules import this module: types only, no import cycle
+    from .spec.model import Fleet, Model
+    from .spec.model import ModelFacts as SpecFacts
 
 
 @dataclass(frozen=True)
@@ -49,43 +38,57 @@ class ModelCapacity:
         return self.result is not None
 
 
-def _facts(source: str, given: dict[str, Any] | None) -> fit.ModelFacts | None:
+def _facts(source: str, given: SpecFacts | None) -> fit.ModelFacts | None:
     if given:
-        data = {_FACT_KEYS[k]: v for k, v in given.items()}
+        data = {
+            "params": given.params,
+            "dtype": given.dtype,
+            "layers": given.layers,
+            "attention_heads": given.attention_heads,
+            "kv_heads": given.kv_heads,
+            "head_dim": given.head_dim,
+            "hidden_size": given.hidden_size,
+            "vocab_size": given.vocab_size,
+            "max_position_embeddings": given.max_position_embeddings,
+            "num_experts": given.num_experts,
+            "experts_per_token": given.experts_per_token,
+        }
         return fit.ModelFacts.from_dict(source, {**data, "source": "spec modelFacts"})
     return fit.load_model_facts(source)
 
 
-def _served(m: dict[str, Any], i: int) -> Iterator[tuple[SpecPath, str, str, dict[str, Any] | None]]:
-    mux = m.get("multiplexing")
-    if mux:
-        for j, e in enumerate(mux["models"]):
-            yield ("models", i, "multiplexing", "models", j), e["id"], e["source"], e.get("modelFacts")
-    else:
-        yield ("models", i), m.get("modelId", m["name"]), m["source"], m.get("modelFacts")
+def model_capacity(model: Model | Mapping[str, Any], i: int) -> list[ModelCapacity]:
+    """Capacity of every model served by spec model ``i`` (typed, or as written)."""
+    from .spec.build import model_from_raw  # the spec package imports this module
+    from .spec.model import Model
 
-
-def model_capacity(m: dict[str, Any], i: int) -> list[ModelCapacity]:
-    """Capacity of every model served by spec model ``i`` (schema defaults applied)."""
+    m = model if isinstance(model, Model) else model_from_raw(model)
     layout = replica_layout(m)
-    args = m.get("engineArgs", {})
+    args = m.engine_args
     out = []
-    for path, model_id, source, given in _served(m, i):
-        facts = _facts(source, given)
+    for served in m.served:
+        facts = _facts(served.source, served.facts)
         result = fix = None
         if facts is not None and layout.chips > 0:
             parallel = (layout.chips, layout.tensor_parallel, layout.pipeline_parallel, args)
             result = fit.fit(facts, layout.accelerator, *parallel)
             fix = None if result.fits else fit.smallest_fix(facts, layout.accelerator, *parallel)
-        out.append(ModelCapacity(path, model_id, source, layout, facts, result, fix))
+        path = ("models", i, *served.path)
+        out.append(ModelCapacity(path, served.model_id, served.source, layout, facts, result, fix))
     return out
 
 
-def fleet_capacity(spec: dict[str, Any]) -> list[ModelCapacity]:
-    return [c for i, m in enumerate(spec["models"]) for c in model_capacity(m, i)]
+def fleet_capacity(spec: Fleet | Mapping[str, Any]) -> list[ModelCapacity]:
+    """Capacity of every served model of a fleet (the typed spec, or a valid spec's
+    defaulted data)."""
+    from .spec.build import fleet_from_data  # the spec package imports this module
+    from .spec.model import Fleet
+
+    fleet = spec if isinstance(spec, Fleet) else fleet_from_data(spec)
+    return [c for i, m in enumerate(fleet.models) for c in model_capacity(m, i)]
 
 
-def unchecked_notes(spec: dict[str, Any]) -> list[str]:
+def unchecked_notes(spec: Fleet | Mapping[str, Any]) -> list[str]:
     """One line per served model whose facts gen does not know (its fit is not checked)."""
     return [
         f"{format_path(c.path)}: {c.source} is not in gen's model catalog; capacity not "

@@ -15,9 +15,10 @@ sample does (Llama-3.1-8B on two L4s: ``tensor_parallel_size: 2``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-from . import catalog
+if TYPE_CHECKING:  # the spec rules import this module: types only, no import cycle
+    from .spec.model import Model
 
 
 @dataclass(frozen=True)
@@ -29,27 +30,18 @@ class ReplicaLayout:
     explicit: bool  # the spec's engineArgs set the parallelism
 
 
-def chips_per_replica(accelerator: dict[str, Any]) -> int:
-    """GPUs of one worker pod, or every chip of one TPU slice."""
-    kind = accelerator["type"]
-    if kind in catalog.gpus():
-        return int(accelerator.get("count", 1))
-    topo = catalog.tpu_topology(kind, accelerator.get("topology", ""))
-    return int(topo["hosts"] * topo["chipsPerHost"]) if topo else 0
-
-
-def replica_layout(model: dict[str, Any]) -> ReplicaLayout:
+def replica_layout(model: Model) -> ReplicaLayout:
     """The replica's chips and parallelism: engineArgs when set, else all chips in one TP group."""
-    args = model.get("engineArgs", {})
-    chips = chips_per_replica(model["accelerator"])
+    args = model.engine_args
+    chips = model.accelerator.chips
     tp, pp = args.get("tensor_parallel_size"), args.get("pipeline_parallel_size")
     explicit = tp is not None or pp is not None
     pp = pp if isinstance(pp, int) and pp > 0 else 1
     tp = tp if isinstance(tp, int) and tp > 0 else max(1, chips // pp)
-    return ReplicaLayout(model["accelerator"]["type"], chips, tp, pp, explicit)
+    return ReplicaLayout(model.accelerator.type, chips, tp, pp, explicit)
 
 
-def engine_defaults(model: dict[str, Any]) -> dict[str, int]:
+def engine_defaults(model: Model) -> dict[str, int]:
     """engine_kwargs gen adds for the replica's chips (the spec's engineArgs win)."""
-    chips = chips_per_replica(model["accelerator"])
+    chips = model.accelerator.chips
     return {"tensor_parallel_size": chips} if chips > 1 else {}

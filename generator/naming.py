@@ -6,7 +6,10 @@ these functions, so a derived name can never outgrow what was validated.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the spec model imports this module: types only, no import cycle
+    from .spec.model import Model
 
 DNS_LABEL_MAX = 63
 # KubeRay's ValidateRayServiceMetadata: RayService names are DNS-1035 labels of at
@@ -68,23 +71,23 @@ GeneratedObject = tuple[str, str, str, tuple[str | int, ...]]
 
 
 def model_objects(
-    model: dict[str, Any], *, pools: bool, network_policy: bool, autopilot: bool
+    model: Model, *, pools: bool, network_policy: bool, autopilot: bool
 ) -> list[GeneratedObject]:
     """Every namespaced object the charts generate for one model in one cluster, with the
     spec field it is named after (kept in step with the charts by tests/test_contract.py)."""
-    names = model_names(model["name"])
+    names = model.names
     name = ("name",)
     out: list[GeneratedObject] = [
-        ("RayService", model["name"], "the RayService", name),
+        ("RayService", model.name, "the RayService", name),
         ("Service", names["serveService"], "KubeRay's serve Service", name),
         ("Service", names["headService"], "KubeRay's head Service", name),
     ]
     if network_policy:
-        out.append(("NetworkPolicy", model["name"], "the model's NetworkPolicy", name))
-    if model.get("chatUI", {}).get("enabled"):
+        out.append(("NetworkPolicy", model.name, "the model's NetworkPolicy", name))
+    if model.chat_ui_enabled:
         for kind in ("Deployment", "Service", "NetworkPolicy"):
             out.append((kind, names["chatUI"], "the chat UI", ("chatUI",)))
-    if model.get("download", {}).get("enabled"):
+    if model.download_enabled:
         for kind in ("Job", "NetworkPolicy"):
             out.append((kind, names["downloadJob"], "the download Job", ("download",)))
     if pools:
@@ -93,14 +96,14 @@ def model_objects(
         if network_policy:
             kinds.append("NetworkPolicy")
         out += [(kind, names["endpointPicker"], "the endpoint picker", name) for kind in kinds]
-        if "customMetric" in model.get("loadBalancing", {}):
+        if model.custom_metric is not None:
             out.append(("AutoscalingMetric", names["autoscalingMetric"], "the KV-cache metric", name))
-    if model.get("dranet"):
+    if model.dranet:
         out.append(("ResourceClaimTemplate", names["resourceClaimTemplate"], "the DRANET claim", ("dranet",)))
         if autopilot:
             out.append(("ComputeClass", names["computeClass"], "the DRANET ComputeClass", ("dranet",)))
-    if "serviceAccount" in model:
-        sa = model["serviceAccount"]["name"]
+    if model.service_account is not None:
+        sa = model.service_account.name
         out.append(("ServiceAccount", sa, "the model's ServiceAccount", ("serviceAccount", "name")))
     return out
 

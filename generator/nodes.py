@@ -11,9 +11,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import catalog
+
+if TYPE_CHECKING:  # the spec rules import this module: types only, no import cycle
+    from .spec.model import Model
 
 GPU_SELECTOR = "cloud.google.com/gke-accelerator"
 TPU_SELECTOR = "cloud.google.com/gke-tpu-accelerator"
@@ -254,22 +257,22 @@ def _sized(machine: str, base: dict[str, Any], override: dict[str, Any], fuse: b
     return NodeShape(machine, storage, requests, fuse)
 
 
-def worker_shape(model: dict[str, Any]) -> NodeShape:
+def worker_shape(model: Model) -> NodeShape:
     """The node of a model's worker pods: the first machine type the catalog lists for its
     accelerator that holds the worker's requests (the last one if none does: the spec
     rules report that), sized storage, and the requests."""
-    acc = model["accelerator"]
-    override = model.get("resources", {}).get("worker", {})
-    fuse = bool(model.get("storage", {}).get("gcsFuse"))
-    if acc["type"] in catalog.gpus():
-        gpu = catalog.gpus()[acc["type"]]
-        count = acc.get("count", 1)
+    acc = model.accelerator
+    override = model.worker_resources
+    fuse = model.gcs_fuse is not None
+    if acc.family == "gpu":
+        gpu = catalog.gpus()[acc.type]
+        count = acc.gpu_count
         base = {k: _scale(v, count) for k, v in gpu["perGpu"].items()}
         machines = [str(t) for t in gpu["machineTypes"][count]]
     else:
-        topo = catalog.tpu_topology(acc["type"], acc["topology"])
+        topo = acc.tpu_slice
         assert topo is not None, "validated by spec.rules.check_accelerator"
-        base = dict(catalog.tpus()[acc["type"]]["perHost"])
+        base = dict(catalog.tpus()[acc.type]["perHost"])
         machines = [str(topo["machineType"])]
     shapes = [_sized(m, base, override, fuse) for m in machines]
     return next((shape for shape in shapes if not shape.misfits()), shapes[-1])

@@ -15,10 +15,11 @@ from typing import Any
 
 import yaml
 
-from . import __version__, catalog, naming, nodes
+from . import __version__, catalog, nodes
 from .diagnostics import format_path
-from .layout import chips_per_replica, engine_defaults
+from .layout import engine_defaults
 from .spec import Spec
+from .spec.model import Cluster, Fleet, Gateway, Model
 
 GENERATOR = f"gen {__version__}"
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -103,35 +104,35 @@ def _env(entries: list[dict[str, str]]) -> list[dict[str, str]]:
     return [dict(e) for e in entries]
 
 
-def _worker(m: dict[str, Any], cluster: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _worker(m: Model, cluster: Cluster) -> tuple[dict[str, Any], dict[str, Any]]:
     """(worker group values, llm accelerator fields) from the accelerator catalog. The
     node labels the workers select go by their catalog name (`placement`); the chart
     turns them into a nodeSelector."""
-    acc = m["accelerator"]
-    names = naming.model_names(m["name"])
+    acc = m.accelerator
+    names = m.names
     shape = nodes.worker_shape(m)
     name_of_label = {key: name for name, key in catalog.node_labels().items()}
     storage = {name_of_label[key]: value for key, value in shape.node_labels().items()}
-    if acc["type"] in catalog.gpus():
-        gpu = catalog.gpus()[acc["type"]]
-        count = acc.get("count", 1)
+    if acc.family == "gpu":
+        gpu = catalog.gpus()[acc.type]
+        count = acc.gpu_count
         worker = {
             "groupName": "gpu-group",
             "numOfHosts": 1,
             "resources": _container_resources(
                 shape.requests, {catalog.accelerator_resource("gpu"): str(count)}
             ),
-            "placement": {"gkeAccelerator": acc["type"], **storage},
+            "placement": {"gkeAccelerator": acc.type, **storage},
             "podAnnotations": shape.pod_annotations(),
             "env": [],
             "resourceClaimTemplate": "",
         }
         return worker, {"acceleratorType": gpu["rayAcceleratorType"], "engineDefaults": engine_defaults(m)}
-    tpu = catalog.tpus()[acc["type"]]
-    topo = catalog.tpu_topology(acc["type"], acc["topology"])
-    assert topo is not None  # validated
-    placement = {"tpuAccelerator": tpu["nodeSelectorAccelerator"], "tpuTopology": acc["topology"]}
-    if cluster["mode"] == "autopilot" and m["dranet"]:
+    tpu = catalog.tpus()[acc.type]
+    topo = acc.tpu_slice
+    assert topo is not None and acc.topology is not None  # validated
+    placement = {"tpuAccelerator": tpu["nodeSelectorAccelerator"], "tpuTopology": acc.topology}
+    if cluster.mode == "autopilot" and m.dranet:
         placement["computeClass"] = names["computeClass"]
     worker = {
         "groupName": "tpu-group",
@@ -142,125 +143,110 @@ def _worker(m: dict[str, Any], cluster: dict[str, Any]) -> tuple[dict[str, Any],
         "placement": {**placement, **storage},
         "podAnnotations": shape.pod_annotations(),
         "env": _env(catalog.accelerators()["tpuWorkerEnv"]),
-        "resourceClaimTemplate": names["resourceClaimTemplate"] if m["dranet"] else "",
+        "resourceClaimTemplate": names["resourceClaimTemplate"] if m.dranet else "",
     }
     engine: dict[str, Any] = {**engine_defaults(m)}
     if topo["hosts"] > 1:
         engine["distributed_executor_backend"] = "ray"  # one engine across the slice's hosts
     llm = {
         "acceleratorType": tpu["rayAcceleratorType"],
-        "acceleratorConfig": {"kind": "tpu", "topology": acc["topology"]},
+        "acceleratorConfig": {"kind": "tpu", "topology": acc.topology},
         "engineDefaults": engine,
     }
     return worker, llm
 
 
-def _tpu_slice(m: dict[str, Any]) -> dict[str, Any]:
+def _tpu_slice(m: Model) -> dict[str, Any]:
     """The catalog entry of a TPU model's topology (validated to exist)."""
-    topo = catalog.tpu_topology(m["accelerator"]["type"], m["accelerator"]["topology"])
+    topo = m.accelerator.tpu_slice
     assert topo is not None, "validated by spec.rules.check_accelerator"
     return topo
 
 
-def _family(m: dict[str, Any]) -> str:
-    return "tpu" if m["accelerator"]["type"] in catalog.tpus() else "gpu"
-
-
-def _model_source(source: str, m: dict[str, Any]) -> str:
+def _model_source(source: str, m: Model) -> str:
     """What Ray Serve LLM loads: a HF repo id, or a path on the GCS Fuse mount."""
     if source.startswith("hf://"):
         return source[len("hf://") :]
-    mount = m["storage"]["gcsFuse"]["mountPath"].rstrip("/")
+    assert m.gcs_fuse is not None, "validated by spec.rules._check_storage"
+    mount = m.gcs_fuse.mount_path.rstrip("/")
     path = source[len("gs://") :].split("/", 1)
     return f"{mount}/{path[1]}" if len(path) > 1 and path[1] else mount
 
 
-def served_models(m: dict[str, Any]) -> list[tuple[str, str]]:
-    """(model id, source) of every model one RayService serves."""
-    mux = m.get("multiplexing")
-    if mux:
-        return [(e["id"], e["source"]) for e in mux["models"]]
-    return [(m.get("modelId", m["name"]), m["source"])]
-
-
-def _model_values(spec: dict[str, Any], i: int, m: dict[str, Any], cluster: dict[str, Any]) -> dict[str, Any]:
-    d = spec["defaults"]
-    rel = catalog.releases()["ray"]
+def _model_values(fleet: Fleet, i: int, m: Model, cluster: Cluster) -> dict[str, Any]:
     accel = catalog.accelerators()
-    family = _family(m)
-    names = naming.model_names(m["name"])
+    family = m.accelerator.family
+    names = m.names
     worker, accel_llm = _worker(m, cluster)
-    engine = {**accel_llm.pop("engineDefaults"), **_lora_engine_args(m), **m.get("engineArgs", {})}
-    r = m["replicas"]
-    served = served_models(m)
+    engine = {**accel_llm.pop("engineDefaults"), **_lora_engine_args(m), **m.engine_args}
+    r = m.replicas
+    served = m.served
     # the spec's env wins over the catalog's for the same name
-    user_env = m.get("env", {})
+    user_env = m.env
     worker["env"] = [e for e in worker["env"] if e["name"] not in user_env] + [
         {"name": k, "value": v} for k, v in sorted(user_env.items())
     ]
     worker.update(
         {
-            "replicas": r["min"] * len(served),
-            "minReplicas": r["min"] * len(served),
-            "maxReplicas": r["max"] * len(served),
+            "replicas": r.min * len(served),
+            "minReplicas": r.min * len(served),
+            "maxReplicas": r.max * len(served),
         }
     )
-    hf = m["hfTokenSecret"] if "hfTokenSecret" in m else d["hfTokenSecret"]
-    sa = m.get("serviceAccount")
-    fuse = m.get("storage", {}).get("gcsFuse")
-    runtime_env = {}
-    if m.get("runtimeEnv", {}).get("envVars"):
-        runtime_env["env_vars"] = dict(sorted(m["runtimeEnv"]["envVars"].items()))
+    hf = fleet.hf_token_secret(m)
+    sa = m.service_account
+    fuse = m.gcs_fuse
+    env_vars = m.runtime_env.env_vars if m.runtime_env else None
+    runtime_env = {"env_vars": dict(sorted(env_vars.items()))} if env_vars else {}
     llm_common = {
         **accel_llm,
         "engineKwargs": _exact_yaml(engine),
-        "logEngineMetrics": m["logEngineMetrics"],
-        "minReplicas": r["min"],
-        "maxReplicas": r["max"],
-        "healthCheckPeriodS": m["healthCheck"]["periodS"],
-        "healthCheckTimeoutS": m["healthCheck"]["timeoutS"],
+        "logEngineMetrics": m.log_engine_metrics,
+        "minReplicas": r.min,
+        "maxReplicas": r.max,
+        "healthCheckPeriodS": m.health_check.period_s,
+        "healthCheckTimeoutS": m.health_check.timeout_s,
         "lora": _lora(m),
     }
-    head = {**accel["headResources"][family], **m["resources"].get("head", {})}
-    ray_version = m.get("rayVersion", d.get("rayVersion", rel["version"]))
-    dl = m.get("download", {})
-    chat = m.get("chatUI", {})
-    image = m.get("image", d.get("image", rel["images"].get(ray_version, "")))
-    haproxy = m.get("haproxy", catalog.image_has_haproxy(image))
+    head = {**accel["headResources"][family], **m.head_resources}
+    ray_version = fleet.model_ray_version(m)
+    image = fleet.model_image(m)
+    haproxy = m.haproxy if m.haproxy is not None else catalog.image_has_haproxy(image)
     return {
-        "name": m["name"],
+        "name": m.name,
         "source": format_path(("models", i)),
         "image": image,
         "haproxyEnv": _haproxy_env(haproxy),
-        "upgradeStrategy": (
-            catalog.operations()["pooledUpgradeStrategy"]
-            if spec["gateway"]["routing"] == "inference-pool"
-            else None
-        ),
+        "upgradeStrategy": catalog.operations()["pooledUpgradeStrategy"] if fleet.gateway.pools else None,
         "annotations": (
             {catalog.operations()["haproxy"]["assertedAnnotation"]: "true"}
             if haproxy and not catalog.image_has_haproxy(image)
             else {}
         ),
         "rayVersion": ray_version,
-        "hfTokenSecret": hf,
+        "hfTokenSecret": hf.as_values() if hf else None,
         "family": family,
         "hfTokenEnv": accel["hfTokenEnv"][family],
         "serviceAccount": (
-            {"name": sa["name"], "create": True, "gcpServiceAccount": sa.get("gcpServiceAccount", "")}
+            {
+                "name": sa.name,
+                "create": True,
+                "gcpServiceAccount": sa.gcp_service_account if sa.gcp_service_account is not None else "",
+            }
             if sa
             else None
         ),
-        "autoscaling": r["min"] != r["max"],
+        "autoscaling": r.min != r.max,
         # vLLM on TPU needs a large /dev/shm; the sample mounts a memory-backed one
         "sharedMemory": family == "tpu",
         "runtimeEnv": runtime_env,
         "llmConfigs": [
-            {"modelId": mid, "modelSource": _model_source(src, m), **llm_common} for mid, src in served
+            {"modelId": sm.model_id, "modelSource": _model_source(sm.source, m), **llm_common}
+            for sm in served
         ],
         "head": {"resources": _container_resources(head, {})},
         "worker": worker,
-        "gcsFuse": fuse,
+        "gcsFuse": fuse.as_values() if fuse else None,
         "computeClass": (
             {
                 "name": names["computeClass"],
@@ -269,15 +255,15 @@ def _model_values(spec: dict[str, Any], i: int, m: dict[str, Any], cluster: dict
             if worker["placement"].get("computeClass")
             else None
         ),
-        "download": _download(m, names) if dl.get("enabled") else None,
+        "download": _download(m, names) if m.download_enabled else None,
         "chatUI": (
             {
                 "name": names["chatUI"],
-                "image": chat["image"],
-                "modelId": served[0][0],
+                "image": m.chat_ui.image,
+                "modelId": served[0].model_id,
                 "service": names["serveService"],
             }
-            if chat.get("enabled")
+            if m.chat_ui and m.chat_ui.enabled
             else None
         ),
     }
@@ -310,25 +296,26 @@ def _exact_yaml(data: dict[str, Any]) -> str:
     return text.rstrip("\n")
 
 
-def _lora(m: dict[str, Any]) -> dict[str, Any] | None:
+def _lora(m: Model) -> dict[str, Any] | None:
     """Where a model's LoRA adapters are and how many a replica keeps (chart and README)."""
-    lora = m.get("lora")
-    return {"path": lora["path"].rstrip("/"), "maxAdapters": lora["maxAdaptersPerReplica"]} if lora else None
+    lora = m.lora
+    return {"path": lora.path.rstrip("/"), "maxAdapters": lora.max_adapters_per_replica} if lora else None
 
 
-def _lora_engine_args(m: dict[str, Any]) -> dict[str, Any]:
+def _lora_engine_args(m: Model) -> dict[str, Any]:
     """vLLM serves LoRA adapters only with enable_lora and a rank limit; Ray Serve LLM
     (2.60) does not set them itself."""
-    lora = m.get("lora")
-    return {"enable_lora": True, "max_lora_rank": lora["maxRank"]} if lora else {}
+    lora = m.lora
+    return {"enable_lora": True, "max_lora_rank": lora.max_rank} if lora else {}
 
 
-def _download(m: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+def _download(m: Model, names: dict[str, str]) -> dict[str, Any]:
     """The download Job's values. Jobs are immutable: its name carries a hash of what it
     does, so changing the download makes a new Job instead of a failing upgrade."""
-    dl = m["download"]
-    local_dir = _model_source(m["source"], m)
-    inputs = {"image": dl["image"], "repoId": dl["from"][len("hf://") :], "localDir": local_dir}
+    dl = m.download
+    assert dl is not None and dl.from_ is not None, "validated by spec.rules._check_storage"
+    local_dir = _model_source(m.source, m)
+    inputs = {"image": dl.image, "repoId": dl.from_[len("hf://") :], "localDir": local_dir}
     digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
     return {
         "name": f"{names['downloadJob']}-{digest[:6]}",
@@ -338,59 +325,53 @@ def _download(m: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _backend_policy(m: dict[str, Any], gw: dict[str, Any], name: str) -> dict[str, Any]:
-    lb = m.get("loadBalancing", {})
+def _backend_policy(m: Model, gw: Gateway, name: str) -> dict[str, Any]:
+    lb = m.load_balancing
+    timeout = lb.timeout_sec if lb else None
+    if timeout is None:
+        timeout = gw.timeout_sec
+    cm = lb.custom_metric if lb else None
     policy = {
         "name": name,
         # GKE's 30 s default cuts long generations: every LLM backend gets a timeout
-        "timeoutSec": lb.get(
-            "timeoutSec", gw.get("timeoutSec", catalog.operations()["backendTimeout"]["llmDefaultSec"])
+        "timeoutSec": (
+            timeout if timeout is not None else catalog.operations()["backendTimeout"]["llmDefaultSec"]
         ),
-        "trafficDuration": lb.get("trafficDuration"),
-        "customMetric": (
-            {"exportName": KV_CACHE_EXPORT, **lb["customMetric"]} if "customMetric" in lb else None
-        ),
-        "inFlight": lb.get("inFlight"),
+        "trafficDuration": lb.traffic_duration if lb else None,
+        "customMetric": {"exportName": KV_CACHE_EXPORT, **cm.as_values()} if cm else None,
+        "inFlight": lb.in_flight.as_values() if lb and lb.in_flight else None,
     }
     return policy
 
 
-def _backend(m: dict[str, Any], i: int, gw: dict[str, Any], routing: str, match: bool) -> dict[str, Any]:
-    names = naming.model_names(m["name"])
+def _backend(m: Model, i: int, gw: Gateway, routing: str, match: bool) -> dict[str, Any]:
+    names = m.names
     # what the route targets; the chart's inference-gateway.backendRef names its kind
     if routing == "inference-pool":
-        target = {"type": "poolImport" if gw["multiCluster"] else "pool", "name": names["inferencePool"]}
+        target = {"type": "poolImport" if gw.multi_cluster else "pool", "name": names["inferencePool"]}
     else:
         target = {"type": "service", "name": names["serveService"]}
     return {
-        "name": m["name"],
+        "name": m.name,
         "source": format_path(("models", i)),
-        "modelIds": [mid for mid, _ in served_models(m)] if match else [],
+        "modelIds": list(m.model_ids) if match else [],
         "routeName": names["route"],
-        "path": m.get("path", "/" + m["name"]),
+        "path": m.route_path,
         "target": target,
         "healthCheckPolicyName": names["healthCheckPolicy"],
         "backendPolicy": _backend_policy(m, gw, names["backendPolicy"]),
     }
 
 
-def _pool(m: dict[str, Any], i: int, export: bool) -> dict[str, Any]:
-    names = naming.model_names(m["name"])
+def _pool(m: Model, i: int, export: bool) -> dict[str, Any]:
+    names = m.names
     src = format_path(("models", i))
     objectives = [
-        {"name": o["name"], "priority": o["priority"], "source": format_path(("models", i, "objectives", j))}
-        for j, o in enumerate(m.get("objectives", []))
-    ]
-    objectives += [
-        {
-            "name": e["name"],
-            "priority": e["priority"],
-            "source": format_path(("models", i, "multiplexing", "models", j)),
-        }
-        for j, e in enumerate(m.get("multiplexing", {}).get("models", []))
+        {"name": o.name, "priority": o.priority, "source": format_path(("models", i, *o.path))}
+        for o in m.pool_objectives
     ]
     metric = None
-    if "customMetric" in m.get("loadBalancing", {}):
+    if m.custom_metric is not None:
         ep = catalog.releases()["endpointPicker"]
         metric = {
             "name": names["autoscalingMetric"],
@@ -400,7 +381,7 @@ def _pool(m: dict[str, Any], i: int, export: bool) -> dict[str, Any]:
         }
     return {
         "name": names["inferencePool"],
-        "model": m["name"],
+        "model": m.name,
         "source": src,
         "eppName": names["endpointPicker"],
         "export": export,
@@ -410,88 +391,82 @@ def _pool(m: dict[str, Any], i: int, export: bool) -> dict[str, Any]:
 
 
 def build_plan(spec: Spec) -> Plan:
-    data = spec.data
-    fleet = data["metadata"]["name"]
-    gw = dict(data["gateway"])
-    gw_class = catalog.gateway_classes()[gw["class"]]
-    gw["multiCluster"] = gw_class["multiCluster"]
-    gateway_name = gw.get("name", naming.fleet_names(fleet)["gateway"])
+    fleet = spec.model
+    fleet_name = fleet.metadata.name
+    gw = fleet.gateway
+    gateway_name = fleet.gateway_name
     rel = catalog.releases()
-    routing = gw["routing"]
-    profile = rel["inferenceObjectiveProfiles"][data["defaults"]["inferenceObjectiveProfile"]]
-    models = data["models"]
+    routing = gw.routing
+    profile = fleet.objective_profile
+    models = fleet.models
     # one catch-all route when a single RayService sits behind the gateway (seeds
     # 002/003); otherwise each route matches its model names in the model header
-    match = routing in ("body", "header") or (routing == "inference-pool" and len(models) > 1)
+    match = fleet.header_match
     global_values = {
-        "fleet": fleet,
+        "fleet": fleet_name,
         "generator": GENERATOR,
         "spec": Path(spec.file).name,
         "servePort": rel["ray"]["servePort"],
     }
-    hc = gw["healthCheck"]
-    all_clusters = [c["name"] for c in data["clusters"]]
+    hc = gw.health_check
+    all_clusters = list(fleet.cluster_names)
 
     clusters = []
-    for c in data["clusters"]:
-        placed = [(i, m) for i, m in enumerate(models) if c["name"] in m.get("clusters", all_clusters)]
-        hosts_gateway = not gw["multiCluster"] or c["role"] == "config"
+    for c in fleet.clusters:
+        placed = fleet.placed(c.name)
+        hosts_gateway = not gw.multi_cluster or c.role == "config"
         values = {
             "global": global_values,
             "ray-llm": {
                 "enabled": bool(placed),
-                "networkPolicy": _network_policy(data, rel),
-                "models": _share_service_accounts([_model_values(data, i, m, c) for i, m in placed]),
+                "networkPolicy": _network_policy(fleet, rel),
+                "models": _share_service_accounts([_model_values(fleet, i, m, c) for i, m in placed]),
             },
             "inference-pool": {
-                "enabled": routing == "inference-pool" and bool(placed),
+                "enabled": gw.pools and bool(placed),
                 "objectiveApiVersion": profile["apiVersion"],
-                "metricsReader": {"enabled": gw["metricsReader"]},
+                "metricsReader": {"enabled": gw.metrics_reader},
                 "networkPolicy": {
                     k: v
-                    for k, v in _network_policy(data, rel).items()
+                    for k, v in _network_policy(fleet, rel).items()
                     if k in ("enabled", "sourceCIDRs", "metricsNamespaces")
                 },
-                "pools": (
-                    [_pool(m, i, gw["multiCluster"]) for i, m in placed]
-                    if routing == "inference-pool"
-                    else []
-                ),
+                "pools": [_pool(m, i, gw.multi_cluster) for i, m in placed] if gw.pools else [],
             },
             "inference-gateway": {
                 "enabled": hosts_gateway,
                 "gateway": {
                     "create": True,
                     "name": gateway_name,
-                    "className": gw["class"],
+                    "className": gw.class_,
                     "source": "gateway",
-                    "httpPort": gw["port"],
-                    "tls": {"certificateSecret": gw.get("tls", {}).get("certificateSecret", "")},
-                    "addresses": _addresses(data) if gw["multiCluster"] else [],
+                    "httpPort": gw.port,
+                    "tls": {"certificateSecret": gw.tls.certificate_secret if gw.tls else ""},
+                    "addresses": _addresses(fleet) if gw.multi_cluster else [],
                 },
                 "routing": {
                     "mode": "path" if routing == "path" else "header",
-                    "headerName": gw["modelHeader"],
+                    "headerName": gw.model_header,
                 },
                 "healthCheck": {
-                    "requestPath": hc["path"],
-                    "checkIntervalSec": hc["checkIntervalSec"],
-                    "timeoutSec": hc["timeoutSec"],
-                    "healthyThreshold": hc["healthyThreshold"],
-                    "unhealthyThreshold": hc["unhealthyThreshold"],
+                    "requestPath": hc.path,
+                    "checkIntervalSec": hc.check_interval_sec,
+                    "timeoutSec": hc.timeout_sec,
+                    "healthyThreshold": hc.healthy_threshold,
+                    "unhealthyThreshold": hc.unhealthy_threshold,
                 },
                 # a multi-cluster gateway routes to every model, wherever it runs
                 "backends": (
                     [
                         _backend(m, i, gw, routing, match)
-                        for i, m in (enumerate(models) if gw["multiCluster"] else placed)
+                        for i, m in (enumerate(models) if gw.multi_cluster else placed)
                     ]
                     if hosts_gateway
                     else []
                 ),
             },
         }
-        clusters.append(ClusterPlan(c["name"], c.get("region"), c["role"], values, c["mode"]))
+        clusters.append(ClusterPlan(c.name, c.region, c.role, values, c.mode))
 
     addons: dict[str, Any] = {}
     if match and routing != "header":
@@ -506,115 +481,112 @@ def build_plan(spec: Spec) -> Plan:
                         {
                             "type": "body-field-to-header",
                             "name": "openai-model-extractor",
-                            "json": {"field_name": "model", "header_name": gw["modelHeader"]},
+                            "json": {"field_name": "model", "header_name": gw.model_header},
                         }
                     ]
                 },
             },
         }
+    tls_secret = gw.tls.certificate_secret if gw.tls else ""
     return Plan(
-        fleet=fleet,
-        namespace=data["metadata"]["namespace"],
+        fleet=fleet_name,
+        namespace=fleet.metadata.namespace,
         spec_name=global_values["spec"],
-        gateway={"name": gateway_name, "class": gw["class"], "port": gw["port"], "tls": "tls" in gw},
+        gateway={"name": gateway_name, "class": gw.class_, "port": gw.port, "tls": gw.tls is not None},
         routing=routing,
-        model_header=gw["modelHeader"],
+        model_header=gw.model_header,
         clusters=clusters,
-        models=[_model_info(m, all_clusters, data["clusters"]) for m in models],
+        models=[_model_info(fleet, m, all_clusters) for m in models],
         addons=addons,
-        project=data["metadata"].get("project"),
-        ray_version=data["defaults"].get("rayVersion", rel["ray"]["version"]),
-        internal=gw_class["internal"],
-        multi_cluster=gw["multiCluster"],
-        hf_secrets=_hf_secrets(data),
-        tls_secret=gw.get("tls", {}).get("certificateSecret", ""),
+        project=fleet.metadata.project,
+        ray_version=fleet.ray_version,
+        internal=gw.internal,
+        multi_cluster=gw.multi_cluster,
+        hf_secrets=_hf_secrets(fleet),
+        tls_secret=tls_secret,
         objective_profile=profile,
-        pools=routing == "inference-pool",
-        metrics_reader=gw["metricsReader"],
+        pools=gw.pools,
+        metrics_reader=gw.metrics_reader,
     )
 
 
-def _network_policy(data: dict[str, Any], rel: dict[str, Any]) -> dict[str, Any]:
-    np = data["security"].get("networkPolicy")
-    if not np or not np["enabled"]:
+def _network_policy(fleet: Fleet, rel: dict[str, Any]) -> dict[str, Any]:
+    np = fleet.network_policy
+    if np is None:
         return {"enabled": False}
     return {
         "enabled": True,
-        "operatorNamespace": np["operatorNamespace"],
-        "sourceCIDRs": [*rel["googleLoadBalancerCIDRs"], *np["loadBalancerCIDRs"]],
-        "metricsNamespaces": np["metricsNamespaces"],
+        "operatorNamespace": np.operator_namespace,
+        "sourceCIDRs": [*rel["googleLoadBalancerCIDRs"], *np.load_balancer_cidrs],
+        "metricsNamespaces": list(np.metrics_namespaces),
         "metricsPort": rel["endpointPicker"]["modelServerMetricsPort"],
     }
 
 
-def _addresses(data: dict[str, Any]) -> list[dict[str, str]]:
+def _addresses(fleet: Fleet) -> list[dict[str, str]]:
     """One gateway address per cluster region: the reserved address named for it, or ""
     for an ephemeral one (the chart's inference-gateway.addresses gives their types)."""
-    given = {a["region"]: a.get("address") or "" for a in data["gateway"].get("addresses", [])}
-    return [
-        {"region": region, "address": given.get(region, "")}
-        for region in sorted({c["region"] for c in data["clusters"]})
-    ]
+    given = {a.region: a.address or "" for a in fleet.gateway.addresses or ()}
+    regions = sorted({c.region for c in fleet.clusters if c.region is not None})
+    return [{"region": region, "address": given.get(region, "")} for region in regions]
 
 
-def _tpu_info(m: dict[str, Any], clusters: list[dict[str, Any]]) -> dict[str, Any] | None:
-    acc = m["accelerator"]
-    if acc["type"] not in catalog.tpus():
+def _tpu_info(m: Model, fleet: Fleet) -> dict[str, Any] | None:
+    acc = m.accelerator
+    if acc.family != "tpu":
         return None
-    topo = catalog.tpu_topology(acc["type"], acc["topology"])
+    topo = acc.tpu_slice
     assert topo is not None  # validated
-    placed = [c for c in clusters if c["name"] in m.get("clusters", [c["name"]])]
+    placed = [c for c in fleet.clusters if m.placed_on(c.name, fleet.cluster_names)]
     return {
         **topo,
         "count": topo["hosts"] * topo["chipsPerHost"],
-        "dranet": m["dranet"],
-        "autopilot": any(c["mode"] == "autopilot" for c in placed),
+        "dranet": m.dranet,
+        "autopilot": any(c.mode == "autopilot" for c in placed),
     }
 
 
-def _model_info(m: dict[str, Any], all_clusters: list[str], clusters: list[dict[str, Any]]) -> ModelInfo:
-    sa = m.get("serviceAccount") or {}
-    fuse = m.get("storage", {}).get("gcsFuse") or {}
-    entries = [*m.get("objectives", []), *m.get("multiplexing", {}).get("models", [])]
-    objectives = [o["name"] for o in entries]
+def _model_info(fleet: Fleet, m: Model, all_clusters: list[str]) -> ModelInfo:
+    sa = m.service_account
+    fuse = m.gcs_fuse
     return ModelInfo(
-        name=m["name"],
-        model_ids=[mid for mid, _ in served_models(m)],
-        path=m.get("path", "/" + m["name"]),
-        source=m["source"],
-        accelerator=m["accelerator"]["type"],
-        clusters=m.get("clusters", all_clusters),
-        objectives=objectives,
-        objective_by_id={e["id"]: e["name"] for e in m.get("multiplexing", {}).get("models", [])},
-        objective_priorities=[(o["name"], o.get("priority", 0)) for o in entries],
-        bucket=fuse.get("bucket"),
-        service_account=sa.get("name"),
-        gcp_service_account=sa.get("gcpServiceAccount"),
-        tpu=_tpu_info(m, clusters),
+        name=m.name,
+        model_ids=list(m.model_ids),
+        path=m.route_path,
+        source=m.source,
+        accelerator=m.accelerator.type,
+        clusters=list(m.clusters) if m.clusters is not None else all_clusters,
+        objectives=[o.name for o in m.pool_objectives],
+        objective_by_id={e.id: e.name for e in m.multiplexing.models} if m.multiplexing else {},
+        objective_priorities=[(o.name, o.priority) for o in m.pool_objectives],
+        bucket=fuse.bucket if fuse else None,
+        service_account=sa.name if sa else None,
+        gcp_service_account=sa.gcp_service_account if sa else None,
+        tpu=_tpu_info(m, fleet),
         multiplexing=_multiplexing_info(m),
         lora=_lora(m),
     )
 
 
-def _multiplexing_info(m: dict[str, Any]) -> dict[str, int] | None:
-    mux = m.get("multiplexing")
+def _multiplexing_info(m: Model) -> dict[str, int] | None:
+    mux = m.multiplexing
     if not mux:
         return None
-    n, chips, r = len(mux["models"]), chips_per_replica(m["accelerator"]), m["replicas"]
+    n, chips, r = len(mux.models), m.accelerator.chips, m.replicas
     return {
         "models": n,
         "chips": chips,
-        "min": r["min"],
-        "max": r["max"],
-        "chipsMin": n * r["min"] * chips,
-        "chipsMax": n * r["max"] * chips,
+        "min": r.min,
+        "max": r.max,
+        "chipsMin": n * r.min * chips,
+        "chipsMax": n * r.max * chips,
     }
 
 
-def _hf_secrets(data: dict[str, Any]) -> list[dict[str, str]]:
+def _hf_secrets(fleet: Fleet) -> list[dict[str, str]]:
     refs = {}
-    for m in data["models"]:
-        ref = m["hfTokenSecret"] if "hfTokenSecret" in m else data["defaults"]["hfTokenSecret"]
+    for m in fleet.models:
+        ref = fleet.hf_token_secret(m)
         if ref:
-            refs[(ref["name"], ref["key"])] = ref
+            refs[(ref.name, ref.key)] = ref.as_values()
     return [refs[k] for k in sorted(refs)]

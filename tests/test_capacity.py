@@ -11,6 +11,7 @@ import pytest
 from generator.capacity import fleet_capacity
 from generator.layout import replica_layout
 from generator.spec import validate_document
+from generator.spec.build import model_from_data
 from generator.spec.loader import load_text
 
 from .conftest import EXAMPLES, ROOT
@@ -88,7 +89,7 @@ def test_explicit_parallelism_that_matches_is_accepted():
         "    engineArgs: {tensor_parallel_size: 2, pipeline_parallel_size: 2}\n"
     )
     assert diags == []
-    layout = replica_layout(data["models"][0])
+    layout = replica_layout(model_from_data(data["models"][0]))
     assert (layout.tensor_parallel, layout.pipeline_parallel, layout.explicit) == (2, 2, True)
 
 

@@ -7,6 +7,8 @@ import math
 import pytest
 
 from generator import catalog
+from generator.spec.build import model_from_data
+from generator.spec.model import Cluster
 from generator.spec.schema import spec_schema
 
 STANDARD = {"name": "c", "mode": "standard"}
@@ -44,9 +46,15 @@ def test_gpu_entries(gpu):
     assert set(entry["perGpu"]) == {"cpu", "memory", "ephemeralStorage"}
 
 
-def test_worker_resources_scale_with_gpu_count():
+def _typed_worker(model, cluster):
+    """plan._worker on the typed spec of a hand-written model and cluster."""
     from generator.plan import _worker
 
+    typed = model_from_data({"source": "hf://org/m", **model})
+    return _worker(typed, Cluster(name=cluster["name"], mode=cluster["mode"]))
+
+
+def test_worker_resources_scale_with_gpu_count():
     model = {
         "name": "m",
         "accelerator": {"type": "nvidia-l4", "count": 4},
@@ -54,7 +62,7 @@ def test_worker_resources_scale_with_gpu_count():
         "resources": {},
         "dranet": False,
     }
-    worker, llm = _worker(model, STANDARD)
+    worker, llm = _typed_worker(model, STANDARD)
     assert worker["resources"]["requests"] == {
         "cpu": "24",
         "ephemeral-storage": "96Gi",
@@ -72,8 +80,6 @@ def test_worker_resources_scale_with_gpu_count():
 
 
 def test_worker_resource_overrides_win():
-    from generator.plan import _worker
-
     model = {
         "name": "m",
         "accelerator": {"type": "nvidia-h100-80gb", "count": 2},
@@ -81,7 +87,7 @@ def test_worker_resource_overrides_win():
         "resources": {"worker": {"memory": "300Gi"}},
         "dranet": False,
     }
-    worker, _ = _worker(model, STANDARD)
+    worker, _ = _typed_worker(model, STANDARD)
     assert worker["resources"]["requests"]["memory"] == "300Gi"
     # 2 x 24 CPUs from the catalog, capped to 90 % of what an a3-highgpu-2g (52 vCPU) has
     # left after GKE's reservations and system pods
@@ -90,8 +96,6 @@ def test_worker_resource_overrides_win():
 
 @pytest.mark.parametrize("tpu_type, entry", TPU_CASES, ids=[f"{t}-{e['topology']}" for t, e in TPU_CASES])
 def test_tpu_worker_group_from_the_catalog(tpu_type, entry):
-    from generator.plan import _worker
-
     model = {
         "name": "m",
         "accelerator": {"type": tpu_type, "topology": entry["topology"]},
@@ -99,7 +103,7 @@ def test_tpu_worker_group_from_the_catalog(tpu_type, entry):
         "resources": {},
         "dranet": True,
     }
-    worker, llm = _worker(model, STANDARD)
+    worker, llm = _typed_worker(model, STANDARD)
     chips = entry["hosts"] * entry["chipsPerHost"]
     assert worker["numOfHosts"] == entry["hosts"]
     assert worker["resources"]["requests"]["google.com/tpu"] == str(entry["chipsPerHost"])
@@ -117,8 +121,6 @@ def test_tpu_worker_group_from_the_catalog(tpu_type, entry):
 
 
 def test_autopilot_tpu_with_dranet_selects_its_compute_class():
-    from generator.plan import _worker
-
     model = {
         "name": "m",
         "accelerator": {"type": "tpu-v6e", "topology": "4x4"},
@@ -126,9 +128,9 @@ def test_autopilot_tpu_with_dranet_selects_its_compute_class():
         "resources": {},
         "dranet": True,
     }
-    worker, _ = _worker(model, AUTOPILOT)
+    worker, _ = _typed_worker(model, AUTOPILOT)
     assert worker["placement"]["computeClass"] == "m-dranet"
-    worker, _ = _worker({**model, "dranet": False}, AUTOPILOT)
+    worker, _ = _typed_worker({**model, "dranet": False}, AUTOPILOT)
     assert "computeClass" not in worker["placement"]
     assert worker["resourceClaimTemplate"] == ""
 

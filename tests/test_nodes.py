@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from generator import catalog, nodes
+from generator.spec.build import model_from_data
 
 GIB = 2**30
 
@@ -53,12 +54,8 @@ def _every_accelerator_shape():
 )
 @pytest.mark.parametrize("fuse", [False, True], ids=["hf", "gcsfuse"])
 def test_every_catalog_worker_fits_its_node(accelerator, fuse):
-    model = {
-        "accelerator": accelerator,
-        "resources": {},
-        "storage": {"gcsFuse": {"bucket": "b"}} if fuse else {},
-    }
-    shape = nodes.worker_shape(model)
+    storage = {"storage": {"gcsFuse": _FUSE}} if fuse else {}
+    shape = nodes.worker_shape(_model({"accelerator": accelerator, **storage}))
     assert shape.machine_type == nodes.machines_for(_selector(accelerator), _chips(accelerator))[0]
     assert shape.misfits() == {}
 
@@ -79,10 +76,18 @@ def _chips(accelerator):
     return catalog.tpu_topology(accelerator["type"], accelerator["topology"])["chipsPerHost"]
 
 
+_FUSE = {"bucket": "b", "mountPath": "/data", "mountOptions": "implicit-dirs", "readOnly": True}
+
+
+def _model(fields):
+    """A typed model with the given fields (what the planner and the spec rules pass)."""
+    return model_from_data({"name": "m", "source": "hf://org/m", **fields})
+
+
 def test_a_larger_request_picks_a_larger_machine_with_the_same_gpus():
-    model = {"accelerator": {"type": "nvidia-l4", "count": 1}, "resources": {"worker": {"cpu": 14}}}
+    model = _model({"accelerator": {"type": "nvidia-l4", "count": 1}, "resources": {"worker": {"cpu": 14}}})
     assert nodes.worker_shape(model).machine_type == "g2-standard-16"
-    too_big = {"accelerator": {"type": "nvidia-l4", "count": 1}, "resources": {"worker": {"cpu": 40}}}
+    too_big = _model({"accelerator": {"type": "nvidia-l4", "count": 1}, "resources": {"worker": {"cpu": 40}}})
     shape = nodes.worker_shape(too_big)
     assert shape.machine_type == "g2-standard-32" and "cpu" in shape.misfits()
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..diagnostics import Issue, SpecError, format_path
+from ..gcpause import no_cyclic_gc
+from .build import fleet_from_data
 from .loader import Document, LoadError, load_file
-from .rules import RULES, redact
+from .model import Fleet
+from .rules import RULES, forget_typed_models, redact, typed_model
 from .schema import apply_defaults, schema_diagnostics
 
 
@@ -19,10 +22,19 @@ class Spec:
 
     doc: Document
     data: dict[str, Any]
+    # the typed spec, when validation built it already (the rules build most of its models)
+    built: Fleet | None = field(default=None, repr=False, compare=False)
 
     @property
     def file(self) -> str:
         return self.doc.file
+
+    @property
+    def model(self) -> Fleet:
+        """The typed spec (built once): what code outside this package reads."""
+        if self.built is None:
+            self.built = fleet_from_data(self.data)
+        return self.built
 
 
 def clip(message: str, limit: int = 400) -> str:
@@ -78,16 +90,32 @@ def _ambiguous_ints(doc: Document, reported: set[str]) -> list[Issue]:
 
 def validate_document(doc: Document) -> tuple[dict[str, Any] | None, list[Issue]]:
     """All problems of one document; the defaulted data when there are none."""
+    data, _, diags = _validate(doc)
+    return data, diags
+
+
+def _validate(doc: Document) -> tuple[dict[str, Any] | None, Fleet | None, list[Issue]]:
+    """(defaulted data, typed spec) when the document is valid, and all its problems."""
+    with no_cyclic_gc():  # the defaulted copy and the typed spec: a large graph without cycles
+        return _validate_collected(doc)
+
+
+def _validate_collected(doc: Document) -> tuple[dict[str, Any] | None, Fleet | None, list[Issue]]:
     diags = schema_diagnostics(doc)
     data = apply_defaults(doc.data)
-    diags += _semantic(doc, data, guarded=bool(diags))
-    diags += _ambiguous_ints(doc, {d.path for d in diags})
-    unique = {d.sort_key(): d for d in diags}
-    clean = [
-        Issue(d.file, d.line, d.col, redact(d.path), clip(redact(d.message)))
-        for d in (unique[k] for k in sorted(unique))
-    ]
-    return (None if clean else data), clean
+    try:
+        diags += _semantic(doc, data, guarded=bool(diags))
+        diags += _ambiguous_ints(doc, {d.path for d in diags})
+        unique = {d.sort_key(): d for d in diags}
+        clean = [
+            Issue(d.file, d.line, d.col, redact(d.path), clip(redact(d.message)))
+            for d in (unique[k] for k in sorted(unique))
+        ]
+        if clean:
+            return None, None, clean
+        return data, fleet_from_data(data, build_model=typed_model), clean  # the rules' models
+    finally:
+        forget_typed_models()
 
 
 def validate_file(path: str | Path) -> tuple[Spec | None, list[Issue]]:
@@ -103,8 +131,8 @@ def validate_file(path: str | Path) -> tuple[Spec | None, list[Issue]]:
                 clip(redact(exc.diagnostic.message)),
             )
         ]
-    data, diags = validate_document(doc)
-    return (Spec(doc, data) if data is not None else None), diags
+    data, fleet, diags = _validate(doc)
+    return (Spec(doc, data, fleet) if data is not None else None), diags
 
 
 def load_spec(path: str | Path) -> Spec:
@@ -115,4 +143,4 @@ def load_spec(path: str | Path) -> Spec:
     return spec
 
 
-__all__ = ["Spec", "SpecError", "load_spec", "validate_document", "validate_file"]
+__all__ = ["Fleet", "Spec", "SpecError", "load_spec", "validate_document", "validate_file"]

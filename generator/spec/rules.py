@@ -16,6 +16,8 @@ from .. import catalog, naming, nodes
 from ..capacity import model_capacity
 from ..diagnostics import SpecPath, format_path
 from ..layout import replica_layout
+from .build import accelerator_from_data, model_from_data
+from .model import Model, gcs_bucket, header_match, ray_version, route_path
 
 Finding = tuple[SpecPath, str]
 
@@ -34,6 +36,28 @@ _SECRET_PATTERNS = [
     (re.compile(r"AIza[0-9A-Za-z_-]{35}"), "a Google API key"),
     (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"), "a private key"),
 ]
+
+
+# The typed model of each raw model, built once per validation (several rules need it):
+# id(raw) -> (raw, model); holding ``raw`` keeps its id from being reused meanwhile.
+_typed: dict[int, tuple[Any, Model]] = {}
+
+
+def typed_model(m: dict[str, Any]) -> Model:
+    """The typed model of one raw model, for the derivations it carries (layout, node shape,
+    generated objects). A malformed model raises as its raw reads would: rules run guarded
+    when the schema already reported it."""
+    hit = _typed.get(id(m))
+    if hit is not None and hit[0] is m:
+        return hit[1]
+    model = model_from_data(m)
+    _typed[id(m)] = (m, model)
+    return model
+
+
+def forget_typed_models() -> None:
+    """End of a validation: let the raw and typed models go."""
+    _typed.clear()
 
 
 def redact(text: str) -> str:
@@ -280,10 +304,6 @@ def check_accelerator(acc: dict[str, Any], path: SpecPath) -> Iterator[Finding]:
             )
 
 
-def _bucket(source: str) -> str | None:
-    return source[5:].split("/", 1)[0] if source.startswith("gs://") else None
-
-
 def check_model(spec: dict[str, Any], i: int, m: dict[str, Any]) -> Iterator[Finding]:
     p: SpecPath = ("models", i)
     if len(m["name"]) > naming.RAYSERVICE_NAME_MAX:
@@ -335,7 +355,7 @@ def check_model(spec: dict[str, Any], i: int, m: dict[str, Any]) -> Iterator[Fin
         )
     elif "image" not in m and "image" not in spec["defaults"]:
         ray = catalog.releases()["ray"]
-        version = m.get("rayVersion", spec["defaults"].get("rayVersion", ray["version"]))
+        version = ray_version(m.get("rayVersion"), spec["defaults"].get("rayVersion"))
         if isinstance(version, str) and version not in ray["images"]:
             where = p + ("rayVersion",) if "rayVersion" in m else ("defaults", "rayVersion")
             yield (
@@ -385,9 +405,9 @@ def _check_worker_fits(m: dict[str, Any], p: SpecPath) -> Iterator[Finding]:
     """resources.worker must fit a node with the model's accelerators: otherwise the
     worker pods stay Pending (gen check reports the same on the output)."""
     override = m.get("resources", {}).get("worker", {})
-    if not override or not _accelerator_known(m["accelerator"]):
+    if not override or not accelerator_from_data(m["accelerator"]).known:
         return
-    shape = nodes.worker_shape(m)
+    shape = nodes.worker_shape(typed_model(m))
     keys = {"cpu": "cpu", "memory": "memory", "ephemeral-storage": "ephemeralStorage"}
     for resource, why in shape.misfits().items():
         key = keys[resource]
@@ -399,15 +419,6 @@ def _check_worker_fits(m: dict[str, Any], p: SpecPath) -> Iterator[Finding]:
             f"reservations and system pods); lower resources.worker.{key} or use more accelerators "
             "per worker",
         )
-
-
-def _accelerator_known(acc: dict[str, Any]) -> bool:
-    if acc["type"] in catalog.gpus():
-        return acc.get("count", 1) in catalog.gpus()[acc["type"]]["machineTypes"]
-    return (
-        acc["type"] in catalog.tpus()
-        and catalog.tpu_topology(acc["type"], acc.get("topology", "")) is not None
-    )
 
 
 def _check_lora(spec: dict[str, Any], m: dict[str, Any], p: SpecPath) -> Iterator[Finding]:
@@ -427,8 +438,7 @@ def _check_lora(spec: dict[str, Any], m: dict[str, Any], p: SpecPath) -> Iterato
             "RayService: use one of the two",
         )
     routing = spec["gateway"]["routing"]
-    exact = routing in ("body", "header") or (routing == "inference-pool" and len(spec["models"]) > 1)
-    if exact:
+    if header_match(routing, len(spec["models"])):
         # requests for an adapter name `<model id>:<adapter>`; the route matches exact ids only
         yield (
             p + ("lora",),
@@ -447,7 +457,7 @@ def _check_storage(m: dict[str, Any], p: SpecPath) -> Iterator[Finding]:
         ]
     fuse = m.get("storage", {}).get("gcsFuse")
     for path, source in sources:
-        bucket = _bucket(source)
+        bucket = gcs_bucket(source)
         if bucket is None:
             continue
         if fuse is None:
@@ -502,7 +512,7 @@ def check_models(spec: dict[str, Any]) -> Iterator[Finding]:
     yield from _dupes(ids, "model id")
     if spec["gateway"]["routing"] == "path":
         yield from _dupes(
-            [(("models", i, "path"), m.get("path", "/" + m["name"])) for i, m in enumerate(models)],
+            [(("models", i, "path"), route_path(m["name"], m.get("path"))) for i, m in enumerate(models)],
             "path prefix",
         )
     # objectives and multiplexed models both become InferenceObjectives in one namespace
@@ -528,12 +538,11 @@ ROUTE_MATCHES_MAX = 64
 
 
 def check_routes(spec: dict[str, Any]) -> Iterator[Finding]:
-    routing = spec["gateway"]["routing"]
     models = spec["models"]
-    header_match = routing in ("body", "header") or (routing == "inference-pool" and len(models) > 1)
+    matches_ids = header_match(spec["gateway"]["routing"], len(models))
     for i, m in enumerate(models):
         mux = m.get("multiplexing", {}).get("models", [])
-        if header_match and len(mux) > ROUTE_MATCHES_MAX:
+        if matches_ids and len(mux) > ROUTE_MATCHES_MAX:
             yield (
                 ("models", i, "multiplexing", "models"),
                 (
@@ -584,7 +593,9 @@ def check_generated_objects(spec: dict[str, Any]) -> Iterator[Finding]:
         }
         owner: dict[tuple[str, str], str] = {}
         for i, m in _placed(spec, c["name"]):
-            objects = naming.model_objects(m, pools=pools, network_policy=network_policy, autopilot=autopilot)
+            objects = naming.model_objects(
+                typed_model(m), pools=pools, network_policy=network_policy, autopilot=autopilot
+            )
             for kind, name, what, field in objects:
                 path = ("models", i) + field
                 key = (kind, name)
@@ -637,7 +648,8 @@ def check_capacity(spec: dict[str, Any]) -> Iterator[Finding]:
         if bad_facts:
             yield from bad_facts
             continue
-        layout = replica_layout(m)
+        model = typed_model(m)
+        layout = replica_layout(model)
         used = layout.tensor_parallel * layout.pipeline_parallel
         args = m.get("engineArgs", {})
         if layout.explicit and layout.chips and used != layout.chips:
@@ -654,7 +666,7 @@ def check_capacity(spec: dict[str, Any]) -> Iterator[Finding]:
                 f"{layout.chips}, or remove both and gen derives tensor_parallel_size",
             )
             continue
-        for c in model_capacity(m, i):
+        for c in model_capacity(model, i):
             if c.result is None or c.result.fits:
                 continue
             at = ("models", i, "engineArgs", "max_model_len") if "max_model_len" in args else c.path
