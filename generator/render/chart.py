@@ -17,6 +17,7 @@ import yaml
 from .. import __version__
 from ..bundled import data_dir
 from ..plan import SUBCHARTS, Plan
+from .blockyaml import BlockEmitter, Unsupported
 
 LIBRARY = "gen-common"
 
@@ -85,9 +86,14 @@ def _emit(data: dict[str, Any], indent: int, out: list[str]) -> None:
 
 
 def dump_yaml(data: Any) -> str:
-    """PyYAML block style. Long lists (a fleet's models) are dumped item by item and
-    indented here: the same bytes as one yaml.dump, without building one node graph for
-    the whole fleet (10000 models: 300 MB less peak memory, 2-3x faster)."""
+    """PyYAML block style, written by blockyaml (the same bytes, several times faster);
+    what blockyaml does not cover is dumped by PyYAML, long lists (a fleet's models)
+    item by item and indented here: the same bytes as one yaml.dump, without building one
+    node graph for the whole fleet (10000 models: 300 MB less peak memory)."""
+    try:
+        return BlockEmitter(_dump).dump(data)
+    except Unsupported:
+        pass
     if not (isinstance(data, dict) and data and _big(data)):
         return _dump(data)
     out: list[str] = []
