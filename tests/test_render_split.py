@@ -1,5 +1,6 @@
-"""The chart rendered in two halves (RENDER_GROUPS), one of them in a second process,
-gives exactly one Helm render's resources, in the same order (issue 19)."""
+"""A large fleet's chart rendered in two processes (the ray-llm subchart sliced by model,
+generator/render SLICED) gives exactly one Helm render's resources, in the same order
+(issue 19)."""
 
 from __future__ import annotations
 
@@ -57,11 +58,37 @@ def test_without_a_second_process_the_render_is_the_same(monkeypatch: pytest.Mon
 def test_helm_errors_from_the_second_process_are_helm_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     plan = build_plan(load_spec(EXAMPLES[0]))
     monkeypatch.setattr(render, "PROCESS_MIN_MODELS", 0)
-    broken = replace(
-        plan, clusters=[replace(c, values={**c.values, "ray-llm": {"models": 7}}) for c in plan.clusters]
-    )
-    with pytest.raises(render.HelmRenderError):
+
+    def bad_first(values):  # type: ignore[no-untyped-def]
+        models = values["ray-llm"]["models"]
+        bad = {**models[0], "name": "Bad_Name"}
+        return {**values, "ray-llm": {**values["ray-llm"], "models": [bad, *models, *models]}}
+
+    broken = replace(plan, clusters=[replace(c, values=bad_first(c.values)) for c in plan.clusters])
+    assert render._split_point(broken.clusters[0].values) >= 1  # the bad model is the second process's
+    with pytest.raises(render.HelmRenderError, match="'/models/0/name': 'Bad_Name' does not match"):
         render_plan(broken, worker=_worker.Worker())
+
+
+@pytest.mark.parametrize("build", ["render_spec", "validate_spec"])
+def test_a_fleet_sliced_between_two_processes_is_one_render(
+    build: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bench's synthetic fleets: every GPU and TPU shape, GCS Fuse, download Jobs,
+    DRANET, service accounts, several clusters, on both sides of the split."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import make_specs
+
+    spec = tmp_path / "fleet.yaml"
+    spec.write_text(make_specs._dump(getattr(make_specs, build)(24)), encoding="utf-8")
+    plan = build_plan(load_spec(spec))
+    assert any(render._split_point(c.values) >= 2 for c in plan.clusters)
+    expected = _single(plan)
+    monkeypatch.setattr(render, "PROCESS_MIN_MODELS", 0)
+    files, resources = render_plan(plan, worker=_worker.Worker())
+    assert [r.text for r in resources] == [r.text for r in expected]
+    assert resources == expected
+    assert files == render_plan(plan)[0]
 
 
 def test_a_worker_that_gets_no_job_exits() -> None:

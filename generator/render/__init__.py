@@ -71,20 +71,22 @@ def quiet(_: str) -> None:
     return None
 
 
-# Helm renders each subchart of the umbrella on its own (a subchart sees only its values
-# and .Values.global), so the chart is rendered as two halves of about equal cost, each
-# with the other half's subcharts disabled; the documents are put back in the order of
-# one render (by template). tests/test_render_split.py checks the result is the single
-# render's. The Helm engine serializes concurrent renders in one process (measured: two
-# threads take as long as one after the other), so for a large fleet the first half is
-# rendered and parsed in a second process, on the other core.
-RENDER_GROUPS: tuple[tuple[str, ...], ...] = (
-    ("ray-llm",),
-    tuple(sub for sub in SUBCHARTS if sub != "ray-llm"),
-)
+# A render is cut into chunks, each a Helm render of some subcharts for some models: the
+# Helm engine (Go, called without the GIL) renders one chunk while Python parses another.
+# The engine serializes renders within one process (measured: two threads render no
+# faster than one), so a large fleet's chunks are shared with a second process: it renders
+# the ray-llm subchart (the RayServices, most of the cost) for the first WORKER_SHARE of
+# the models, this process the rest. Every ray-llm template is one `range` over
+# .Values.models emitting each model's documents from that model alone, so a template
+# rendered for consecutive slices of the models gives, concatenated, what it gives for
+# all of them; each template's documents are put back in slice order.
+# tests/test_render_split.py checks the result is one render's, document for document.
+SLICED = "ray-llm"
 PROCESS_MIN_MODELS = 300  # below this a second process costs more than it saves (~0.2 s start)
+WORKER_SHARE = 0.8  # of the sliced models: balances the two processes (bench/issue19.md)
 
-_Job = tuple["Future[dict[str, list[Resource]]]", tuple[Any, ...]]
+Chunk = tuple[dict[str, Any], tuple[str, ...]]  # values, the subcharts it renders
+_Job = Future[dict[str, list[Resource]]]
 
 
 def render_group(
@@ -107,11 +109,6 @@ def render_group(
         return render_templates(loaded, values, release=fleet, namespace=namespace)
 
 
-def _enabled(values: dict[str, Any], sub: str) -> bool:
-    section = values.get(sub)
-    return not isinstance(section, dict) or section.get("enabled", True) is not False
-
-
 def _render_elsewhere(worker: Any, *args: Any) -> dict[str, list[Resource]]:
     """render_group(*args) in the second process (the calling thread waits, without the
     GIL); in this one when the second process cannot run."""
@@ -127,20 +124,57 @@ def _render_elsewhere(worker: Any, *args: Any) -> dict[str, list[Resource]]:
     return result
 
 
+def _enabled(values: dict[str, Any], sub: str) -> bool:
+    section = values.get(sub)
+    return not isinstance(section, dict) or section.get("enabled", True) is not False
+
+
+def _sliceable(values: dict[str, Any]) -> int:
+    """How many models the ray-llm section has to slice (0: render it whole)."""
+    section = values.get(SLICED)
+    if not isinstance(section, dict) or not _enabled(values, SLICED):
+        return 0
+    models = section.get("models")
+    return len(models) if isinstance(models, list) and len(models) >= 2 else 0
+
+
+def _split_point(values: dict[str, Any]) -> int:
+    """How many of the cluster's models the second process renders (0: no split)."""
+    n = _sliceable(values)
+    return min(n - 1, max(1, round(n * WORKER_SHARE))) if n else 0
+
+
+def _sliced(values: dict[str, Any], start: int, stop: int | None) -> Chunk:
+    section = values[SLICED]
+    return {**values, SLICED: {**section, "models": section["models"][start:stop]}}, (SLICED,)
+
+
+def _chunks(values: dict[str, Any], with_worker: bool) -> tuple[list[Chunk], list[Chunk]]:
+    """A cluster's chunks: (for the second process, for this one), in document order."""
+    if not _sliceable(values):
+        return [], [(values, tuple(SUBCHARTS))]
+    others = tuple(sub for sub in SUBCHARTS if sub != SLICED)
+    rest = [(values, others)] if any(_enabled(values, sub) for sub in others) else []
+    if not with_worker:
+        return [], [(values, (SLICED,)), *rest]
+    k = _split_point(values)
+    return [_sliced(values, 0, k)], [_sliced(values, k, None), *rest]
+
+
 def _submit_renders(pool: Executor, worker: Any, archive: bytes, plan: Plan) -> list[list[_Job]]:
-    """One job per (cluster, group of subcharts) that has something enabled."""
+    """Each cluster's chunks as futures, in document order; the first WORKER_SHARE of the
+    largest cluster's models go to the second process."""
+    split = -1
+    if worker is not None:
+        sizes = [_sliceable(c.values) for c in plan.clusters]
+        split = max(range(len(sizes)), key=lambda i: sizes[i]) if any(sizes) else -1
     jobs: list[list[_Job]] = []
-    for cluster in plan.clusters:
-        groups = [g for g in RENDER_GROUPS if any(_enabled(cluster.values, sub) for sub in g)] or [()]
-        row: list[_Job] = []
-        for group in groups:
-            args = (archive, cluster.values, group, plan.fleet, plan.namespace)
-            if worker is not None and group == RENDER_GROUPS[0]:
-                row.append((pool.submit(_render_elsewhere, worker, *args), args))
-                worker = None  # one job per process
-            else:
-                row.append((pool.submit(render_group, *args), args))
-        jobs.append(row)
+    for n, cluster in enumerate(plan.clusters):
+        there, here = _chunks(cluster.values, n == split)
+        jobs.append(
+            [pool.submit(_render_elsewhere, worker, archive, *c, plan.fleet, plan.namespace) for c in there]
+            + [pool.submit(render_group, archive, *c, plan.fleet, plan.namespace) for c in here]
+        )
     return jobs
 
 
@@ -149,8 +183,9 @@ def _collect(plan: Plan, jobs: list[list[_Job]], progress: Progress) -> list[lis
     for n, (cluster, row) in enumerate(zip(plan.clusters, jobs, strict=True), 1):
         progress(f"rendering cluster {cluster.name} ({n}/{len(plan.clusters)})")
         by_template: dict[str, list[Resource]] = {}
-        for future, _ in row:
-            by_template.update(future.result())
+        for future in row:
+            for template, docs in future.result().items():
+                by_template.setdefault(template, []).extend(docs)
         out.append([replace(r, cluster=cluster.name) for t in sorted(by_template) for r in by_template[t]])
     return out
 
@@ -180,12 +215,12 @@ def render_plan(
     head = header(plan.spec_name)
     resources: list[Resource] = []
     # The Helm engine renders in a thread (Go, via ctypes: the GIL is released) and, for a
-    # large fleet, in a second process (see RENDER_GROUPS), while this thread writes
+    # large fleet, in a second process as well (see SLICED), while this thread writes
     # values-<cluster>.yaml (PyYAML) and the add-ons.
     if worker is not None and len(plan.models) < PROCESS_MIN_MODELS:
         worker.close()
         worker = None
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="helm") as pool:
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="helm") as pool:
         jobs = _submit_renders(pool, worker, archive, plan)
         try:
             chart.update(cluster_values_files(plan))
@@ -202,7 +237,7 @@ def render_plan(
             rendered_all = _collect(plan, jobs, progress)
         except BaseException:
             for row in jobs:
-                for future, _ in row:
+                for future in row:
                     future.cancel()
             raise
     files = {f"chart/{rel}": data for rel, data in sorted(chart.items())}

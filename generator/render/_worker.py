@@ -1,4 +1,4 @@
-"""A second process that renders part of the umbrella chart (see RENDER_GROUPS).
+"""A second process that renders part of the umbrella chart (see SLICED in __init__).
 
 The Helm engine serializes renders within one process, so a large fleet's chart is
 rendered in two: this one is started with ``sys.executable -c BOOTSTRAP`` and the

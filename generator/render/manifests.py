@@ -100,9 +100,10 @@ class Resource:
 
 
 def chart_archive(files: dict[str, bytes], name: str) -> bytes:
-    """A .tgz of the chart held in memory (fixed mtimes: the bytes are reproducible)."""
+    """A .tgz of the chart held in memory (fixed mtimes: the bytes are reproducible), for
+    the Helm engine only: compressed at the fastest level (level 9 was ~60% of its cost)."""
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+    with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.PAX_FORMAT, compresslevel=1) as tar:
         for rel in sorted(files):
             info = tarfile.TarInfo(f"{name}/{rel}")
             info.size = len(files[rel])

@@ -40,6 +40,7 @@ class Prerequisite:
 class _Output:
     plan: Plan
     by_cluster: dict[str, list[Resource]]
+    _pod_specs: dict[int, list[dict[str, Any]]] = field(default_factory=dict, init=False, repr=False)
 
     def of_kind(self, *kinds: str) -> Iterator[Resource]:
         for resources in self.by_cluster.values():
@@ -51,16 +52,24 @@ class _Output:
     def pods(self) -> Iterator[tuple[Resource, dict[str, Any]]]:
         for resources in self.by_cluster.values():
             for r in resources:
-                for _, tpl, _, _ in pod_templates(r.obj):
-                    yield r, as_dict(tpl.get("spec"))
+                for spec in self.pod_specs(r):
+                    yield r, spec
+
+    def pod_specs(self, r: Resource) -> list[dict[str, Any]]:
+        """The pod specs of a resource, found once (several rows read them)."""
+        found = self._pod_specs.get(id(r))
+        if found is None:
+            found = self._pod_specs[id(r)] = [
+                as_dict(tpl.get("spec")) for _, tpl, _, _ in pod_templates(r.obj)
+            ]
+        return found
+
+    def uses_gcs_fuse(self, r: Resource) -> bool:
+        return any(gcs_fuse_volumes(spec) for spec in self.pod_specs(r))
 
 
 def _ref(r: Resource) -> str:
     return f"{r.kind}/{r.name}"
-
-
-def _uses_gcs_fuse(r: Resource) -> bool:
-    return any(gcs_fuse_volumes(as_dict(tpl.get("spec"))) for _, tpl, _, _ in pod_templates(r.obj))
 
 
 def _fill(row: str, needed_by: list[str], clusters: list[str], **fmt: Any) -> Prerequisite:
@@ -91,16 +100,16 @@ def _ray_operator(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
 
 
 def _gcs_fuse(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
-    users = [r for rs in out.by_cluster.values() for r in rs if _uses_gcs_fuse(r)]
+    users = [r for rs in out.by_cluster.values() for r in rs if out.uses_gcs_fuse(r)]
     if not users:
         return []
-    clusters = out.clusters_with(_uses_gcs_fuse)
+    clusters = out.clusters_with(out.uses_gcs_fuse)
     return [_fill("gcs-fuse", [_ref(r) for r in users], clusters, **fmt)]
 
 
 def _workload_identity(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
     # Cloud Storage from a pod (GCS Fuse) or an annotated KSA both need the GKE metadata server
-    users = [r for rs in out.by_cluster.values() for r in rs if _uses_gcs_fuse(r)]
+    users = [r for rs in out.by_cluster.values() for r in rs if out.uses_gcs_fuse(r)]
     users += [
         r
         for r in out.of_kind("ServiceAccount")
@@ -288,8 +297,7 @@ def _secrets(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
     for cluster, resources in out.by_cluster.items():
         made = {r.name for r in resources if r.kind == "Secret"}
         for r in resources:
-            for _, tpl, _, _ in pod_templates(r.obj):
-                spec = as_dict(tpl.get("spec"))
+            for spec in out.pod_specs(r):
                 containers = [*as_list(spec.get("initContainers")), *as_list(spec.get("containers"))]
                 for c in map(as_dict, containers):
                     for env in map(as_dict, as_list(c.get("env"))):
