@@ -115,7 +115,7 @@ def gcs_fuse_volumes(spec: dict[str, Any]) -> list[tuple[str, bool]]:
     ]
 
 
-@functools.lru_cache(maxsize=2048)
+@functools.lru_cache(maxsize=16384)
 def load_serve_config(text: str) -> Any:
     """A serveConfigV2 string parsed (libyaml when available), shared by every reader of
     the same text: the operational checks, the README's prerequisites and the Ray

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -90,14 +89,17 @@ _Job = Future[dict[str, list[Resource]]]
 
 
 def render_group(
-    archive: bytes, values: dict[str, Any], group: tuple[str, ...], fleet: str, namespace: str
+    archive: bytes, values: dict[str, Any], group: tuple[str, ...], fleet: str, namespace: str, cluster: str
 ) -> dict[str, list[Resource]]:
-    """Render the subcharts of ``group`` (the others disabled) and parse the documents."""
+    """Render the subcharts of ``group`` (the others disabled) for ``cluster`` and parse
+    the documents."""
     import helm_python
 
+    # a disabled subchart gets nothing else: its section would only be serialized, sent to
+    # the engine and parsed there for nothing (all models' for a large fleet)
     values = {
         **values,
-        **{sub: {**values[sub], "enabled": False} for sub in SUBCHARTS if sub in values and sub not in group},
+        **{sub: {"enabled": False} for sub in SUBCHARTS if sub in values and sub not in group},
     }
     # a fresh load per render: rendering drops subcharts whose condition is false from the
     # loaded chart object, which would leak into the next render
@@ -106,7 +108,7 @@ def render_group(
     except helm_python.HelmError as exc:  # e.g. a chart file over Helm's 5 MiB limit
         raise HelmRenderError(str(exc)) from None
     with loaded:
-        return render_templates(loaded, values, release=fleet, namespace=namespace)
+        return render_templates(loaded, values, release=fleet, namespace=namespace, cluster=cluster)
 
 
 def _render_elsewhere(worker: Any, *args: Any) -> dict[str, list[Resource]]:
@@ -146,7 +148,8 @@ def _split_point(values: dict[str, Any]) -> int:
 
 def _sliced(values: dict[str, Any], start: int, stop: int | None) -> Chunk:
     section = values[SLICED]
-    return {**values, SLICED: {**section, "models": section["models"][start:stop]}}, (SLICED,)
+    others = {sub: {"enabled": False} for sub in SUBCHARTS if sub in values and sub != SLICED}
+    return {**values, **others, SLICED: {**section, "models": section["models"][start:stop]}}, (SLICED,)
 
 
 def _chunks(values: dict[str, Any], with_worker: bool) -> tuple[list[Chunk], list[Chunk]]:
@@ -171,9 +174,10 @@ def _submit_renders(pool: Executor, worker: Any, archive: bytes, plan: Plan) -> 
     jobs: list[list[_Job]] = []
     for n, cluster in enumerate(plan.clusters):
         there, here = _chunks(cluster.values, n == split)
+        where = (plan.fleet, plan.namespace, cluster.name)
         jobs.append(
-            [pool.submit(_render_elsewhere, worker, archive, *c, plan.fleet, plan.namespace) for c in there]
-            + [pool.submit(render_group, archive, *c, plan.fleet, plan.namespace) for c in here]
+            [pool.submit(_render_elsewhere, worker, archive, *c, *where) for c in there]
+            + [pool.submit(render_group, archive, *c, *where) for c in here]
         )
     return jobs
 
@@ -186,7 +190,7 @@ def _collect(plan: Plan, jobs: list[list[_Job]], progress: Progress) -> list[lis
         for future in row:
             for template, docs in future.result().items():
                 by_template.setdefault(template, []).extend(docs)
-        out.append([replace(r, cluster=cluster.name) for t in sorted(by_template) for r in by_template[t]])
+        out.append([r for t in sorted(by_template) for r in by_template[t]])
     return out
 
 

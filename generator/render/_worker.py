@@ -15,6 +15,7 @@ import os
 import pickle
 import subprocess
 import sys
+import tempfile
 from typing import Any
 
 BOOTSTRAP = (
@@ -56,43 +57,58 @@ class Worker:
 
     def __init__(self) -> None:
         env = {**os.environ, "GEN_RENDER_WORKER_PATH": json.dumps(sys.path)}
+        # stderr goes to a file: read only on failure, and never a full pipe that blocks
+        # the worker while this process reads its answer
+        self.err = tempfile.TemporaryFile()  # noqa: SIM115  (closed by run/close)
         try:
             self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
                 [sys.executable, "-c", BOOTSTRAP],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
+                stderr=self.err,
                 env=env,
             )
         except (OSError, ValueError):
             self.proc = None
 
     def run(self, args: tuple[Any, ...]) -> Any:
-        """Run render_group(*args) there; its answer."""
+        """Run render_group(*args) there; its answer, unpickled as it arrives (a large
+        fleet's answer is ~100 MB: never held as bytes and as objects at once)."""
         proc, self.proc = self.proc, None
         if proc is None:
             raise WorkerUnavailable("no second process")
-        job = pickle.dumps({"args": args}, protocol=pickle.HIGHEST_PROTOCOL)
+        assert proc.stdin is not None and proc.stdout is not None
         try:
-            out, err = proc.communicate(job, timeout=3600)
-        except (OSError, ValueError, subprocess.SubprocessError) as exc:
+            with proc.stdin:
+                pickle.dump({"args": args}, proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            answer = pickle.load(proc.stdout)
+            proc.wait(timeout=60)
+        except Exception as exc:  # a broken pipe, a truncated or unreadable answer
             proc.kill()
             proc.wait()
-            raise WorkerUnavailable(str(exc)) from None
-        if proc.returncode != 0 or not out:
-            raise WorkerUnavailable(err.decode(errors="replace")[-2000:])
-        try:
-            return pickle.loads(out)
-        except Exception as exc:
-            raise WorkerUnavailable(f"unreadable answer: {exc}") from None
+            raise WorkerUnavailable(self._failure(f"no answer ({type(exc).__name__}: {exc})")) from None
+        finally:
+            proc.stdout.close()
+        if proc.returncode != 0:
+            raise WorkerUnavailable(self._failure(f"exit status {proc.returncode}"))
+        self.err.close()
+        return answer
+
+    def _failure(self, what: str) -> str:
+        with self.err:
+            self.err.seek(0)
+            return f"{what}: {self.err.read().decode(errors='replace')[-2000:]}"
 
     def close(self) -> None:
         """Dismiss the process if it got no job."""
         proc, self.proc = self.proc, None
         if proc is None:
+            self.err.close()
             return
         try:
             proc.communicate(pickle.dumps(None), timeout=60)
         except (OSError, ValueError, subprocess.SubprocessError):
             proc.kill()
             proc.wait()
+        finally:
+            self.err.close()

@@ -129,9 +129,10 @@ def render_chart(chart: Any, values: dict[str, Any], *, release: str, namespace:
 
 
 def render_templates(
-    chart: Any, values: dict[str, Any], *, release: str, namespace: str
+    chart: Any, values: dict[str, Any], *, release: str, namespace: str, cluster: str = ""
 ) -> dict[str, list[Resource]]:
-    """Render a loaded helm_python Chart: each template's parsed documents, in order."""
+    """Render a loaded helm_python Chart: each template's parsed documents, in order
+    (Resources of ``cluster``)."""
     import helm_python
 
     try:
@@ -152,9 +153,8 @@ def render_templates(
             text = part.strip("\n")
             if not text.startswith("# Source:"):
                 text = f"# Source: {template}\n{text}"
-            docs.append(
-                Resource(obj["kind"], meta.get("name", ""), meta.get("namespace", ""), text + "\n", obj)
-            )
+            name, ns = meta.get("name", ""), meta.get("namespace", "")
+            docs.append(Resource(obj["kind"], name, ns, text + "\n", obj, cluster))
     return out
 
 
