@@ -8,9 +8,10 @@ the catalog names for its accelerator. Facts: ``catalog/nodes.yaml``.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from . import catalog
@@ -246,6 +247,29 @@ def _sized(machine: str, base: dict[str, Any], override: dict[str, Any], fuse: b
     """The catalog's requests capped to what the machine gives beside its system pods,
     the spec's overrides as given; the boot disk (or local SSD) chosen to hold the
     ephemeral storage."""
+    try:  # a fleet has a few dozen distinct worker shapes: each sized once
+        shape = _sized_once(machine, _hashable(base), _hashable(override), fuse)
+    except TypeError:  # an unhashable override value: the spec rules report it
+        return _size(machine, base, override, fuse)
+    return replace(shape, requests=dict(shape.requests))  # the caller's own dict
+
+
+def _hashable(values: dict[str, Any]) -> tuple[tuple[str, type, Any], ...]:
+    """Hashable, and 2 and 2.0 kept apart (they print differently)."""
+    return tuple((k, type(v), v) for k, v in values.items())
+
+
+@functools.lru_cache(maxsize=1024)
+def _sized_once(
+    machine: str,
+    base: tuple[tuple[str, type, Any], ...],
+    override: tuple[tuple[str, type, Any], ...],
+    fuse: bool,
+) -> NodeShape:
+    return _size(machine, {k: v for k, _, v in base}, {k: v for k, _, v in override}, fuse)
+
+
+def _size(machine: str, base: dict[str, Any], override: dict[str, Any], fuse: bool) -> NodeShape:
     wanted = {**base, **override}
     storage = storage_for(machine, quantity(wanted.get("ephemeralStorage", 0)) or 0.0, fuse)
     budget = worker_budget(machine, storage, fuse)

@@ -7,6 +7,7 @@ only shape manifests from these values.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -292,6 +293,12 @@ def _exact_yaml(data: dict[str, Any]) -> str:
     (a string to Ray's YAML 1.1 parser); a text value reaches the manifest byte for byte."""
     if not data:
         return ""
+    return _exact_yaml_of(json.dumps(data, sort_keys=True))  # a fleet repeats a few engine configs
+
+
+@functools.lru_cache(maxsize=1024)
+def _exact_yaml_of(data_json: str) -> str:
+    data = json.loads(data_json)
     text: str = yaml.dump(data, Dumper=_Dumper, default_flow_style=False, sort_keys=True, allow_unicode=True)
     return text.rstrip("\n")
 
