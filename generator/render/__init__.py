@@ -82,7 +82,7 @@ def quiet(_: str) -> None:
 # tests/test_render_split.py checks the result is one render's, document for document.
 SLICED = "ray-llm"
 PROCESS_MIN_MODELS = 300  # below this a second process costs more than it saves (~0.2 s start)
-WORKER_SHARE = 0.8  # of the sliced models: balances the two processes (bench/issue19.md)
+WORKER_SHARE = 0.72  # of the sliced models: balances the two processes (bench/issue19.md)
 
 Chunk = tuple[dict[str, Any], tuple[str, ...]]  # values, the subcharts it renders
 _Job = Future[dict[str, list[Resource]]]
