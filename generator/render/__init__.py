@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import Any
@@ -12,7 +12,7 @@ from .. import catalog
 from ..plan import SUBCHARTS, Plan, build_plan
 from ..spec import Spec
 from .chart import cluster_values_files, dump_yaml, header, scaffold, umbrella_files
-from .manifests import HelmRenderError, Resource, chart_archive, kind_files, render_templates
+from .manifests import HelmRenderError, Resource, chart_archive, iter_templates, kind_files
 from .prerequisites import prerequisites
 
 
@@ -93,6 +93,22 @@ def render_group(
 ) -> dict[str, list[Resource]]:
     """Render the subcharts of ``group`` (the others disabled) for ``cluster`` and parse
     the documents."""
+    out: dict[str, list[Resource]] = {}
+    for template, docs in iter_group(archive, values, group, fleet, namespace, cluster):
+        out.setdefault(template, []).extend(docs)
+    return out
+
+
+def iter_group(
+    archive: bytes,
+    values: dict[str, Any],
+    group: tuple[str, ...],
+    fleet: str,
+    namespace: str,
+    cluster: str,
+    batch: int = 0,
+) -> Iterator[tuple[str, list[Resource]]]:
+    """render_group as it goes (manifests.iter_templates)."""
     import helm_python
 
     # a disabled subchart gets nothing else: its section would only be serialized, sent to
@@ -108,7 +124,9 @@ def render_group(
     except helm_python.HelmError as exc:  # e.g. a chart file over Helm's 5 MiB limit
         raise HelmRenderError(str(exc)) from None
     with loaded:
-        return render_templates(loaded, values, release=fleet, namespace=namespace, cluster=cluster)
+        yield from iter_templates(
+            loaded, values, release=fleet, namespace=namespace, cluster=cluster, batch=batch
+        )
 
 
 def _render_elsewhere(worker: Any, *args: Any) -> dict[str, list[Resource]]:

@@ -3,8 +3,9 @@
 The Helm engine serializes renders within one process, so a large fleet's chart is
 rendered in two: this one is started with ``sys.executable -c BOOTSTRAP`` and the
 parent's sys.path (so it imports the same gen), reads one pickled job on stdin and
-writes one pickled answer on stdout: ("ok", {template: [Resource, ...]}) or ("helm",
-message) when the Helm engine rejected the chart. Started by subprocess rather than
+writes its answer on stdout as pickled messages: ("part", template, [Resource, ...]) as
+documents are parsed, then ("ok", None), or ("helm", message) when the Helm engine
+rejected the chart. Started by subprocess rather than
 multiprocessing, so nothing re-runs the caller's __main__.
 """
 
@@ -16,7 +17,7 @@ import pickle
 import subprocess
 import sys
 import tempfile
-from typing import Any
+from typing import IO, Any
 
 BOOTSTRAP = (
     "import json, os, sys\n"
@@ -30,23 +31,31 @@ class WorkerUnavailable(Exception):
     """The second process could not run the job; the caller renders it itself."""
 
 
+STREAM_BATCH = 100  # documents per message: the caller unpickles while this one parses
+
+
 def serve() -> None:
     import gc
 
     gc.disable()  # as in render_to_dir: the parsed documents are millions of objects
     import helm_python  # noqa: F401  (loaded before the job arrives: the parent is still planning)
 
-    from . import render_group
+    from . import iter_group
     from .manifests import HelmRenderError
 
     job = pickle.load(sys.stdin.buffer)
     if job is None:  # not needed after all
         return
-    try:
-        answer: tuple[str, Any] = ("ok", render_group(*job["args"]))
-    except HelmRenderError as exc:
-        answer = ("helm", str(exc))
     out = sys.stdout.buffer
+    try:
+        archive, values, group, fleet, namespace, cluster = job["args"]
+        parts = iter_group(archive, values, group, fleet, namespace, cluster, batch=STREAM_BATCH)
+        for template, docs in parts:
+            pickle.dump(("part", template, docs), out, protocol=pickle.HIGHEST_PROTOCOL)
+            out.flush()
+        answer: tuple[str, Any] = ("ok", None)
+    except HelmRenderError as exc:  # raised before any part: the engine renders first
+        answer = ("helm", str(exc))
     pickle.dump(answer, out, protocol=pickle.HIGHEST_PROTOCOL)
     out.flush()
 
@@ -72,8 +81,9 @@ class Worker:
             self.proc = None
 
     def run(self, args: tuple[Any, ...]) -> Any:
-        """Run render_group(*args) there; its answer, unpickled as it arrives (a large
-        fleet's answer is ~100 MB: never held as bytes and as objects at once)."""
+        """Run render_group(*args) there; its answer, unpickled part by part while the
+        second process still parses (a large fleet's answer is ~100 MB: never held as
+        bytes and as objects at once, and mostly read before the last part is parsed)."""
         proc, self.proc = self.proc, None
         if proc is None:
             raise WorkerUnavailable("no second process")
@@ -81,7 +91,7 @@ class Worker:
         try:
             with proc.stdin:
                 pickle.dump({"args": args}, proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            answer = pickle.load(proc.stdout)
+            answer = self._receive(proc.stdout)
             proc.wait(timeout=60)
         except Exception as exc:  # a broken pipe, a truncated or unreadable answer
             proc.kill()
@@ -93,6 +103,16 @@ class Worker:
             raise WorkerUnavailable(self._failure(f"exit status {proc.returncode}"))
         self.err.close()
         return answer
+
+    @staticmethod
+    def _receive(stream: IO[bytes]) -> tuple[str, Any]:
+        """("ok", {template: [Resource, ...]}) from the parts as they come, or ("helm", message)."""
+        parts: dict[str, list[Any]] = {}
+        while True:
+            message = pickle.load(stream)
+            if message[0] != "part":
+                return ("ok", parts) if message[0] == "ok" else message
+            parts.setdefault(message[1], []).extend(message[2])
 
     def _failure(self, what: str) -> str:
         with self.err:

@@ -133,18 +133,31 @@ def render_templates(
 ) -> dict[str, list[Resource]]:
     """Render a loaded helm_python Chart: each template's parsed documents, in order
     (Resources of ``cluster``)."""
+    out: dict[str, list[Resource]] = {}
+    for template, docs in iter_templates(
+        chart, values, release=release, namespace=namespace, cluster=cluster
+    ):
+        out.setdefault(template, []).extend(docs)
+    return out
+
+
+def iter_templates(
+    chart: Any, values: dict[str, Any], *, release: str, namespace: str, cluster: str = "", batch: int = 0
+) -> Iterator[tuple[str, list[Resource]]]:
+    """render_templates as it goes: (template, its next documents), templates in order,
+    at most ``batch`` documents at a time (0: a template's all at once). The Helm engine
+    renders (and may raise HelmRenderError) before the first is given."""
     import helm_python
 
     try:
         rendered = chart.render(values=values, name=release, namespace=namespace, is_install=True)
     except helm_python.HelmError as exc:
         raise HelmRenderError(str(exc)) from None
-    out: dict[str, list[Resource]] = {}
     for template in sorted(rendered):
         source = rendered.pop(template)  # each template's text is freed once split
         if template.endswith("NOTES.txt"):
             continue
-        docs = out.setdefault(template, [])
+        docs: list[Resource] = []
         for part in _split_docs(source):
             obj = yaml.load(part, Loader=_Loader)
             if not obj:
@@ -155,7 +168,11 @@ def render_templates(
                 text = f"# Source: {template}\n{text}"
             name, ns = meta.get("name", ""), meta.get("namespace", "")
             docs.append(Resource(obj["kind"], name, ns, text + "\n", obj, cluster))
-    return out
+            if batch and len(docs) == batch:
+                yield template, docs
+                docs = []
+        if docs or not batch:
+            yield template, docs
 
 
 def files_by_kind(resources: list[Resource]) -> dict[str, list[Resource]]:

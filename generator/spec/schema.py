@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import copy
-import marshal
 import difflib
 import json
+import marshal
 import re
 from functools import lru_cache
 from typing import Any
