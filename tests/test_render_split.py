@@ -19,6 +19,7 @@ from generator.render.manifests import Resource, chart_archive, render_chart
 from generator.spec import load_spec
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*/models.yaml"))
+TWO_MODELS = Path(__file__).resolve().parents[1] / "examples" / "single-cluster-gpu" / "models.yaml"
 
 
 def _single(plan) -> list[Resource]:  # type: ignore[no-untyped-def]
@@ -45,7 +46,8 @@ def test_split_render_in_two_processes_is_one_render(spec: Path, monkeypatch: py
 
 
 def test_without_a_second_process_the_render_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
-    plan = build_plan(load_spec(EXAMPLES[0]))
+    plan = build_plan(load_spec(TWO_MODELS))
+    assert any(render._sliceable(c.values) for c in plan.clusters)
     expected = _single(plan)
     monkeypatch.setattr(render, "PROCESS_MIN_MODELS", 0)
     monkeypatch.setattr(sys, "executable", "/nonexistent/python")
@@ -96,3 +98,25 @@ def test_a_worker_that_gets_no_job_exits() -> None:
     proc = worker.proc
     worker.close()
     assert proc is not None and proc.returncode == 0
+
+
+def test_a_second_process_that_dies_mid_answer_is_rendered_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parts already received are dropped and the job is rendered in this process."""
+    plan = build_plan(load_spec(TWO_MODELS))
+    assert any(render._sliceable(c.values) for c in plan.clusters)  # the second process gets a job
+    expected = _single(plan)
+    dying = (
+        "import pickle, sys\n"
+        "pickle.load(sys.stdin.buffer)\n"
+        "pickle.dump(('part', 'x.yaml', []), sys.stdout.buffer)\n"
+        "sys.stdout.buffer.flush()\n"
+        "sys.stderr.write('boom')\n"
+        "sys.exit(3)\n"
+    )
+    monkeypatch.setattr(_worker, "BOOTSTRAP", dying)
+    monkeypatch.setattr(render, "PROCESS_MIN_MODELS", 0)
+    worker = _worker.Worker()
+    with pytest.raises(_worker.WorkerUnavailable, match="boom"):
+        _worker.Worker().run(("job",))
+    _, resources = render_plan(plan, worker=worker)
+    assert resources == expected
