@@ -17,6 +17,7 @@ import contextlib
 import multiprocessing
 import os
 import sys
+import threading
 from multiprocessing.connection import Connection
 
 # RayServices met while loading before the child is worth its fork and Ray import
@@ -34,22 +35,31 @@ class _Child:
         child_end.close()
         self.index: dict[str, int] | None = None  # text -> position, once sent
         self.results: dict[int, list[str]] | None = None
+        self._sender: threading.Thread | None = None
+        self._send_failed = False
 
     def send(self, texts: list[str]) -> None:
+        """Sent from a thread: the texts (megabytes for a large fleet) fill the pipe while
+        the child is still importing Ray, and the checks go on meanwhile."""
         self.index = {t: i for i, t in enumerate(dict.fromkeys(texts))}
+        self._sender = threading.Thread(target=self._send, args=(list(self.index),), daemon=True)
+        self._sender.start()
+
+    def _send(self, texts: list[str]) -> None:
         try:
-            self.conn.send(list(self.index))
-        except OSError:  # the child is gone: everything is validated in-process
-            self.results = {}
-            self.stop()
+            self.conn.send(texts)
+        except OSError:  # the child is gone (or stopped): everything is validated in-process
+            self._send_failed = True
 
     def problems(self, text: str) -> list[str] | None:
         position = None if self.index is None else self.index.get(text)
         if position is None:
             return None
         if self.results is None:
+            if self._sender is not None:
+                self._sender.join()
             try:
-                self.results = self.conn.recv()
+                self.results = {} if self._send_failed else self.conn.recv()
             except (EOFError, OSError):
                 self.results = {}
             self.stop()
@@ -57,9 +67,11 @@ class _Child:
         return None if found is None else list(found)
 
     def stop(self) -> None:
-        self.conn.close()
         if self.results is None:  # not needed any more
-            self.process.terminate()
+            self.process.terminate()  # first: a send still under way then fails at once
+        if self._sender is not None:
+            self._sender.join()
+        self.conn.close()
         self.process.join(timeout=5)
 
 
