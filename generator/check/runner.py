@@ -12,6 +12,7 @@ naming the file and document (exit 2) and the other documents are still checked.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -128,7 +129,7 @@ def _check_paths(paths: Sequence[str], options: Options, stdin: IO[str] | None) 
             "(install it from https://github.com/yannh/kubeconform/releases)"
         )
     try:
-        loaded = load(list(paths), stdin)
+        loaded = load(list(paths), stdin, functools.partial(_precheck, options=options, minor=minor))
     except NotFound as exc:
         raise UsageError(str(exc)) from None
     if not loaded.files:
@@ -185,10 +186,11 @@ def check_loaded(
             continue
         report.kinds[kind] += 1
         checked.append(doc)
-        try:
-            report.issues += _per_resource(doc, minor, options.schemas)
-        except Exception as exc:  # one broken document must not stop the run
-            report.internal_errors.append(f"{describe(doc)}: {_internal(exc)}")
+        result = doc.prechecked  # computed while loading, or here
+        issues, error = result if result is not None else _resource_result(doc, minor, options.schemas)
+        report.issues += issues
+        if error is not None:
+            report.internal_errors.append(error)
     try:
         if options.serve_configs:
             report.issues += _serve_configs(checked, report)
@@ -204,6 +206,25 @@ def check_loaded(
         report.details += _notes(checked, minor)  # printed with --verbose; always in JSON
     if binary is not None:
         report.issues += _kubeconform(binary, loaded, checked, minor, report)
+
+
+def _precheck(doc: Document, options: Options, minor: str) -> tuple[list[Issue], str | None] | None:
+    """check_loaded's per-resource result for ``doc``, computed while loading (None for
+    a document it skips)."""
+    if _matches(doc, options.skip) or _matches(doc, options.reject):
+        return None
+    api_version, kind = str(doc.obj["apiVersion"]), str(doc.obj["kind"])
+    if options.ignore_missing_schemas and schema_status(api_version, kind, minor) == "missing":
+        return None
+    return _resource_result(doc, minor, options.schemas)
+
+
+def _resource_result(doc: Document, minor: str, schemas: bool) -> tuple[list[Issue], str | None]:
+    """The per-resource issues, or an internal error (one broken document must not stop the run)."""
+    try:
+        return _per_resource(doc, minor, schemas), None
+    except Exception as exc:
+        return [], f"{describe(doc)}: {_internal(exc)}"
 
 
 def _internal(exc: BaseException) -> str:
