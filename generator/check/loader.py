@@ -25,7 +25,7 @@ import os
 import pickle
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -465,16 +465,18 @@ def _start_serve_checks(text: str, out: Loaded) -> None:
 
 
 def _send_serve_configs(out: Loaded) -> None:
-    if not ray_prefetch.started():
-        return
+    if ray_prefetch.started():
+        ray_prefetch.send(_serve_texts(d for scope in out.scopes for d in scope.docs))
+
+
+def _serve_texts(docs: Iterable[Document]) -> list[str]:
     texts = []
-    for scope in out.scopes:
-        for doc in scope.docs:
-            spec = doc.obj.get("spec")
-            config = spec.get("serveConfigV2") if isinstance(spec, dict) else None
-            if doc.obj.get("kind") == "RayService" and isinstance(config, str):
-                texts.append(config)
-    ray_prefetch.send(texts)
+    for doc in docs:
+        spec = doc.obj.get("spec")
+        config = spec.get("serveConfigV2") if isinstance(spec, dict) else None
+        if doc.obj.get("kind") == "RayService" and isinstance(config, str):
+            texts.append(config)
+    return texts
 
 
 def _list_item_nodes(node: yaml.Node) -> list[yaml.Node]:
@@ -536,6 +538,8 @@ def _read_files(files: list[tuple[str, Path]], scope: str, out: Loaded) -> list[
         if i not in theirs:
             read.docs = _parse(read.shown, read.text, scope, read.found)
             if child is not None and out.precheck is not None:  # balanced with the child's share
+                if ray_prefetch.started():  # Ray's child may validate these meanwhile
+                    ray_prefetch.send_early(_serve_texts(read.docs))
                 for doc in read.docs:
                     doc.prechecked = out.precheck(doc)
     data = child.result() if child is not None else None

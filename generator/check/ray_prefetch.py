@@ -25,7 +25,8 @@ MIN_RAYSERVICES = 20
 
 
 class _Child:
-    """One forked validator: imports Ray at once, then validates one batch of texts."""
+    """One forked validator: imports Ray at once, then validates the texts it is sent
+    (in batches: what is known early is validated while loading goes on)."""
 
     def __init__(self) -> None:
         ctx = multiprocessing.get_context("fork")
@@ -33,26 +34,43 @@ class _Child:
         self.process = ctx.Process(target=_serve, args=(child_end,), daemon=True, name="gen-serve-check")
         self.process.start()
         child_end.close()
-        self.index: dict[str, int] | None = None  # text -> position, once sent
+        self.index: dict[str, int] = {}  # text -> position, as sent
+        self.sent = False  # the last batch is sent: results can be asked for
         self.results: dict[int, list[str]] | None = None
         self._sender: threading.Thread | None = None
         self._send_failed = False
 
+    def send_early(self, texts: list[str]) -> None:
+        """A batch the child may validate before the rest is known."""
+        self._queue(texts, last=False)
+
     def send(self, texts: list[str]) -> None:
+        """The last batch (texts sent before are not sent again)."""
+        self._queue(texts, last=True)
+        self.sent = True
+
+    def _queue(self, texts: list[str], last: bool) -> None:
         """Sent from a thread: the texts (megabytes for a large fleet) fill the pipe while
         the child is still importing Ray, and the checks go on meanwhile."""
-        self.index = {t: i for i, t in enumerate(dict.fromkeys(texts))}
-        self._sender = threading.Thread(target=self._send, args=(list(self.index),), daemon=True)
+        new = [t for t in dict.fromkeys(texts) if t not in self.index]
+        for text in new:
+            self.index[text] = len(self.index)
+        previous = self._sender
+        self._sender = threading.Thread(target=self._send, args=(previous, new, last), daemon=True)
         self._sender.start()
 
-    def _send(self, texts: list[str]) -> None:
+    def _send(self, previous: threading.Thread | None, texts: list[str], last: bool) -> None:
+        if previous is not None:
+            previous.join()  # batches in order
         try:
             self.conn.send(texts)
+            if last:
+                self.conn.send(None)
         except OSError:  # the child is gone (or stopped): everything is validated in-process
             self._send_failed = True
 
     def problems(self, text: str) -> list[str] | None:
-        position = None if self.index is None else self.index.get(text)
+        position = self.index.get(text) if self.sent else None
         if position is None:
             return None
         if self.results is None:
@@ -94,7 +112,13 @@ def start(ray_models_built: bool) -> None:
 
 
 def started() -> bool:
-    return _current is not None and _current.index is None
+    return _current is not None and not _current.sent
+
+
+def send_early(texts: list[str]) -> None:
+    """Serve configs the started child may validate already (send() follows)."""
+    if started() and _current is not None:
+        _current.send_early(texts)
 
 
 def send(texts: list[str]) -> None:
@@ -116,16 +140,20 @@ def _serve(conn: Connection) -> None:
     _current = None  # the parent's, inherited: this process validates in-process
     with contextlib.suppress(RayNotInstalled):  # each text then raises, reported by the parent
         _import_ray()
-    try:
-        texts = conn.recv()
-    except (EOFError, OSError):
-        return
     results: dict[int, list[str]] = {}
-    for i, text in enumerate(texts):
+    position = 0
+    while True:
         try:
-            results[i] = validate_serve_config(text)
-        except Exception:  # the parent validates this one again and reports the error its way
-            continue
+            texts = conn.recv()
+        except (EOFError, OSError):
+            return
+        if texts is None:  # the last batch was the one before
+            break
+        for text in texts:
+            # on an error, the parent validates this one again and reports it its way
+            with contextlib.suppress(Exception):
+                results[position] = validate_serve_config(text)
+            position += 1
     conn.send(results)
     conn.close()
     os._exit(0)  # now: Ray's import leaves threads that a normal exit would wait for

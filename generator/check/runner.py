@@ -191,17 +191,25 @@ def check_loaded(
         report.issues += issues
         if error is not None:
             report.internal_errors.append(error)
+    # The cross-references first, while a large fleet's serve configs are still being
+    # validated by the second process (ray_prefetch.py); reported after them, as always.
+    ref_issues: list[Issue] = []
+    ref_notes: list[str] = []
+    ref_errors: list[str] = []
+    if not options.skip_references:
+        try:
+            ref_issues += _duplicates(loaded, {id(d) for d in checked})
+            ref_issues += _references(loaded, ref_notes, options.assume, readmes)
+        except Exception as exc:
+            ref_errors.append(f"cross-references: {_internal(exc)}")
     try:
         if options.serve_configs:
             report.issues += _serve_configs(checked, report)
     except Exception as exc:
         report.internal_errors.append(f"serve configs: {_internal(exc)}")
-    if not options.skip_references:
-        try:
-            report.issues += _duplicates(loaded, {id(d) for d in checked})
-            report.issues += _references(loaded, report, options.assume, readmes)
-        except Exception as exc:
-            report.internal_errors.append(f"cross-references: {_internal(exc)}")
+    report.issues += ref_issues
+    report.notes += ref_notes
+    report.internal_errors += ref_errors
     if options.schemas:
         report.details += _notes(checked, minor)  # printed with --verbose; always in JSON
     if binary is not None:
@@ -335,11 +343,11 @@ def _scope_words(scope: str) -> str:
 
 
 def _references(
-    loaded: Loaded, report: Report, assume: frozenset[tuple[str, str]], readmes: dict[str, str] | None
+    loaded: Loaded, notes: list[str], assume: frozenset[tuple[str, str]], readmes: dict[str, str] | None
 ) -> list[Issue]:
     # A cluster with an unreadable file is incomplete: its references cannot be judged.
     broken = {e.scope for e in loaded.errors}
-    report.notes += [
+    notes += [
         f"cross-references in {_scope_words(b)} not checked: a file or document there could not be read"
         for b in sorted(broken)
     ]

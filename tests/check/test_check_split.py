@@ -12,7 +12,10 @@ from typing import Any
 
 import pytest
 
-from generator.check import forked, loader, operational, runner
+from generator.check import forked, loader, operational, ray_prefetch, runner
+from generator.check.ray_serve import ray_available
+
+from .test_ray_serve_prefetch import _fleet
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "golden"
@@ -163,3 +166,38 @@ def test_small_directories_are_read_in_one_process(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(forked.Child, "__init__", lambda self, job: started.append(1))
     runner.check_paths([str(GOLDEN / "single-cluster-gpu")])
     assert started == []
+
+
+@pytest.mark.skipif(not (forked.available() and ray_available()), reason="fork and the ray extra")
+def test_serve_configs_sent_early_to_rays_child_report_what_one_process_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "fleet"
+    root.mkdir()
+    _fleet(root, 30).rename(root / "b-rayservices.yaml")  # the largest: read here, sent early
+    second = _fleet(tmp_path, 6).read_text(encoding="utf-8").replace("gemma-", "other-")
+    (root / "a-rayservices.yaml").write_text(second, encoding="utf-8")  # the child's share
+    with monkeypatch.context() as m:
+        _children(m, split=False)
+        m.setattr(ray_prefetch, "MIN_RAYSERVICES", 10**9)
+        expected = _report([str(root)])
+    monkeypatch.setattr(loader, "ray_models_built", lambda: False)
+    batches: list[tuple[str, int]] = []
+    real_early, real_send = ray_prefetch._Child.send_early, ray_prefetch._Child.send
+
+    def early(self: ray_prefetch._Child, texts: list[str]) -> None:
+        batches.append(("early", len(texts)))
+        real_early(self, texts)
+
+    def send(self: ray_prefetch._Child, texts: list[str]) -> None:
+        batches.append(("last", len(texts)))
+        real_send(self, texts)
+
+    monkeypatch.setattr(ray_prefetch._Child, "send_early", early)
+    monkeypatch.setattr(ray_prefetch._Child, "send", send)
+    results = _children(monkeypatch, split=True)
+    found = _report([str(root)])
+    assert results == [True]
+    assert batches == [("early", 30), ("last", 36)]
+    assert found == expected
+    assert sum(i.check == "serve-config" for i in found[0]) >= (6 + 5) + (2 + 1)
