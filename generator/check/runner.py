@@ -103,6 +103,8 @@ def assume_option(values: Iterable[str]) -> frozenset[tuple[str, str]]:
 
 
 def _matches(doc: Document, patterns: frozenset[str]) -> bool:
+    if not patterns:
+        return False
     kind, api_version = doc.obj.get("kind"), doc.obj.get("apiVersion")
     return kind in patterns or f"{api_version}/{kind}" in patterns
 
