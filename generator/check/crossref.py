@@ -111,13 +111,20 @@ class _Checker:
         self.out: list[Finding] = []
 
     def run(self) -> list[Finding]:
+        by_kind: dict[tuple[str, str], list[Callable[[_Checker, int, Mapping[str, Any]], None]]] = {}
         for i, obj in enumerate(self.ix.objs):
             if not isinstance(obj, Mapping) or not isinstance(obj.get("kind"), str):
                 continue
             gk = (group_of(obj), obj["kind"])
-            for kinds, check in REFERENCE_CHECKS:
-                if kinds is None or gk in kinds or obj["kind"] in kinds:
-                    check(self, i, obj)
+            checks = by_kind.get(gk)
+            if checks is None:  # the checks of one kind, in their order: looked up once per kind
+                checks = by_kind[gk] = [
+                    check
+                    for kinds, check in REFERENCE_CHECKS
+                    if kinds is None or gk in kinds or gk[1] in kinds
+                ]
+            for check in checks:
+                check(self, i, obj)
         return self.out
 
     def add(self, i: int, obj: Mapping[str, Any], path: Path, message: str) -> None:

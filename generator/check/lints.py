@@ -12,12 +12,12 @@ what must stay private.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..diagnostics import Finding, Problem, format_path
-from ..objects import Path, as_dict, as_list, as_port, group_of, name_of
+from ..objects import Path, as_dict, as_list, as_port, name_of
 from .scope_index import (
     POOL,
     POOL_IMPORT,
@@ -74,12 +74,8 @@ class Lint:
     resolves: Resolves
 
     def objects(self, *kinds: tuple[str, str]) -> Iterator[tuple[int, Mapping[str, Any]]]:
-        wanted = set(kinds)
-        # typed as mappings, but a scope is whatever YAML held: anything else is skipped
-        objs: Sequence[object] = self.ix.objs
-        for i, obj in enumerate(objs):
-            if isinstance(obj, Mapping) and (group_of(obj), obj.get("kind")) in wanted:
-                yield i, obj
+        for i in self.ix.of_kinds(*kinds):  # only mappings are indexed
+            yield i, self.ix.objs[i]
 
     def is_ray_head(self, svc: Service) -> bool:
         return svc.ray_head or (bool(svc.selector) and self.ix.select(svc.namespace, svc.selector).ray_head)

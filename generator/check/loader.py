@@ -20,10 +20,12 @@ from __future__ import annotations
 import base64
 import datetime
 import difflib
+import marshal
 import os
+import pickle
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -33,7 +35,7 @@ import yaml
 
 from ..diagnostics import format_path
 from ..fastyaml import MemoLoader, NotPlain, PlainBuilder
-from . import ray_prefetch
+from . import forked, ray_prefetch
 from .ray_serve import ray_available, ray_models_built
 
 _MANIFEST_EXT = re.compile(r"\.(ya?ml|json)$")
@@ -90,6 +92,8 @@ class Document:
     label: str = ""  # "document 2" or "document 2, List item 3"
     # where its node is: the file's nodes, the document's number, the List item's index
     source: tuple[_FileNodes, int, int | None] | None = field(default=None, repr=False, compare=False)
+    # the per-resource checks' result when done while loading (Loaded.precheck), else None
+    prechecked: Any = field(default=None, repr=False, compare=False)
 
     def _node(self) -> yaml.Node | None:
         if self.source is None:
@@ -154,6 +158,9 @@ class Loaded:
     files: list[str] = field(default_factory=list)  # every file read, as shown
     skipped_config: list[str] = field(default_factory=list)  # kustomization files
     rayservices_met: int = 0  # "kind: RayService" lines read so far (ray_prefetch)
+    # the per-resource checks, run on the documents as they are loaded when a large
+    # directory's files are split with a forked child (see _read_files)
+    precheck: Callable[[Document], Any] | None = field(default=None, repr=False, compare=False)
 
 
 class NotFound(ValueError):
@@ -383,6 +390,10 @@ def _is_list(obj: dict[str, Any]) -> bool:
 def read_text(shown: str, text: str, scope: str, out: Loaded) -> list[Document]:
     """Every resource of one file's text; problems go to ``out.errors``."""
     _start_serve_checks(text, out)
+    return _parse(shown, text, scope, out)
+
+
+def _parse(shown: str, text: str, scope: str, out: Loaded) -> list[Document]:
     docs: list[Document] = []
     index = 0
     doc_no = 0
@@ -454,16 +465,18 @@ def _start_serve_checks(text: str, out: Loaded) -> None:
 
 
 def _send_serve_configs(out: Loaded) -> None:
-    if not ray_prefetch.started():
-        return
+    if ray_prefetch.started():
+        ray_prefetch.send(_serve_texts(d for scope in out.scopes for d in scope.docs))
+
+
+def _serve_texts(docs: Iterable[Document]) -> list[str]:
     texts = []
-    for scope in out.scopes:
-        for doc in scope.docs:
-            spec = doc.obj.get("spec")
-            config = spec.get("serveConfigV2") if isinstance(spec, dict) else None
-            if doc.obj.get("kind") == "RayService" and isinstance(config, str):
-                texts.append(config)
-    ray_prefetch.send(texts)
+    for doc in docs:
+        spec = doc.obj.get("spec")
+        config = spec.get("serveConfigV2") if isinstance(spec, dict) else None
+        if doc.obj.get("kind") == "RayService" and isinstance(config, str):
+            texts.append(config)
+    return texts
 
 
 def _list_item_nodes(node: yaml.Node) -> list[yaml.Node]:
@@ -477,15 +490,132 @@ def _list_item_nodes(node: yaml.Node) -> list[yaml.Node]:
 def _read_file(shown: str, path: Path, scope: str, out: Loaded) -> list[Document]:
     out.paths[shown] = path
     out.files.append(shown)
+    text = _text(shown, path, scope, out)
+    return [] if text is None else read_text(shown, text, scope, out)
+
+
+def _text(shown: str, path: Path, scope: str, out: Loaded) -> str | None:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         out.errors.append(FileError(shown, f"not UTF-8 text: {exc.reason}", scope))
-        return []
     except OSError as exc:
         out.errors.append(FileError(shown, f"cannot read: {exc.strerror or exc}", scope))
-        return []
-    return read_text(shown, text, scope, out)
+    return None
+
+
+# A directory's files are split with a forked child from this many bytes on (the
+# 100-model output has ~0.8 MB, the 1000-model one ~7.7 MB)
+SPLIT_MIN_BYTES = 1_500_000
+
+
+@dataclass
+class _FileRead:
+    """One file of a directory: what reading it adds to Loaded, merged in file order."""
+
+    shown: str
+    path: Path
+    text: str | None = None
+    docs: list[Document] = field(default_factory=list)
+    found: Loaded = field(default_factory=Loaded)  # its errors and skipped_config
+
+
+def _read_files(files: list[tuple[str, Path]], scope: str, out: Loaded) -> list[Document]:
+    """Every resource of ``files``, as _read_file on each in turn gives. A large set is
+    split: a forked child parses and checks (``out.precheck``) part of the files while
+    this process does the rest, and sends back their documents and results."""
+    reads = []
+    for shown, path in files:
+        read = _FileRead(shown, path)
+        read.text = _text(shown, path, scope, read.found)
+        reads.append(read)
+    theirs = _child_share(reads) if out.precheck is not None and forked.available() else set()
+    child = forked.Child(lambda: _encode(reads, theirs, scope, out.precheck)) if theirs else None
+    for i, read in enumerate(reads):
+        if read.text is None:
+            continue
+        _start_serve_checks(read.text, out)  # in file order, as _read_file does
+        if i not in theirs:
+            read.docs = _parse(read.shown, read.text, scope, read.found)
+            if child is not None and out.precheck is not None:  # balanced with the child's share
+                if ray_prefetch.started():  # Ray's child may validate these meanwhile
+                    ray_prefetch.send_early(_serve_texts(read.docs))
+                for doc in read.docs:
+                    doc.prechecked = out.precheck(doc)
+    data = child.result() if child is not None else None
+    if data is not None:
+        _decode(data, reads, theirs)
+    elif child is not None:  # the child failed: its share read here, as it would have
+        for i in sorted(theirs):
+            text = reads[i].text
+            assert text is not None
+            reads[i].docs = _parse(reads[i].shown, text, scope, reads[i].found)
+    docs: list[Document] = []
+    for read in reads:
+        out.paths[read.shown] = read.path
+        out.files.append(read.shown)
+        out.errors += read.found.errors
+        out.skipped_config += [s for s in read.found.skipped_config if s not in out.skipped_config]
+        docs += read.docs
+    return docs
+
+
+def _child_share(reads: list[_FileRead]) -> set[int]:
+    """The files the child takes (none when too few or too small to gain): from the
+    largest down, the largest staying here, each to the child while its share is no
+    larger than this process's (small documents cost more per byte to check)."""
+    sized = sorted(
+        ((len(r.text), i) for i, r in enumerate(reads) if r.text is not None), key=lambda s: (-s[0], s[1])
+    )
+    if len(sized) < 2 or sum(n for n, _ in sized) < SPLIT_MIN_BYTES:
+        return set()
+    mine, theirs = sized[0][0], set()
+    child_bytes = 0
+    for n, i in sized[1:]:
+        if child_bytes <= mine:
+            child_bytes += n
+            theirs.add(i)
+        else:
+            mine += n
+    return theirs
+
+
+def _encode(
+    reads: list[_FileRead], theirs: set[int], scope: str, precheck: Callable[[Document], Any] | None
+) -> bytes:
+    """The child's share parsed and checked, as bytes: the documents' data by marshal
+    (JSON data: exact, strings kept interned), the rest by pickle."""
+    rows, rest = [], []
+    for i in sorted(theirs):
+        read = reads[i]
+        assert read.text is not None
+        docs = _parse(read.shown, read.text, scope, read.found)
+        rows.append(
+            [
+                (d.index, d.obj, d.duplicate_keys, d.line, d.label, d.source[1:] if d.source else None)
+                for d in docs
+            ]
+        )
+        rest.append(
+            (read.found.errors, read.found.skipped_config, [precheck(d) if precheck else None for d in docs])
+        )
+    return pickle.dumps((marshal.dumps(rows), rest), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _decode(data: bytes, reads: list[_FileRead], theirs: set[int]) -> None:
+    packed, rest = pickle.loads(data)
+    for i, file_rows, (errors, skipped_config, results) in zip(
+        sorted(theirs), marshal.loads(packed), rest, strict=True
+    ):
+        read = reads[i]
+        assert read.text is not None
+        nodes = _FileNodes(read.text)
+        read.found.errors += errors
+        read.found.skipped_config += skipped_config
+        read.docs = [
+            Document(read.shown, index, obj, dup, line, label, (nodes, *where) if where else None, result)
+            for (index, obj, dup, line, label, where), result in zip(file_rows, results, strict=True)
+        ]
 
 
 def _manifest_files(
@@ -522,9 +652,8 @@ def _read_dir(arg: str, root: Path, out: Loaded) -> Scope:
     skipped: list[Path] = []
     config: list[Path] = []
     gen_outputs: list[Path] = []
-    docs: list[Document] = []
-    for path in _manifest_files(root, skipped, config, gen_outputs):
-        docs += _read_file(_shown(arg, root, path), path, scope, out)
+    files = [(_shown(arg, root, path), path) for path in _manifest_files(root, skipped, config, gen_outputs)]
+    docs = _read_files(files, scope, out)
     out.notes += [
         f"skipped Helm chart {_shown(arg, root, c)} (templates are not manifests; check the rendered output)"
         for c in skipped
@@ -554,12 +683,16 @@ def rendered_clusters(root: Path) -> list[Path] | None:
     return sorted(p for p in manifests.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def load(args: list[str], stdin: IO[str] | None = None) -> Loaded:
-    """Read every PATH; raises NotFound before reading anything if one is missing."""
+def load(
+    args: list[str], stdin: IO[str] | None = None, precheck: Callable[[Document], Any] | None = None
+) -> Loaded:
+    """Read every PATH; raises NotFound before reading anything if one is missing.
+    ``precheck``: the per-resource checks, for a large directory's documents
+    (``Document.prechecked``; picklable results)."""
     for arg in args:
         if arg != STDIN and not Path(arg).exists():
             raise NotFound(f"{arg}: no such file or directory")
-    out = Loaded()
+    out = Loaded(precheck=precheck)
     ray_prefetch.reset()
     named: list[Document] = []
     for arg in dict.fromkeys(a if a == STDIN else (a.rstrip("/") or "/") for a in args):  # each once

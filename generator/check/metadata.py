@@ -8,6 +8,7 @@ syntax rules (k8s.io/apimachinery/pkg/util/validation) that no JSON schema carri
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -110,6 +111,7 @@ NAME_RULES = {
 }
 
 
+@functools.lru_cache(maxsize=4096)  # label and annotation keys repeat on every resource of a fleet
 def _qualified_name(key: str) -> str | None:
     prefix, _, name = key.rpartition("/")
     if "/" in key and not prefix:

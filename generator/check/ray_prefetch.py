@@ -17,6 +17,7 @@ import contextlib
 import multiprocessing
 import os
 import sys
+import threading
 from multiprocessing.connection import Connection
 
 # RayServices met while loading before the child is worth its fork and Ray import
@@ -24,7 +25,8 @@ MIN_RAYSERVICES = 20
 
 
 class _Child:
-    """One forked validator: imports Ray at once, then validates one batch of texts."""
+    """One forked validator: imports Ray at once, then validates the texts it is sent
+    (in batches: what is known early is validated while loading goes on)."""
 
     def __init__(self) -> None:
         ctx = multiprocessing.get_context("fork")
@@ -32,24 +34,50 @@ class _Child:
         self.process = ctx.Process(target=_serve, args=(child_end,), daemon=True, name="gen-serve-check")
         self.process.start()
         child_end.close()
-        self.index: dict[str, int] | None = None  # text -> position, once sent
+        self.index: dict[str, int] = {}  # text -> position, as sent
+        self.sent = False  # the last batch is sent: results can be asked for
         self.results: dict[int, list[str]] | None = None
+        self._sender: threading.Thread | None = None
+        self._send_failed = False
+
+    def send_early(self, texts: list[str]) -> None:
+        """A batch the child may validate before the rest is known."""
+        self._queue(texts, last=False)
 
     def send(self, texts: list[str]) -> None:
-        self.index = {t: i for i, t in enumerate(dict.fromkeys(texts))}
+        """The last batch (texts sent before are not sent again)."""
+        self._queue(texts, last=True)
+        self.sent = True
+
+    def _queue(self, texts: list[str], last: bool) -> None:
+        """Sent from a thread: the texts (megabytes for a large fleet) fill the pipe while
+        the child is still importing Ray, and the checks go on meanwhile."""
+        new = [t for t in dict.fromkeys(texts) if t not in self.index]
+        for text in new:
+            self.index[text] = len(self.index)
+        previous = self._sender
+        self._sender = threading.Thread(target=self._send, args=(previous, new, last), daemon=True)
+        self._sender.start()
+
+    def _send(self, previous: threading.Thread | None, texts: list[str], last: bool) -> None:
+        if previous is not None:
+            previous.join()  # batches in order
         try:
-            self.conn.send(list(self.index))
-        except OSError:  # the child is gone: everything is validated in-process
-            self.results = {}
-            self.stop()
+            self.conn.send(texts)
+            if last:
+                self.conn.send(None)
+        except OSError:  # the child is gone (or stopped): everything is validated in-process
+            self._send_failed = True
 
     def problems(self, text: str) -> list[str] | None:
-        position = None if self.index is None else self.index.get(text)
+        position = self.index.get(text) if self.sent else None
         if position is None:
             return None
         if self.results is None:
+            if self._sender is not None:
+                self._sender.join()
             try:
-                self.results = self.conn.recv()
+                self.results = {} if self._send_failed else self.conn.recv()
             except (EOFError, OSError):
                 self.results = {}
             self.stop()
@@ -57,9 +85,11 @@ class _Child:
         return None if found is None else list(found)
 
     def stop(self) -> None:
-        self.conn.close()
         if self.results is None:  # not needed any more
-            self.process.terminate()
+            self.process.terminate()  # first: a send still under way then fails at once
+        if self._sender is not None:
+            self._sender.join()
+        self.conn.close()
         self.process.join(timeout=5)
 
 
@@ -82,7 +112,13 @@ def start(ray_models_built: bool) -> None:
 
 
 def started() -> bool:
-    return _current is not None and _current.index is None
+    return _current is not None and not _current.sent
+
+
+def send_early(texts: list[str]) -> None:
+    """Serve configs the started child may validate already (send() follows)."""
+    if started() and _current is not None:
+        _current.send_early(texts)
 
 
 def send(texts: list[str]) -> None:
@@ -104,16 +140,20 @@ def _serve(conn: Connection) -> None:
     _current = None  # the parent's, inherited: this process validates in-process
     with contextlib.suppress(RayNotInstalled):  # each text then raises, reported by the parent
         _import_ray()
-    try:
-        texts = conn.recv()
-    except (EOFError, OSError):
-        return
     results: dict[int, list[str]] = {}
-    for i, text in enumerate(texts):
+    position = 0
+    while True:
         try:
-            results[i] = validate_serve_config(text)
-        except Exception:  # the parent validates this one again and reports the error its way
-            continue
+            texts = conn.recv()
+        except (EOFError, OSError):
+            return
+        if texts is None:  # the last batch was the one before
+            break
+        for text in texts:
+            # on an error, the parent validates this one again and reports it its way
+            with contextlib.suppress(Exception):
+                results[position] = validate_serve_config(text)
+            position += 1
     conn.send(results)
     conn.close()
     os._exit(0)  # now: Ray's import leaves threads that a normal exit would wait for

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
 
 from ..diagnostics import Issue, plural
 
@@ -162,6 +161,9 @@ class Report:
         return "\n".join(lines)
 
     def junit(self) -> str:
+        # imported here: xml.sax.saxutils pulls in urllib and http.client (~15 ms of every start)
+        from xml.sax.saxutils import escape, quoteattr
+
         by_file: dict[str, list[tuple[Resource, list[Issue]]]] = {}
         for res, issues in self.results():
             by_file.setdefault(res.file, []).append((res, issues))

@@ -12,6 +12,7 @@ naming the file and document (exit 2) and the other documents are still checked.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -102,6 +103,8 @@ def assume_option(values: Iterable[str]) -> frozenset[tuple[str, str]]:
 
 
 def _matches(doc: Document, patterns: frozenset[str]) -> bool:
+    if not patterns:
+        return False
     kind, api_version = doc.obj.get("kind"), doc.obj.get("apiVersion")
     return kind in patterns or f"{api_version}/{kind}" in patterns
 
@@ -128,7 +131,7 @@ def _check_paths(paths: Sequence[str], options: Options, stdin: IO[str] | None) 
             "(install it from https://github.com/yannh/kubeconform/releases)"
         )
     try:
-        loaded = load(list(paths), stdin)
+        loaded = load(list(paths), stdin, functools.partial(_precheck, options=options, minor=minor))
     except NotFound as exc:
         raise UsageError(str(exc)) from None
     if not loaded.files:
@@ -185,25 +188,53 @@ def check_loaded(
             continue
         report.kinds[kind] += 1
         checked.append(doc)
+        result = doc.prechecked  # computed while loading, or here
+        issues, error = result if result is not None else _resource_result(doc, minor, options.schemas)
+        report.issues += issues
+        if error is not None:
+            report.internal_errors.append(error)
+    # The cross-references first, while a large fleet's serve configs are still being
+    # validated by the second process (ray_prefetch.py); reported after them, as always.
+    ref_issues: list[Issue] = []
+    ref_notes: list[str] = []
+    ref_errors: list[str] = []
+    if not options.skip_references:
         try:
-            report.issues += _per_resource(doc, minor, options.schemas)
-        except Exception as exc:  # one broken document must not stop the run
-            report.internal_errors.append(f"{describe(doc)}: {_internal(exc)}")
+            ref_issues += _duplicates(loaded, {id(d) for d in checked})
+            ref_issues += _references(loaded, ref_notes, options.assume, readmes)
+        except Exception as exc:
+            ref_errors.append(f"cross-references: {_internal(exc)}")
     try:
         if options.serve_configs:
             report.issues += _serve_configs(checked, report)
     except Exception as exc:
         report.internal_errors.append(f"serve configs: {_internal(exc)}")
-    if not options.skip_references:
-        try:
-            report.issues += _duplicates(loaded, {id(d) for d in checked})
-            report.issues += _references(loaded, report, options.assume, readmes)
-        except Exception as exc:
-            report.internal_errors.append(f"cross-references: {_internal(exc)}")
+    report.issues += ref_issues
+    report.notes += ref_notes
+    report.internal_errors += ref_errors
     if options.schemas:
         report.details += _notes(checked, minor)  # printed with --verbose; always in JSON
     if binary is not None:
         report.issues += _kubeconform(binary, loaded, checked, minor, report)
+
+
+def _precheck(doc: Document, options: Options, minor: str) -> tuple[list[Issue], str | None] | None:
+    """check_loaded's per-resource result for ``doc``, computed while loading (None for
+    a document it skips)."""
+    if _matches(doc, options.skip) or _matches(doc, options.reject):
+        return None
+    api_version, kind = str(doc.obj["apiVersion"]), str(doc.obj["kind"])
+    if options.ignore_missing_schemas and schema_status(api_version, kind, minor) == "missing":
+        return None
+    return _resource_result(doc, minor, options.schemas)
+
+
+def _resource_result(doc: Document, minor: str, schemas: bool) -> tuple[list[Issue], str | None]:
+    """The per-resource issues, or an internal error (one broken document must not stop the run)."""
+    try:
+        return _per_resource(doc, minor, schemas), None
+    except Exception as exc:
+        return [], f"{describe(doc)}: {_internal(exc)}"
 
 
 def _internal(exc: BaseException) -> str:
@@ -314,11 +345,11 @@ def _scope_words(scope: str) -> str:
 
 
 def _references(
-    loaded: Loaded, report: Report, assume: frozenset[tuple[str, str]], readmes: dict[str, str] | None
+    loaded: Loaded, notes: list[str], assume: frozenset[tuple[str, str]], readmes: dict[str, str] | None
 ) -> list[Issue]:
     # A cluster with an unreadable file is incomplete: its references cannot be judged.
     broken = {e.scope for e in loaded.errors}
-    report.notes += [
+    notes += [
         f"cross-references in {_scope_words(b)} not checked: a file or document there could not be read"
         for b in sorted(broken)
     ]

@@ -128,6 +128,32 @@ def _nullable(schema: dict[str, Any]) -> bool:
     return (isinstance(typ, list) and "null" in typ) or None in schema.get("enum", ())
 
 
+class _ObjectPlan:
+    """What _normalize reads of one object schema, worked out once: its properties, the
+    ones with a default (in order) and the schema of other keys."""
+
+    def __init__(self, sch: dict[str, Any]) -> None:
+        self.schema = sch  # kept alive: plans are looked up by id()
+        props = sch.get("properties")
+        self.props: dict[str, Any] | None = props if isinstance(props, dict) else None
+        self.defaults = [
+            (key, prop["default"])
+            for key, prop in (self.props or {}).items()
+            if isinstance(prop, dict) and "default" in prop
+        ]
+        self.addl = sch.get("additionalProperties")
+
+
+_PLANS: dict[int, _ObjectPlan] = {}
+
+
+def _plan(sch: dict[str, Any]) -> _ObjectPlan:
+    plan = _PLANS.get(id(sch))
+    if plan is None or plan.schema is not sch:
+        plan = _PLANS[id(sch)] = _ObjectPlan(sch)
+    return plan
+
+
 def _normalize(value: Any, schema: dict[str, Any]) -> None:
     """What the API server does to a custom resource before validating it, in place:
     prune nulls of fields that are not nullable, then fill in schema defaults."""
@@ -135,19 +161,22 @@ def _normalize(value: Any, schema: dict[str, Any]) -> None:
     while stack:
         val, sch = stack.pop()
         if isinstance(val, dict):
-            props = sch.get("properties")
-            if isinstance(props, dict):
-                for key in [k for k, v in val.items() if v is None and k in props]:
-                    if not _nullable(props[key]):
-                        del val[key]
-                for key, prop in props.items():
-                    if key not in val and isinstance(prop, dict) and "default" in prop:
-                        val[key] = copy.deepcopy(prop["default"])
-            addl = sch.get("additionalProperties")
+            plan = _plan(sch)
+            props = plan.props
+            if props is not None:
+                if None in val.values():  # a C scan first: nulls are rare
+                    for key in [k for k, v in val.items() if v is None and k in props]:
+                        if not _nullable(props[key]):
+                            del val[key]
+                for key, default in plan.defaults:
+                    if key not in val:
+                        val[key] = copy.deepcopy(default)
+            addl = plan.addl
             for key, v in val.items():
-                sub = props.get(key) if isinstance(props, dict) and key in props else addl
-                if isinstance(sub, dict) and isinstance(v, (dict, list)):
-                    stack.append((v, sub))
+                if isinstance(v, (dict, list)):
+                    sub = props.get(key) if props is not None and key in props else addl
+                    if isinstance(sub, dict):
+                        stack.append((v, sub))
         elif isinstance(val, list):
             items = sch.get("items")
             if isinstance(items, dict):

@@ -136,6 +136,7 @@ class ScopeIndex:
     def __init__(self, objs: Sequence[Mapping[str, Any]]):
         self.objs = objs
         self.objects: dict[Key, int] = {}
+        self._by_kind: dict[tuple[str, str], list[int]] = {}  # (group, kind) -> positions
         self.names: dict[tuple[str, str, str], list[str]] = {}  # (group, kind, ns) -> names
         self.namespaces: set[str] = set()
         self.services: dict[tuple[str, str], Service] = {}
@@ -156,6 +157,7 @@ class ScopeIndex:
         if not isinstance(kind, str):
             return
         self.objects.setdefault((group, kind, ns, name), i)
+        self._by_kind.setdefault((group, kind), []).append(i)
         self.names.setdefault((group, kind, ns), []).append(name)
         if ns:
             self.namespaces.add(ns)
@@ -262,6 +264,15 @@ class ScopeIndex:
             self._by_label.setdefault((ns, *kv), []).append(t)
         if ray_node:
             self._ray_by_ns.setdefault(ns, []).append(t)
+
+    def of_kinds(self, *kinds: tuple[str, str]) -> list[int]:
+        """Positions of the resources of these (group, kind)s, in order: the rules that
+        read one kind need not look at every resource of a large cluster."""
+        return sorted(i for k in set(kinds) for i in self._by_kind.get(k, ()))
+
+    def named(self, *kinds: str) -> list[int]:
+        """Positions of the resources of these kinds in any group, in order."""
+        return sorted(i for (_, k), found in self._by_kind.items() if k in kinds for i in found)
 
     def select(self, ns: str, selector: Mapping[str, Any]) -> Selection:
         """Pod templates in ``ns`` whose pods carry every label of ``selector``.

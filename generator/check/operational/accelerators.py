@@ -132,12 +132,12 @@ def _pod_requests(spec: dict[str, Any]) -> dict[str, float]:
     """What the scheduler reserves for a pod: the sum over its containers, or the largest
     init container when that is more (Kubernetes' effective request)."""
     total = dict.fromkeys(nodes.RESOURCES, 0.0)
-    for c in map(as_dict, as_list(spec.get("containers"))):
+    for requests in map(_requests, map(as_dict, as_list(spec.get("containers")))):
         for k in nodes.RESOURCES:
-            total[k] += nodes.quantity(_requests(c).get(k, 0)) or 0.0
-    for c in map(as_dict, as_list(spec.get("initContainers"))):
+            total[k] += nodes.quantity(requests.get(k, 0)) or 0.0
+    for requests in map(_requests, map(as_dict, as_list(spec.get("initContainers")))):
         for k in nodes.RESOURCES:
-            total[k] = max(total[k], nodes.quantity(_requests(c).get(k, 0)) or 0.0)
+            total[k] = max(total[k], nodes.quantity(requests.get(k, 0)) or 0.0)
     return total
 
 
@@ -150,8 +150,8 @@ def pods_fit_nodes(obj: dict[str, Any]) -> list[Problem]:
         selector = as_dict(spec.get("nodeSelector"))
         accelerators = max(
             (
-                _count(_requests(as_dict(c)).get(key, 0))
-                for c in as_list(spec.get("containers"))
+                _count(requests.get(key, 0))
+                for requests in map(_requests, map(as_dict, as_list(spec.get("containers"))))
                 for key in ACCELERATOR_RESOURCES
             ),
             default=0,

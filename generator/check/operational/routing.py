@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ... import catalog
 from ...diagnostics import Problem, format_path
-from ...objects import as_dict, as_list, group_of, name_of
+from ...objects import as_dict, as_list, name_of
 from ..lints import on_gke_gateway
 from ..scope_index import (
     POOL,
@@ -28,9 +28,8 @@ _BACKEND_POLICY = ("networking.gke.io", "GCPBackendPolicy")
 def _timeouts(ix: ScopeIndex) -> dict[tuple[str, str, str, str], Any]:
     """(group, kind, namespace, name) of each GCPBackendPolicy target -> its timeoutSec."""
     out: dict[tuple[str, str, str, str], Any] = {}
-    for obj in ix.objs:
-        if not isinstance(obj, Mapping) or (group_of(obj), obj.get("kind")) != _BACKEND_POLICY:
-            continue
+    for i in ix.of_kinds(_BACKEND_POLICY):
+        obj = ix.objs[i]
         spec = as_dict(obj.get("spec"))
         ref = make_ref(("spec", "targetRef"), spec.get("targetRef"), "", "Service")
         timeout = as_dict(spec.get("default")).get("timeoutSec")
@@ -56,9 +55,8 @@ def llm_backends_have_timeout(ix: ScopeIndex, ctx: Context) -> list[tuple[int, P
     facts = catalog.operations()["backendTimeout"]
     timeouts = _timeouts(ix)
     out = []
-    for i, obj in enumerate(ix.objs):
-        if not isinstance(obj, Mapping) or (group_of(obj), obj.get("kind")) not in ROUTE_KINDS:
-            continue
+    for i in ix.of_kinds(*ROUTE_KINDS):
+        obj = ix.objs[i]
         if not on_gke_gateway(ix, obj):
             continue
         seen = set()
@@ -97,9 +95,7 @@ def pooled_rayservices_never_upgrade_beside(ix: ScopeIndex, ctx: Context) -> lis
     differs) and turn Ready before KubeRay's cut-over, so the endpoint picker would send
     requests to a cluster whose apps are still deploying."""
     out = []
-    for obj in ix.objs:
-        if not isinstance(obj, Mapping) or (group_of(obj), obj.get("kind")) != POOL:
-            continue
+    for obj in map(ix.objs.__getitem__, ix.of_kinds(POOL)):
         labels = as_dict(as_dict(as_dict(obj.get("spec")).get("selector")).get("matchLabels"))
         if not labels:
             continue
@@ -132,9 +128,7 @@ def pooled_rayservices_never_upgrade_beside(ix: ScopeIndex, ctx: Context) -> lis
 def _headers_set_by_routes(ix: ScopeIndex, header: str) -> set[str]:
     """Values routes set for ``header`` (RequestHeaderModifier set/add, rule or backend filters)."""
     values = set()
-    for obj in ix.objs:
-        if not isinstance(obj, Mapping) or (group_of(obj), obj.get("kind")) not in ROUTE_KINDS:
-            continue
+    for obj in map(ix.objs.__getitem__, ix.of_kinds(*ROUTE_KINDS)):
         for rule in map(as_dict, as_list(as_dict(obj.get("spec")).get("rules"))):
             filters = as_list(rule.get("filters"))
             filters += [
@@ -159,9 +153,8 @@ def objectives_are_sent(ix: ScopeIndex, ctx: Context) -> list[tuple[int, Problem
     header = catalog.releases()["endpointPicker"]["objectiveHeader"]
     sent = _headers_set_by_routes(ix, header)
     out = []
-    for i, obj in enumerate(ix.objs):
-        if not isinstance(obj, Mapping) or obj.get("kind") != "InferenceObjective":
-            continue
+    for i in ix.named("InferenceObjective"):
+        obj = ix.objs[i]
         name = name_of(obj)
         if name in sent or f"{header}: {name}" in ctx.readme:
             continue
@@ -186,9 +179,8 @@ def pools_keep_an_endpoint(ix: ScopeIndex, ctx: Context) -> list[tuple[int, Prob
     zero, so the request that should scale them up is refused (KubeRay's autoscaler adds
     workers for pending Ray tasks, not for HTTP requests that never reach Ray)."""
     out = []
-    for i, obj in enumerate(ix.objs):
-        if not isinstance(obj, Mapping) or (group_of(obj), obj.get("kind")) != POOL:
-            continue
+    for i in ix.of_kinds(POOL):
+        obj = ix.objs[i]
         labels = as_dict(as_dict(as_dict(obj.get("spec")).get("selector")).get("matchLabels"))
         selection = ix.select(namespace_of(obj), labels) if labels else None
         if not selection or any(t.ray_node != "worker" for t in selection.templates):

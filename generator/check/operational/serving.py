@@ -80,15 +80,13 @@ def weights_ready_before_serving(ix: ScopeIndex, ctx: Context) -> list[tuple[int
     """A Job that writes to a bucket the model servers read from races them: without an
     init container that waits for the Job's result, vLLM starts on partial weights."""
     writers: dict[str, str] = {}  # bucket -> Job name
-    for obj in ix.objs:
-        if isinstance(obj, Mapping) and obj.get("kind") == "Job":
-            for _, tpl, _, _ in pod_templates(obj):
-                for bucket in _mounted_buckets(as_dict(tpl.get("spec")), "containers", writable=True):
-                    writers.setdefault(bucket, name_of(obj))
+    for obj in map(ix.objs.__getitem__, ix.named("Job")):
+        for _, tpl, _, _ in pod_templates(obj):
+            for bucket in _mounted_buckets(as_dict(tpl.get("spec")), "containers", writable=True):
+                writers.setdefault(bucket, name_of(obj))
     out = []
-    for i, obj in enumerate(ix.objs):
-        if not isinstance(obj, Mapping) or obj.get("kind") not in ("RayService", "RayCluster"):
-            continue
+    for i in ix.named("RayService", "RayCluster"):
+        obj = ix.objs[i]
         for path, tpl, node, _ in pod_templates(obj):
             spec = as_dict(tpl.get("spec"))
             waits = _mounted_buckets(spec, "initContainers", writable=False)
