@@ -12,7 +12,7 @@ from .. import catalog
 from ..plan import SUBCHARTS, Plan, build_plan
 from ..spec import Spec
 from .chart import cluster_values_files, dump_yaml, header, scaffold, umbrella_files
-from .manifests import HelmRenderError, Resource, chart_archive, iter_templates, kind_files
+from .manifests import HelmRenderError, Resource, by_template, chart_archive, iter_templates, kind_files
 from .prerequisites import prerequisites
 
 
@@ -93,10 +93,7 @@ def render_group(
 ) -> dict[str, list[Resource]]:
     """Render the subcharts of ``group`` (the others disabled) for ``cluster`` and parse
     the documents."""
-    out: dict[str, list[Resource]] = {}
-    for template, docs in iter_group(archive, values, group, fleet, namespace, cluster):
-        out.setdefault(template, []).extend(docs)
-    return out
+    return by_template(iter_group(archive, values, group, fleet, namespace, cluster))
 
 
 def iter_group(
@@ -204,11 +201,8 @@ def _collect(plan: Plan, jobs: list[list[_Job]], progress: Progress) -> list[lis
     out = []
     for n, (cluster, row) in enumerate(zip(plan.clusters, jobs, strict=True), 1):
         progress(f"rendering cluster {cluster.name} ({n}/{len(plan.clusters)})")
-        by_template: dict[str, list[Resource]] = {}
-        for future in row:
-            for template, docs in future.result().items():
-                by_template.setdefault(template, []).extend(docs)
-        out.append([r for t in sorted(by_template) for r in by_template[t]])
+        merged = by_template(part for future in row for part in future.result().items())
+        out.append([r for t in sorted(merged) for r in merged[t]])
     return out
 
 

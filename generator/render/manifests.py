@@ -10,7 +10,7 @@ import io
 import re
 import sys
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,10 +133,14 @@ def render_templates(
 ) -> dict[str, list[Resource]]:
     """Render a loaded helm_python Chart: each template's parsed documents, in order
     (Resources of ``cluster``)."""
+    return by_template(iter_templates(chart, values, release=release, namespace=namespace, cluster=cluster))
+
+
+def by_template(parts: Iterable[tuple[str, list[Resource]]]) -> dict[str, list[Resource]]:
+    """Parts of templates' documents (iter_templates, or several renders' results) put
+    together per template, in the order given."""
     out: dict[str, list[Resource]] = {}
-    for template, docs in iter_templates(
-        chart, values, release=release, namespace=namespace, cluster=cluster
-    ):
+    for template, docs in parts:
         out.setdefault(template, []).extend(docs)
     return out
 
