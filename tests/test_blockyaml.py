@@ -88,6 +88,13 @@ def _deep(levels):
     return data
 
 
+def _deep_list(levels):
+    data = ["leaf"]
+    for _ in range(levels):
+        data = [data]
+    return data
+
+
 def _emit(data):
     return BlockEmitter(_dump).dump(data)
 
@@ -118,6 +125,7 @@ def test_every_example_values_file_needs_no_fallback(example):
         ("scalar", "top-level scalar"),
         ({"a": "a b " * 200}, "character scalar"),
         (_deep(160), "too deep"),
+        ([_deep_list(160)], "too deep"),
     ],
 )
 def test_refuses_what_it_cannot_write_exactly(data, reason):

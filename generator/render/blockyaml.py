@@ -77,6 +77,8 @@ class BlockEmitter:
             lead = pad
 
     def _seq(self, data: list[Any], pad: str, out: list[str], first: str | None) -> None:
+        if len(pad) > _MAX_PAD:
+            raise Unsupported("nested too deep")
         lead = (pad if first is None else first) + "- "
         for item in data:
             if type(item) is dict and item:
