@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from ..fastyaml import MAP, SEQ, STR, MemoLoader
+from . import blockread
 from .chart import dump_yaml
 
 _DOC_SPLIT = re.compile(r"^---[ \t]*$", re.MULTILINE)
@@ -163,7 +164,10 @@ def iter_templates(
             continue
         docs: list[Resource] = []
         for part in _split_docs(source):
-            obj = yaml.load(part, Loader=_Loader)
+            try:
+                obj = blockread.load(part)
+            except blockread.Unsupported:
+                obj = yaml.load(part, Loader=_Loader)
             if not obj:
                 continue
             meta = obj.get("metadata", {})

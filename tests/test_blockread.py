@@ -1,0 +1,212 @@
+"""generator/render/blockread.py reads exactly what yaml.CSafeLoader reads, or refuses
+(Unsupported), and never accepts a text libyaml rejects (issue 19)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generator.render import blockread
+from generator.render.manifests import _DOC_SPLIT
+
+from .test_render_loader import _typed
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+_Reference = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _outcome(text: str) -> tuple[str, Any]:
+    """("ok", value), ("unsupported", None) or ("error", None) for blockread.load."""
+    try:
+        return "ok", _typed(blockread.load(text))
+    except blockread.Unsupported:
+        return "unsupported", None
+
+
+def _agrees(text: str) -> bool:
+    """blockread gives libyaml's value or refuses; True when it read the text itself."""
+    got, value = _outcome(text)
+    try:
+        expected = yaml.load(text, Loader=_Reference)
+    except yaml.YAMLError:
+        assert got == "unsupported", f"accepted what libyaml rejects: {text!r}"
+        return False
+    if got == "ok":
+        assert value == _typed(expected), text
+        return True
+    return False
+
+
+def _golden_docs() -> list[str]:
+    return [
+        part
+        for path in sorted(GOLDEN.rglob("manifests/**/*.yaml"))
+        for part in _DOC_SPLIT.split(path.read_text(encoding="utf-8"))
+        if part.strip()
+    ]
+
+
+def test_every_golden_manifest_reads_the_same_and_almost_all_without_libyaml() -> None:
+    docs = _golden_docs()
+    read = sum(_agrees(doc) for doc in docs)
+    assert len(docs) > 50
+    # the fast path is what renders use: only flow mappings (an EPP's affinity) go to libyaml
+    assert read >= 0.97 * len(docs), f"{len(docs) - read} of {len(docs)} left to libyaml"
+
+
+CASES = [
+    # YAML 1.1 scalars, resolved as PyYAML does
+    "a: 1\nb: true\nc: null\nd: 1.5\ne: '1'\nf: 0o17\ng: 017\nh: 0x1f\ni: yes\nj: ~\nk: .inf\nl: -.nan\n",
+    "on: off\nY: n\n1: one\n-1: x\n1_000: 2:30\nt: 2001-12-14t21:59:43.10-05:00\nd: 2002-12-14\n",
+    'k:\nn: \'\'\nq: ""\nflow: []\nm: {}\nlist: [a, "b c", 1, yes, -x]\n',
+    # indentless and indented sequences, compact nested collections
+    "a:\n- 1\n- b: 2\n  c: 3\n- - x\n  - y\nd: 4\n",
+    "a:\n  - 1\n  -\n    b: 2\n  - \"q\": 1\n    'r''s': 2\n",
+    "- a\n- b:\n  - c\n-\n- 'x'\n",
+    # literal block scalars: chomping, trailing and leading empty lines, spaces
+    "a: |\n  x\n  y\nb: |-\n  x\n\n\nc: |+\n  x\n\n\nd: 1\n",
+    "a: |+\n  x\n\n",
+    "a: |+\n  x\n  \n",
+    "a: |\n  x\n\n",
+    "a: |\n  x",
+    "a: |-\n  x",
+    "a: |+\n  x",
+    "a: |\n\n  x\n   \n    y  \n\n",
+    "a: |\n  \n    x\n",
+    "a: |\n      x\n    y\n",
+    "- |\n  x\n- |-\n  y\n",
+    "a: |\nb: 1\n",
+    "a: |2\n  x\n",
+    "a: >\n  x\n  y\n",
+    # comments, quoting, odd spacing
+    "# c\na: 1 # trailing\n",
+    "a: 1\n  # indented comment\nb: 2\n",
+    "a:    'x'   \nb:   \"y\"  \n",
+    'a: "x\\ny"\n',
+    "a: 'it''s'\n",
+    "a: 'x' y\n",
+    'a: "x" y\n',
+    "a b: c d\n",
+    "a: b: c\n",
+    "a: b:\n",
+    "a: -\n",
+    "a: ?x\n",
+    "a: b #c\n",
+    "a: b#c\n",
+    "a: [b, c\n",
+    "a: [b, 'c']\n",
+    'a: ["b,c"]\n',
+    "a: {b: c}\n",
+    "a: &x 1\nb: *x\n",
+    "a: !!str 1\n",
+    "<<: {a: 1}\n",
+    "=: 1\n",
+    # structure errors and look-alikes
+    "a: 1\n b: 2\n",
+    "a:\n  b: 1\n c: 2\n",
+    "a:\n  b: 1\n  - c\n",
+    "a: 1\n- b\n",
+    "- a\n  - b\n",
+    "- a\nb: 1\n",
+    "a:\n  plain\n  continued\n",
+    "  a: 1\n",
+    "a: 1\n---\nb: 2\n",
+    "a: 1\n...\n",
+    "%YAML 1.1\n---\na: 1\n",
+    "a:\t1\n",
+    "a: 1\r\nb: 2\r\n",
+    "\ufeffa: 1\n",
+    "a: \x07\n",
+    "a: x\x85y\n",
+    "a: é\n",
+    "",
+    "# only a comment\n",
+    "x" * 1023 + ": 1\n",
+    "x" * 1024 + ": 1\n",
+    "x" * 1030 + ": 1\n",
+]
+
+
+@pytest.mark.parametrize("text", CASES)
+def test_edge_cases(text: str) -> None:
+    _agrees(text)
+
+
+def test_the_fast_path_reads_the_common_shapes() -> None:
+    # a test that could pass by refusing everything would prove nothing
+    for text in CASES[:14]:
+        assert _outcome(text)[0] == "ok", text
+
+
+class _IndentedDumper(yaml.SafeDumper):
+    """Sequences indented under their key, as Helm's toYaml and gen's charts write them."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+_WORDS = ["", "a", "x y", "true", "yes", "Off", "~", "null", "1", "-1", "0x1f", "0o7", "017", "1_000", "1.5",
+          "1e3", ".inf", "2002-12-14", "a: b", "a #b", "- a", "#", "'", '"', "|", "é", "x\ny", "x\n\n", " x ",
+          "<<", "="]  # fmt: skip
+_scalars = st.one_of(
+    st.sampled_from(_WORDS),
+    st.text(alphabet="ab :#-'\"\n\\é|", max_size=12),
+    st.integers(-(10**6), 10**6),
+    st.booleans(),
+    st.none(),
+)
+_data = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.sampled_from(_WORDS[:20]) | st.text("ab", max_size=3), inner, max_size=4),
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=_data, indented=st.booleans(), indent=st.sampled_from([2, 4]), width=st.sampled_from([20, 80]))
+def test_generated_documents(data: Any, indented: bool, indent: int, width: int) -> None:
+    dumper = _IndentedDumper if indented else yaml.SafeDumper
+    text = yaml.dump(
+        data, Dumper=dumper, default_flow_style=False, indent=indent, width=width, allow_unicode=True
+    )
+    _agrees(text)
+
+
+_MUTATIONS = "aZ0 :-#'\"|[]{}&*!?%@`\n\t\\"
+
+
+def test_mutated_rendered_documents_never_read_differently() -> None:
+    """Random edits of rendered documents (a character inserted, deleted or replaced, an
+    indentation changed, a line dropped or repeated): blockread agrees with libyaml or
+    refuses, on every one."""
+    rng = random.Random(19)
+    docs = _golden_docs()
+    read = 0
+    for n in range(3000):
+        lines = rng.choice(docs).split("\n")
+        j = rng.randrange(len(lines))
+        line = lines[j]
+        op = n % 5
+        if op == 0 and line:
+            k = rng.randrange(len(line))
+            lines[j] = line[:k] + rng.choice(_MUTATIONS) + line[k + 1 :]
+        elif op == 1:
+            k = rng.randrange(len(line) + 1)
+            lines[j] = line[:k] + rng.choice(_MUTATIONS) + line[k:]
+        elif op == 2:
+            lines[j] = line[1:] if line.startswith(" ") and rng.random() < 0.5 else " " + line
+        elif op == 3:
+            del lines[j]
+        else:
+            lines.insert(j, line)
+        read += _agrees("\n".join(lines))
+    assert read > 1000  # most edits keep the text in the subset: the comparison is real
