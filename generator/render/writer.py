@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import fcntl
+import functools
 import json
 import os
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 MANIFEST = ".gen-files.json"
 _RENAME_EXCHANGE = 2
@@ -69,12 +70,18 @@ def read_owned(target: Path, wanted: set[str]) -> dict[str, bytes]:
     return found
 
 
+@functools.cache
+def _renameat2() -> Any:
+    """libc's renameat2, or None. Looked up among the symbols the process has loaded
+    (libc's among them) rather than by ctypes.util.find_library, which runs ldconfig."""
+    try:
+        return getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    except (OSError, AttributeError):
+        return None
+
+
 def _exchange(a: Path, b: Path) -> bool:
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name:
-        return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    fn = getattr(libc, "renameat2", None)
+    fn = _renameat2()
     if fn is None:
         return False
     at_fdcwd = -100
@@ -116,22 +123,27 @@ def _carry_over(target: Path, staging: Path, ours: set[str], new: set[str]) -> N
                 os.link(src, dst)
 
 
-def _write(path: Path, data: bytes) -> None:
+def _write(path: str | Path, data: bytes) -> None:
     # explicit modes: the output is the same whatever the caller's umask
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    with os.fdopen(fd, "wb") as fh:
+    try:
         os.fchmod(fd, 0o644)
-        fh.write(data)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
-def _mkdirs(path: Path, top: Path) -> None:
-    missing = []
-    while path != top and not path.exists():
-        missing.append(path)
-        path = path.parent
-    for d in reversed(missing):
-        d.mkdir()
-        os.chmod(d, 0o755)
+def _mkdirs(rel_dir: str, top: str, made: set[str]) -> None:
+    """Create ``top/rel_dir`` and its missing parents (``made``: those created so far)."""
+    if not rel_dir or rel_dir in made:
+        return
+    _mkdirs(os.path.dirname(rel_dir), top, made)
+    path = os.path.join(top, rel_dir)
+    os.mkdir(path)
+    os.chmod(path, 0o755)
+    made.add(rel_dir)
 
 
 def write_tree(target: Path, files: dict[str, bytes]) -> None:
@@ -203,10 +215,10 @@ def _write_locked(target: Path, files: dict[str, bytes], rels: set[str]) -> None
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.gen-", dir=target.parent))
     try:
         os.chmod(staging, 0o755)
+        top, made = str(staging), set[str]()
         for rel in sorted(rels):
-            path = staging / rel
-            _mkdirs(path.parent, staging)
-            _write(path, files[rel])
+            _mkdirs(os.path.dirname(rel), top, made)
+            _write(os.path.join(top, rel), files[rel])
         _write(
             staging / MANIFEST,
             (json.dumps({"generator": "gen", "files": sorted(rels)}, indent=1) + "\n").encode(),
