@@ -64,6 +64,29 @@ def test_chart_schema_names_the_bad_value(tmp_path):
         )
 
 
+@pytest.mark.parametrize(
+    "name", ["a", "a-b", "0", "a1-2b", "a" * 63, "a" * 64, "-a", "a-", "A", "a_b", "a.b", "é", "a b", "--"]
+)
+def test_dns_label_check_is_the_dns_1123_pattern(tmp_path, name):
+    """gen-common.dnsLabel tests the DNS-1123 label pattern with string functions (sprig's
+    regexMatch recompiles per call): it refuses exactly what the pattern refuses."""
+    import re
+
+    import helm_python
+
+    out = tmp_path / "out"
+    render_to_dir(ROOT / "examples" / "single-cluster-gpu" / "models.yaml", out)
+    sub = out / "chart" / "charts" / "inference-gateway"
+    (sub / "values.schema.json").unlink()
+    values = {"gateway": {"name": name, "className": "x"}}
+    with helm_python.Chart.load(sub) as chart:
+        if re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", name):
+            chart.render(values=values, name="x", namespace="default")
+        else:
+            with pytest.raises(helm_python.HelmError, match="is not a DNS-1123 label"):
+                chart.render(values=values, name="x", namespace="default")
+
+
 def test_templates_fail_with_a_fix_even_without_the_schema(tmp_path):
     """With the schema skipped (helm --skip-schema-validation) the templates' own
     checks still stop the render and say how to fix the value."""
@@ -205,3 +228,37 @@ def test_resources_helper_writes_what_to_yaml_writes(tmp_path):
     assert len(docs) == len(cases)
     for case, doc in zip(cases, docs, strict=True):
         assert doc["helper"] == doc["toYaml"], case
+
+
+SCALARS = [
+    "", "a", "A", "abc-def", "qwen-2.5-3b", "google/gemma-4-31B-it", "/", "/gemma-2b-it", "_a", "a_b",
+    "a.b.c", "a/b/c", "123", "0123", "1e3", "0x1f", ".inf", ".nan", "nan", "NaN", "-a", "-1", "2001-12-14",
+    "1:30", "y", "Y", "n", "N", "yes", "Yes", "YES", "yEs", "no", "NO", "on", "On", "off", "OFF", "true",
+    "True", "false", "null", "Null", "NULL", "~", "a b", "a: b", "a#b", "a,b", "é", "x" * 120, "<<", "=",
+    8000, 1.5, True, None,
+]  # fmt: skip
+
+
+def test_scalar_helper_writes_what_to_yaml_writes(tmp_path):
+    """gen-common.scalar writes plainly safe strings itself and leaves the rest to toYaml:
+    the bytes must be toYaml's for every value, look-alikes of other YAML types included."""
+    import shutil
+
+    import helm_python
+
+    chart = tmp_path / "probe"
+    shutil.copytree(ROOT / "charts" / "gen-common" / "templates", chart / "templates")
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: probe\nversion: 0.1.0\n")
+    (chart / "templates" / "cases.yaml").write_text(
+        "{{- range .Values.cases }}\n---\n"
+        "toYaml: {{ toYaml . }}\n"
+        'helper: {{ include "gen-common.scalar" . }}\n'
+        "{{- end }}\n"
+    )
+    with helm_python.Chart.load(chart) as loaded:
+        rendered = loaded.render(values={"cases": SCALARS}, name="x", namespace="default")
+    docs = rendered["probe/templates/cases.yaml"].split("\n---\n")[1:]
+    assert len(docs) == len(SCALARS)
+    for value, doc in zip(SCALARS, docs, strict=True):
+        to_yaml, helper = doc.strip("\n").split("\n")
+        assert helper.removeprefix("helper: ") == to_yaml.removeprefix("toYaml: "), value

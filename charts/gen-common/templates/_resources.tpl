@@ -6,24 +6,29 @@ Helm engine's largest per-model expense. tests/test_charts.py checks it against 
 Usage: {{ include "gen-common.resources" $m.worker.resources | nindent 14 }}
 */}}
 {{- define "gen-common.resources" -}}
-{{- $lines := list }}
+{{- $sep := "" }}
 {{- range $section, $quantities := . }}
-{{- if $quantities }}
-{{- $lines = append $lines (printf "%s:" $section) }}
+{{- $sep }}{{ $section }}:{{ if not $quantities }} {}{{ end }}
 {{- range $name, $quantity := $quantities }}
-{{- if and (kindIs "string" $quantity) (eq (trimAll "0123456789." $quantity) "") }}
-{{- $lines = append $lines (printf "  %s: %s" $name (quote $quantity)) }}
-{{- else }}
-{{- $lines = append $lines (printf "  %s: %v" $name $quantity) }}
+  {{ $name }}: {{ if and (kindIs "string" $quantity) (eq (trimAll "0123456789." $quantity) "") }}{{ quote $quantity }}{{ else }}{{ $quantity }}{{ end }}
 {{- end }}
-{{- end }}
-{{- else }}
-{{- $lines = append $lines (printf "%s: {}" $section) }}
-{{- end }}
-{{- end }}
-{{- if $lines }}
-{{- join "\n" $lines }}
+{{- $sep = "\n" }}
 {{- else -}}
 {}
 {{- end }}
+{{- end -}}
+
+{{/*
+gen-common.scalar: a value as toYaml writes it, without toYaml's cost when the string
+is plainly safe: letters, digits and ._/- only, not starting with a digit, "." or "-",
+and not one of YAML 1.1's boolean or null words (those, and anything else, go through
+toYaml itself). tests/test_charts.py checks it against toYaml.
+Usage: value: {{ include "gen-common.scalar" $s }}
+*/}}
+{{- define "gen-common.scalar" -}}
+{{- if and (kindIs "string" .) . (not (trimAll "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/-" .)) (not (contains (substr 0 1 .) "0123456789.-")) (not (has (lower .) (list "y" "n" "yes" "no" "on" "off" "true" "false" "null"))) -}}
+{{ . }}
+{{- else -}}
+{{ toYaml . }}
+{{- end -}}
 {{- end -}}
