@@ -1,4 +1,4 @@
-"""generator/render/blockread.py reads exactly what yaml.CSafeLoader reads, or refuses
+"""generator/blockread.py reads exactly what yaml.CSafeLoader reads, or refuses
 (Unsupported), and never accepts a text libyaml rejects (issue 19)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.render import blockread
+from generator import blockread
 from generator.render.manifests import _DOC_SPLIT
 
 from .test_render_loader import _typed

@@ -58,6 +58,10 @@ def serve() -> None:
         answer = ("helm", str(exc))
     pickle.dump(answer, out, protocol=pickle.HIGHEST_PROTOCOL)
     out.flush()
+    sys.stderr.flush()
+    # nothing left to clean up: skip the interpreter's teardown (freeing every parsed
+    # document, ~35 ms at 1000 models), which the caller would otherwise wait for
+    os._exit(0)
 
 
 class Worker:

@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
+from .. import blockread
 from ..fastyaml import MAP, SEQ, STR, MemoLoader
-from . import blockread
 from .chart import dump_yaml
 
 _DOC_SPLIT = re.compile(r"^---[ \t]*$", re.MULTILINE)

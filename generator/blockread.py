@@ -1,4 +1,5 @@
-"""A line-by-line reader of the block YAML the Helm engine renders from gen's charts.
+"""A line-by-line reader of the block YAML gen's charts render (and of the serve configs
+inside them).
 
 Parsing Helm's output was as costly as rendering it: libyaml scans fast, but PyYAML
 then makes a Python node (and two marks) for every scalar before anything is built.
@@ -14,7 +15,7 @@ line-break characters libyaml treats specially...) raises Unsupported, and the c
 parses that document with libyaml, so results and errors are exactly
 yaml.CSafeLoader's. Plain scalars are resolved by PyYAML's own YAML 1.1 implicit
 resolvers and built by SafeConstructor; short strings are interned as
-manifests._Loader does. tests/test_blockread.py compares it with libyaml on generated
+render.manifests._Loader does. tests/test_blockread.py compares it with libyaml on generated
 documents, on mutations of rendered output, and on every example's output.
 """
 
