@@ -203,9 +203,9 @@ def test_backend_type_names_the_kind_and_group(tmp_path, target, ref):
 QUANTITIES = ["1", "0", "10", "010", "0.5", "1.25", "24Gi", "500m", "2k", "100M", "1E", "3Ei", "128974848"]
 
 
-def test_resources_helper_writes_what_to_yaml_writes(tmp_path):
-    """gen-common.resources replaces toYaml for speed: on every shape of quantity the
-    chart schema admits it must write the same bytes."""
+def _probe(tmp_path, case: str, cases: list) -> str:
+    """What a chart of gen-common's templates renders for ``case`` (a template body,
+    ``.`` one of ``cases``) once per case, each after a "---" line."""
     import shutil
 
     import helm_python
@@ -214,17 +214,24 @@ def test_resources_helper_writes_what_to_yaml_writes(tmp_path):
     shutil.copytree(ROOT / "charts" / "gen-common" / "templates", chart / "templates")
     (chart / "Chart.yaml").write_text("apiVersion: v2\nname: probe\nversion: 0.1.0\n")
     (chart / "templates" / "cases.yaml").write_text(
-        "{{- range .Values.cases }}\n---\n"
-        "toYaml: |\n  {{- toYaml . | nindent 2 }}\n"
-        'helper: |\n  {{- include "gen-common.resources" . | nindent 2 }}\n'
-        "{{- end }}\n"
+        "{{- range .Values.cases }}\n---\n" + case + "{{- end }}\n"
     )
+    with helm_python.Chart.load(chart) as loaded:
+        rendered = loaded.render(values={"cases": cases}, name="x", namespace="default")
+    return rendered["probe/templates/cases.yaml"]
+
+
+def test_resources_helper_writes_what_to_yaml_writes(tmp_path):
+    """gen-common.resources replaces toYaml for speed: on every shape of quantity the
+    chart schema admits it must write the same bytes."""
     names = ["cpu", "memory", "ephemeral-storage", "nvidia.com/gpu", "google.com/tpu"]
     cases = [{"limits": dict.fromkeys(names, q), "requests": {"cpu": q, "memory": q}} for q in QUANTITIES]
     cases += [{"limits": {}, "requests": {"cpu": "2"}}, {"requests": {"memory": "8Gi"}}, {}]
-    with helm_python.Chart.load(chart) as loaded:
-        rendered = loaded.render(values={"cases": cases}, name="x", namespace="default")
-    docs = [doc for doc in yaml.safe_load_all(rendered["probe/templates/cases.yaml"]) if doc]
+    both = (
+        "toYaml: |\n  {{- toYaml . | nindent 2 }}\n"
+        'helper: |\n  {{- include "gen-common.resources" . | nindent 2 }}\n'
+    )
+    docs = [doc for doc in yaml.safe_load_all(_probe(tmp_path, both, cases)) if doc]
     assert len(docs) == len(cases)
     for case, doc in zip(cases, docs, strict=True):
         assert doc["helper"] == doc["toYaml"], case
@@ -242,22 +249,8 @@ SCALARS = [
 def test_scalar_helper_writes_what_to_yaml_writes(tmp_path):
     """gen-common.scalar writes plainly safe strings itself and leaves the rest to toYaml:
     the bytes must be toYaml's for every value, look-alikes of other YAML types included."""
-    import shutil
-
-    import helm_python
-
-    chart = tmp_path / "probe"
-    shutil.copytree(ROOT / "charts" / "gen-common" / "templates", chart / "templates")
-    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: probe\nversion: 0.1.0\n")
-    (chart / "templates" / "cases.yaml").write_text(
-        "{{- range .Values.cases }}\n---\n"
-        "toYaml: {{ toYaml . }}\n"
-        'helper: {{ include "gen-common.scalar" . }}\n'
-        "{{- end }}\n"
-    )
-    with helm_python.Chart.load(chart) as loaded:
-        rendered = loaded.render(values={"cases": SCALARS}, name="x", namespace="default")
-    docs = rendered["probe/templates/cases.yaml"].split("\n---\n")[1:]
+    both = 'toYaml: {{ toYaml . }}\nhelper: {{ include "gen-common.scalar" . }}\n'
+    docs = _probe(tmp_path, both, SCALARS).split("\n---\n")[1:]
     assert len(docs) == len(SCALARS)
     for value, doc in zip(SCALARS, docs, strict=True):
         to_yaml, helper = doc.strip("\n").split("\n")
