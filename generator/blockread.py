@@ -38,7 +38,7 @@ class Unsupported(Exception):
 # rejects control characters; \r, \x85, \u2028, \u2029 break lines; \ufeff is a BOM):
 # the whole text then goes to libyaml. The first pattern is the same test for ASCII.
 _ODD_ASCII = re.compile("[^\n\x20-\x7e]")
-_ODD = re.compile("[^\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_ODD = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
 _MARKERS = ("---", "...", "%")  # document markers and directives, at a line's start
 # first characters a one-line plain scalar (or key) cannot have, or that this reader
 # leaves to libyaml ("-" is allowed when a non-space follows, as in "-1")
@@ -77,7 +77,10 @@ def _plain(text: str) -> Any:
     if tag == _STR:
         value: Any = _short(text)
     else:
-        value = _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, yaml.ScalarNode(tag, text))
+        try:
+            value = _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, yaml.ScalarNode(tag, text))
+        except (ValueError, OverflowError):  # e.g. 2002-02-30: libyaml's error, if any, wins
+            raise Unsupported from None
     if len(_SCALARS) < _MEMO_LIMIT:
         _SCALARS[text] = value
     return value
@@ -117,7 +120,7 @@ def _flow_seq(inner: str) -> list[Any]:
             raise Unsupported
         if item[0] == '"':
             out.append(_quoted(item))
-        elif _plain_ok(item) and not _FLOW_ODD.search(item):
+        elif _plain_ok(item) and not _FLOW_ODD.search(item) and ":?" not in item:  # libyaml: ":?" ends it
             out.append(_plain(item))
         else:
             raise Unsupported
@@ -264,6 +267,8 @@ class _Reader:
                 out.append(self.nested(col, False))
                 continue
             c = rest[0]
+            if c == "#":
+                raise Unsupported  # a comment after the dash: a null item
             if c == "|":
                 out.append(self.literal(rest, col))
                 continue
@@ -284,7 +289,7 @@ class _Reader:
                 strs[i] = rest
                 out.append(self.node(inner))
                 continue
-            out.append(_scalar(rest))
+            out.append(_scalar(rest.rstrip(" ")))  # not rest itself: inner was measured on it
             self.i += 1
         return out
 
