@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from generator import blockread
 from generator.render.manifests import _DOC_SPLIT
 
-from .test_render_loader import _typed
+from .test_render_loader import EDGE_CASES, _typed
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 _Reference = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -147,7 +147,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("text", CASES)
+@pytest.mark.parametrize("text", CASES + EDGE_CASES)  # and the libyaml loader's own edge cases
 def test_edge_cases(text: str) -> None:
     _agrees(text)
 
