@@ -144,6 +144,30 @@ CASES = [
     "a: [a:?b]\n",
     "a: 2002-02-30\n- x\n",
     "a: 2002-02-30\n",
+    # comments after values (hand-written specs)
+    "a: b  # why\nc: 'd' # why\ne: \"f\"   # why\ng: 'h #i'\nj: \"k #l\"\nm: n#o # p\n",
+    "a:  # the next lines\n  b: 1 # one\nc: # null\nd:\n- x # first\n- 'y' # second\n- # null\n",
+    "a: 'x' y # c\n",
+    'a: "x" "y" # c\n',
+    'a: "x\\"y" # c\n',
+    "a: [x] # c\nb: {} # c\n",
+    "a: | # c\n  x\n",
+    "- a # note: x\n",
+    "a: b #\n",
+    "a: 'x'#c\n",
+    # one-line flow mappings (hand-written specs)
+    'a: {type: nvidia-l4, count: 2}\nb: {x: "1", y: yes, z: ~}\n- {name: w, region: r}\n',
+    "- {name: w, region: europe-west3, role: config}\n- {}\n- { a: b }\n",
+    "a: {x: 1, x: 2}\n",
+    "a: {x: y: z}\n",
+    "a: {x: [y]}\n",
+    "a: {x: {y: z}}\n",
+    'a: {"x": y}\n',
+    "a: {x:y}\n",
+    "a: {x: y,}\n",
+    "a: {x: 'y'}\n",
+    "a: {x: a:?}\n",
+    "a: {x: hf://org/model}\n",
 ]
 
 

@@ -62,7 +62,9 @@ _AMBIGUOUS_INT = re.compile(r"[-+]?(?:0[0-7_]+|[1-9][0-9_]*(?::[0-5]?[0-9])+)")
 
 
 def _ambiguous_ints(doc: Document, reported: set[str]) -> list[Issue]:
-    out = []
+    out: list[Issue] = []
+    if not doc.maybe_ambiguous_ints:
+        return out
     for path, pos in doc.positions.items():
         if not pos.raw or pos.raw[-1] not in "0123456789" or not _AMBIGUOUS_INT.fullmatch(pos.raw):
             continue
