@@ -171,14 +171,22 @@ def _scalar(rest: str) -> Any:
     return _plain(rest)
 
 
+def _quote_end(text: str) -> int:
+    """Where the quoted scalar ``text`` starts with closes (a '' inside single quotes is
+    a quote, not the end); -1 if not on this line."""
+    q = text[0]
+    end = text.find(q, 1)
+    while q == "'" and end > 0 and text[end + 1 : end + 2] == "'":
+        end = text.find(q, end + 2)
+    return end
+
+
 def _uncommented(rest: str) -> str:
     """``rest`` without a comment after its scalar ("a  # why", "'x' # why"); a "#"
     starts a comment only after a space. Unsupported where that is not clear-cut."""
     c = rest[0]
     if c == '"' or c == "'":
-        end = rest.find(c, 1)
-        while c == "'" and end > 0 and rest[end + 1 : end + 2] == "'":
-            end = rest.find(c, end + 2)
+        end = _quote_end(rest)
         if end < 0 or "\\" in rest[:end]:
             raise Unsupported
         tail = rest[end + 1 :]
@@ -267,9 +275,7 @@ class _Reader:
                 break  # the parent's indentless sequence goes on (or libyaml's error)
             key: Any
             if c == '"' or c == "'":
-                end = s.find(c, 1)
-                while c == "'" and end > 0 and s[end + 1 : end + 2] == "'":
-                    end = s.find(c, end + 2)
+                end = _quote_end(s)
                 if end < 0 or s[end + 1 : end + 2] != ":":
                     raise Unsupported
                 key = _quoted(s[: end + 1])
@@ -335,7 +341,7 @@ class _Reader:
             if c == "-":
                 compact = _is_dash(rest)
             elif c == '"' or c == "'":
-                end = rest.find(c, 1)
+                end = _quote_end(rest)
                 compact = end > 0 and rest[end + 1 : end + 2] == ":" and rest[end + 2 : end + 3] in ("", " ")
             elif c == "{" or c == "[":
                 compact = False

@@ -4,6 +4,7 @@ reads exactly what the event-by-event read does, or leaves the text to it (issue
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +49,10 @@ def _same(text: str) -> bool:
     assert expected[0] == "ok", f"the fast path accepted what the full read refuses: {expected[1]}"
     data, positions = expected[1]
     assert _typed(fast.data) == data
-    raws = [p.raw for p in positions.values() if p.raw and loader.re.fullmatch(_AMBIGUOUS, p.raw)]
+    raws = [p.raw for p in positions.values() if p.raw and re.fullmatch(loader.AMBIGUOUS_INT, p.raw)]
     assert fast.maybe_ambiguous_ints or not raws, raws  # decided from the text, before positions
     assert fast.positions == positions  # computed when asked
     return True
-
-
-_AMBIGUOUS = r"[-+]?(?:0[0-7_]+|[1-9][0-9_]*(?::[0-5]?[0-9])+)"  # spec._AMBIGUOUS_INT
 
 
 def _texts() -> list[str]:

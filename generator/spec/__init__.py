@@ -10,7 +10,7 @@ from typing import Any
 from ..diagnostics import Issue, SpecError, format_path
 from ..gcpause import no_cyclic_gc
 from .build import fleet_from_data
-from .loader import Document, LoadError, load_file
+from .loader import AMBIGUOUS_INT, Document, LoadError, load_file
 from .model import Fleet
 from .rules import RULES, forget_typed_models, redact, typed_model
 from .schema import apply_defaults, schema_diagnostics
@@ -56,9 +56,8 @@ def _semantic(doc: Document, data: dict[str, Any], guarded: bool) -> list[Issue]
     return out
 
 
-# Plain integers YAML 1.1 reads unlike YAML 1.2 and unlike people: 0443 (octal: 291), 1:30
-# (base 60: 90). Where a string is expected the schema already says so; elsewhere refuse.
-_AMBIGUOUS_INT = re.compile(r"[-+]?(?:0[0-7_]+|[1-9][0-9_]*(?::[0-5]?[0-9])+)")
+# Where a string is expected the schema already says so; elsewhere refuse.
+_AMBIGUOUS_INT = re.compile(AMBIGUOUS_INT)
 
 
 def _ambiguous_ints(doc: Document, reported: set[str]) -> list[Issue]:

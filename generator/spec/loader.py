@@ -281,12 +281,13 @@ def _own_limits_first(text: str, exc: yaml.MarkedYAMLError, file: str) -> None:
         pass  # the prefix ends mid-construct, or is empty: libyaml's error stands
 
 
-# Over-approximates the plain scalars spec._AMBIGUOUS_INT matches: such a token bounded
-# as a plain scalar is (after "key: ", "- ", "[", ", " and before the line's end, a
-# comment, "," "]" "}" or ":"); a match anywhere, even in a quoted string, is enough.
-_INT_CANDIDATE = re.compile(
-    r"(?:^|[\s\[,{])[-+]?(?:0[0-7_]+|[1-9][0-9_]*(?::[0-5]?[0-9])+)(?=$|[\s,\]}:#])", re.M
-)
+# Plain integers YAML 1.1 reads unlike YAML 1.2 and unlike people: 0443 (octal: 291),
+# 1:30 (base 60: 90); spec._ambiguous_ints reports them.
+AMBIGUOUS_INT = r"[-+]?(?:0[0-7_]+|[1-9][0-9_]*(?::[0-5]?[0-9])+)"
+# Over-approximates the plain scalars AMBIGUOUS_INT matches: such a token bounded as a
+# plain scalar is (after "key: ", "- ", "[", ", " and before the line's end, a comment,
+# "," "]" "}" or ":"); a match anywhere, even in a quoted string, is enough.
+_INT_CANDIDATE = re.compile(rf"(?:^|[\s\[,{{]){AMBIGUOUS_INT}(?=$|[\s,\]}}:#])", re.M)
 
 
 class _LazyDocument(Document):
