@@ -9,14 +9,15 @@ serve-config checks, as ``gen check`` always runs them).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from .check.loader import Document, Loaded, Scope
 from .check.report import Report
-from .check.runner import Options, check_loaded, check_paths
+from .check.runner import Options, check_loaded, check_paths, resource_result
 from .check.schemas import DEFAULT_KUBE_VERSION
 from .diagnostics import Issue
 from .gcpause import no_cyclic_gc
@@ -26,7 +27,7 @@ from .render.manifests import Resource, files_by_kind
 from .render.writer import OutputError, read_owned, write_tree
 from .spec import load_spec
 
-__all__ = ["RenderError", "RenderResult", "check", "diff_output", "render_to_dir", "verify"]
+__all__ = ["EarlyChecks", "RenderError", "RenderResult", "check", "diff_output", "render_to_dir", "verify"]
 
 
 @dataclass
@@ -36,13 +37,49 @@ class RenderResult:
     clusters: list[str]
 
 
+class EarlyChecks:
+    """verify's per-resource checks, run on each resource as soon as it is parsed (an
+    OnParsed hook for render_spec), so that they overlap the rest of the render rather
+    than wait for the whole of it. A resource with a finding (or an internal error) is
+    checked again by verify, which reports it with its file and place."""
+
+    def __init__(self, strict: bool) -> None:
+        self.strict = strict
+        # id -> each object they found nothing wrong with, held so that no id is reused by
+        # another object (a second process's parts are dropped when it dies mid-answer)
+        self._passed: dict[int, Any] = {}
+        self._lock = threading.Lock()  # parse threads and the second process's reader call it
+
+    def __call__(self, batch: list[Resource]) -> None:
+        with self._lock:
+            for r in batch:
+                issues, error = resource_result(Document("", 0, r.obj), DEFAULT_KUBE_VERSION, self.strict)
+                if not issues and error is None:
+                    self._passed[id(r.obj)] = r.obj
+
+    def passed(self, obj: Any, strict: bool) -> bool:
+        """Whether ``obj`` passed the per-resource checks verify(strict=strict) runs."""
+        return strict == self.strict and self._passed.get(id(obj)) is obj
+
+
+def _prechecked(early: EarlyChecks | None, obj: Any, strict: bool) -> tuple[list[Issue], None] | None:
+    """Document.prechecked for check_loaded: nothing found, or None (check it there)."""
+    return ([], None) if early is not None and early.passed(obj, strict) else None
+
+
 def verify(
-    resources: Sequence[Resource], *, strict: bool = False, readme: str | None = None, output: str = "out"
+    resources: Sequence[Resource],
+    *,
+    strict: bool = False,
+    readme: str | None = None,
+    output: str = "out",
+    early: EarlyChecks | None = None,
 ) -> list[Issue]:
     """What ``gen check`` would report on the written output, from the rendered resources
     in memory: duplicates, cross-references, GKE lints and the operational rules always
     (cheap); with ``strict`` also the pinned upstream schemas and Ray's serve-config
-    models. Issues name the file each resource goes to under ``output``."""
+    models. Issues name the file each resource goes to under ``output``. ``early``: the
+    per-resource checks already run (with the same ``strict``) while rendering."""
     loaded = Loaded()
     by_cluster: dict[str, list[Resource]] = {}
     for r in resources:
@@ -51,7 +88,7 @@ def verify(
     for cluster, rendered in by_cluster.items():
         scope = f"{output}/manifests/{cluster}"
         docs = [
-            Document(f"{scope}/{fname}", index, r.obj)
+            Document(f"{scope}/{fname}", index, r.obj, prechecked=_prechecked(early, r.obj, strict))
             for fname, in_file in files_by_kind(rendered).items()
             for index, r in enumerate(in_file)
         ]
@@ -75,15 +112,20 @@ def render_to_dir(
     with no_cyclic_gc():  # see generator/gcpause.py
         progress("validating")
         worker = start_worker(spec_path)
+        early = EarlyChecks(strict)
         try:
-            plan, files, resources = render_spec(load_spec(spec_path), progress, worker)
+            plan, files, resources = render_spec(load_spec(spec_path), progress, worker, early)
         finally:
             if worker is not None:
                 worker.close()  # a no-op once it had its job
         progress(f"checking {len(resources)} resources")
         readme = files.get("README.md")
         issues = verify(
-            resources, strict=strict, readme=readme.decode() if readme else None, output=str(output)
+            resources,
+            strict=strict,
+            readme=readme.decode() if readme else None,
+            output=str(output),
+            early=early,
         )
         if issues:
             raise RenderError(
@@ -98,7 +140,7 @@ def render_to_dir(
         result = RenderResult(len(files), len(resources), [c.name for c in plan.clusters])
         # freed while collection is still paused: re-enabled with them alive, the first
         # collection would walk every parsed document once more (~25 ms at 1000 models)
-        del plan, files, resources
+        del plan, files, resources, early
         return result
 
 

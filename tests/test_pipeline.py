@@ -9,8 +9,9 @@ import copy
 import pytest
 import yaml
 
+from generator.check import runner
 from generator.check.runner import check_dirs
-from generator.pipeline import RenderError, diff_output, render_to_dir, verify
+from generator.pipeline import EarlyChecks, RenderError, diff_output, render_to_dir, verify
 from generator.render import render_spec
 from generator.render.writer import MANIFEST, write_tree
 from generator.spec import load_spec
@@ -55,7 +56,7 @@ def test_render_and_check_word_a_problem_alike(tmp_path):
 def test_render_refuses_inconsistent_output_and_writes_nothing(tmp_path, monkeypatch):
     from generator import pipeline
 
-    def broken_render(spec, progress=None, worker=None):
+    def broken_render(spec, progress=None, worker=None, on_parsed=None):
         plan, files, resources = render_spec(spec)
         return plan, files, _dangling_route(resources)[0]
 
@@ -65,6 +66,58 @@ def test_render_refuses_inconsistent_output_and_writes_nothing(tmp_path, monkeyp
     ):
         render_to_dir(SPEC, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def _oversized_pod(resources):
+    """A copy of the resources where the first RayService's worker pods ask for more
+    memory than their node has (a per-resource operational problem)."""
+    broken = copy.deepcopy(resources)
+    service = next(r for r in broken if r.kind == "RayService")
+    group = service.obj["spec"]["rayClusterConfig"]["workerGroupSpecs"][0]
+    for container in group["template"]["spec"]["containers"]:
+        container["resources"]["requests"]["memory"] = container["resources"]["limits"]["memory"] = "100Ti"
+    return broken, service
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_early_checks_change_nothing_verify_reports(monkeypatch, strict):
+    """Resources the per-resource checks passed while rendering are not checked again;
+    one they found a problem in is, and is reported exactly as without them."""
+    _, files, resources = render_spec(load_spec(SPEC))
+    broken, service = _oversized_pod(resources)
+    readme = files["README.md"].decode()
+    expected = verify(broken, strict=strict, readme=readme)
+    assert [i.name for i in expected if i.check == "operational"] == [service.name]
+
+    early = EarlyChecks(strict)
+    early(broken[: len(broken) // 2])
+    early(broken[len(broken) // 2 :])
+    assert not early.passed(service.obj, strict)
+    assert all(early.passed(r.obj, strict) for r in broken if r is not service)
+    assert not early.passed(broken[0].obj, not strict)  # checked for the other mode only
+
+    calls = []
+    real = runner.resource_result
+    monkeypatch.setattr(runner, "resource_result", lambda doc, *a: calls.append(doc.obj) or real(doc, *a))
+    assert verify(broken, strict=strict, readme=readme, early=early) == expected
+    assert calls == [service.obj]
+    calls.clear()
+    assert verify(broken, strict=not strict, readme=readme, early=early) == verify(
+        broken, strict=not strict, readme=readme
+    )
+    assert len(calls) == 2 * len(broken)
+
+
+def test_render_runs_the_per_resource_checks_while_rendering(tmp_path, monkeypatch):
+    from generator import pipeline
+
+    told = []
+    real = pipeline.EarlyChecks.__call__
+    monkeypatch.setattr(
+        pipeline.EarlyChecks, "__call__", lambda self, batch: told.extend(batch) or real(self, batch)
+    )
+    result = render_to_dir(SPEC, tmp_path / "out")
+    assert len(told) == result.resources
 
 
 @pytest.mark.parametrize("content", [b"{not json", b'{"files": 3}', b"[]", b"\xff\xfe"])

@@ -93,6 +93,45 @@ def test_a_fleet_sliced_between_two_processes_is_one_render(
     assert files == render_plan(plan)[0]
 
 
+@pytest.mark.parametrize("second_process", [True, False])
+def test_each_resource_is_told_once_as_it_is_parsed(
+    second_process: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = build_plan(load_spec(TWO_MODELS))
+    monkeypatch.setattr(render, "PROCESS_MIN_MODELS", 0)
+    told: list[Resource] = []
+    worker = _worker.Worker() if second_process else None
+    _, resources = render_plan(plan, worker=worker, on_parsed=told.extend)
+    assert sorted(map(id, told)) == sorted(map(id, resources))
+    assert len(told) == len(resources) > 0
+
+
+def _environment(worker: _worker.Worker) -> dict[str, str]:
+    assert worker.proc is not None
+    raw = Path(f"/proc/{worker.proc.pid}/environ").read_bytes()
+    return dict(item.split("=", 1) for item in raw.decode().split("\0") if "=" in item)
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/environ").exists(), reason="reads the process environment from /proc"
+)
+def test_the_second_process_tunes_go_collector_unless_the_user_did(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GOGC", raising=False)
+    monkeypatch.delenv("GOMEMLIMIT", raising=False)
+    worker = _worker.Worker()
+    try:
+        env = _environment(worker)
+    finally:
+        worker.close()
+    assert {k: env.get(k) for k in _worker.GO_ENV} == _worker.GO_ENV
+    monkeypatch.setenv("GOGC", "50")
+    worker = _worker.Worker()
+    try:
+        assert _environment(worker)["GOGC"] == "50"
+    finally:
+        worker.close()
+
+
 def test_a_worker_that_gets_no_job_exits() -> None:
     worker = _worker.Worker()
     proc = worker.proc

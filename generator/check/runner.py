@@ -189,7 +189,7 @@ def check_loaded(
         report.kinds[kind] += 1
         checked.append(doc)
         result = doc.prechecked  # computed while loading, or here
-        issues, error = result if result is not None else _resource_result(doc, minor, options.schemas)
+        issues, error = result if result is not None else resource_result(doc, minor, options.schemas)
         report.issues += issues
         if error is not None:
             report.internal_errors.append(error)
@@ -226,10 +226,10 @@ def _precheck(doc: Document, options: Options, minor: str) -> tuple[list[Issue],
     api_version, kind = str(doc.obj["apiVersion"]), str(doc.obj["kind"])
     if options.ignore_missing_schemas and schema_status(api_version, kind, minor) == "missing":
         return None
-    return _resource_result(doc, minor, options.schemas)
+    return resource_result(doc, minor, options.schemas)
 
 
-def _resource_result(doc: Document, minor: str, schemas: bool) -> tuple[list[Issue], str | None]:
+def resource_result(doc: Document, minor: str, schemas: bool) -> tuple[list[Issue], str | None]:
     """The per-resource issues, or an internal error (one broken document must not stop the run)."""
     try:
         return _per_resource(doc, minor, schemas), None

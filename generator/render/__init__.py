@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,10 @@ def _context(plan: Plan) -> dict[str, Any]:
 
 
 Progress = Callable[[str], None]
+# Told each batch of Resources as soon as it is parsed (or received from the second
+# process), from whichever thread has it, in no particular order: per-resource work done
+# there overlaps the rest of the render (render_to_dir's early checks).
+OnParsed = Callable[[list[Resource]], None]
 
 
 def quiet(_: str) -> None:
@@ -89,11 +93,28 @@ _Job = Future[dict[str, list[Resource]]]
 
 
 def render_group(
-    archive: bytes, values: dict[str, Any], group: tuple[str, ...], fleet: str, namespace: str, cluster: str
+    archive: bytes,
+    values: dict[str, Any],
+    group: tuple[str, ...],
+    fleet: str,
+    namespace: str,
+    cluster: str,
+    on_parsed: OnParsed | None = None,
 ) -> dict[str, list[Resource]]:
     """Render the subcharts of ``group`` (the others disabled) for ``cluster`` and parse
     the documents."""
-    return by_template(iter_group(archive, values, group, fleet, namespace, cluster))
+    parts = iter_group(archive, values, group, fleet, namespace, cluster)
+    if on_parsed is None:
+        return by_template(parts)
+    return by_template(_told(parts, on_parsed))
+
+
+def _told(
+    parts: Iterable[tuple[str, list[Resource]]], on_parsed: OnParsed
+) -> Iterator[tuple[str, list[Resource]]]:
+    for template, docs in parts:
+        on_parsed(docs)
+        yield template, docs
 
 
 def iter_group(
@@ -126,15 +147,25 @@ def iter_group(
         )
 
 
-def _render_elsewhere(worker: Any, *args: Any) -> dict[str, list[Resource]]:
-    """render_group(*args) in the second process (the calling thread waits, without the
-    GIL); in this one when the second process cannot run."""
+def _render_elsewhere(
+    worker: Any,
+    on_parsed: OnParsed | None,
+    archive: bytes,
+    values: dict[str, Any],
+    group: tuple[str, ...],
+    fleet: str,
+    namespace: str,
+    cluster: str,
+) -> dict[str, list[Resource]]:
+    """render_group in the second process (the calling thread waits, without the GIL);
+    in this one when the second process cannot run."""
     from . import _worker
 
+    args = (archive, values, group, fleet, namespace, cluster)
     try:
-        status, answer = worker.run(args)
+        status, answer = worker.run(args, on_parsed)
     except _worker.WorkerUnavailable:
-        return render_group(*args)
+        return render_group(*args, on_parsed=on_parsed)
     if status == "helm":
         raise HelmRenderError(answer)
     result: dict[str, list[Resource]] = answer
@@ -179,7 +210,9 @@ def _chunks(values: dict[str, Any], with_worker: bool) -> tuple[list[Chunk], lis
     return [_sliced(values, 0, k)], [_sliced(values, k, None), *rest]
 
 
-def _submit_renders(pool: Executor, worker: Any, archive: bytes, plan: Plan) -> list[list[_Job]]:
+def _submit_renders(
+    pool: Executor, worker: Any, archive: bytes, plan: Plan, on_parsed: OnParsed | None
+) -> list[list[_Job]]:
     """Each cluster's chunks as futures, in document order; the first WORKER_SHARE of the
     largest cluster's models go to the second process."""
     split = -1
@@ -191,8 +224,8 @@ def _submit_renders(pool: Executor, worker: Any, archive: bytes, plan: Plan) -> 
         there, here = _chunks(cluster.values, n == split)
         where = (plan.fleet, plan.namespace, cluster.name)
         jobs.append(
-            [pool.submit(_render_elsewhere, worker, archive, *c, *where) for c in there]
-            + [pool.submit(render_group, archive, *c, *where) for c in here]
+            [pool.submit(_render_elsewhere, worker, on_parsed, archive, *c, *where) for c in there]
+            + [pool.submit(render_group, archive, *c, *where, on_parsed) for c in here]
         )
     return jobs
 
@@ -219,10 +252,11 @@ def start_worker(spec_path: str | Path) -> Any:
 
 
 def render_plan(
-    plan: Plan, progress: Progress = quiet, worker: Any = None
+    plan: Plan, progress: Progress = quiet, worker: Any = None, on_parsed: OnParsed | None = None
 ) -> tuple[dict[str, bytes], list[Resource]]:
     """Every output file (relative path -> bytes) and every rendered resource; ``worker``
-    (start_worker) renders half the chart of a large fleet in a second process."""
+    (start_worker) renders half the chart of a large fleet in a second process;
+    ``on_parsed`` is told every resource once, as soon as it is parsed (OnParsed)."""
     from concurrent.futures import ThreadPoolExecutor
 
     ctx = _context(plan)
@@ -237,7 +271,7 @@ def render_plan(
         worker.close()
         worker = None
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="helm") as pool:
-        jobs = _submit_renders(pool, worker, archive, plan)
+        jobs = _submit_renders(pool, worker, archive, plan, on_parsed)
         try:
             chart.update(cluster_values_files(plan))
             extra: dict[str, bytes] = {}
@@ -269,12 +303,12 @@ def render_plan(
 
 
 def render_spec(
-    spec: Spec, progress: Progress = quiet, worker: Any = None
+    spec: Spec, progress: Progress = quiet, worker: Any = None, on_parsed: OnParsed | None = None
 ) -> tuple[Plan, dict[str, bytes], list[Resource]]:
     plan = build_plan(spec)
     del spec  # the Document (a position for every node) is not needed while rendering
     try:
-        files, resources = render_plan(plan, progress, worker)
+        files, resources = render_plan(plan, progress, worker, on_parsed)
     except HelmRenderError as exc:
         raise RenderError(f"the Helm engine rejected the generated chart: {exc}") from None
     return plan, files, resources

@@ -17,6 +17,7 @@ import pickle
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from typing import IO, Any
 
 BOOTSTRAP = (
@@ -32,6 +33,12 @@ class WorkerUnavailable(Exception):
 
 
 STREAM_BATCH = 100  # documents per message: the caller unpickles while this one parses
+
+# The Helm engine is Go: its collector ran ~20 times in one 1000-model render at the default
+# GOGC=100, ~30% of the engine's CPU. Go reads GOGC once, from the environment the process
+# started with, so only this process can be tuned (bench/issue19.md); GOMEMLIMIT keeps a
+# 10000-model slice from growing the heap without bound. A user's own settings win.
+GO_ENV = {"GOGC": "400", "GOMEMLIMIT": "512MiB"}
 
 
 def serve() -> None:
@@ -69,7 +76,7 @@ class Worker:
     the Helm engine while the caller plans)."""
 
     def __init__(self) -> None:
-        env = {**os.environ, "GEN_RENDER_WORKER_PATH": json.dumps(sys.path)}
+        env = {**GO_ENV, **os.environ, "GEN_RENDER_WORKER_PATH": json.dumps(sys.path)}
         # stderr goes to a file: read only on failure, and never a full pipe that blocks
         # the worker while this process reads its answer
         self.err = tempfile.TemporaryFile()  # noqa: SIM115  (closed by run/close)
@@ -84,10 +91,11 @@ class Worker:
         except (OSError, ValueError):
             self.proc = None
 
-    def run(self, args: tuple[Any, ...]) -> Any:
+    def run(self, args: tuple[Any, ...], on_parsed: Callable[[list[Any]], None] | None = None) -> Any:
         """Run render_group(*args) there; its answer, unpickled part by part while the
         second process still parses (a large fleet's answer is ~100 MB: never held as
-        bytes and as objects at once, and mostly read before the last part is parsed)."""
+        bytes and as objects at once, and mostly read before the last part is parsed).
+        ``on_parsed`` is told each part's documents as they arrive."""
         proc, self.proc = self.proc, None
         if proc is None:
             raise WorkerUnavailable("no second process")
@@ -95,7 +103,7 @@ class Worker:
         try:
             with proc.stdin:
                 pickle.dump({"args": args}, proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            answer = self._receive(proc.stdout)
+            answer = self._receive(proc.stdout, on_parsed)
             proc.wait(timeout=60)
         except Exception as exc:  # a broken pipe, a truncated or unreadable answer
             proc.kill()
@@ -109,7 +117,7 @@ class Worker:
         return answer
 
     @staticmethod
-    def _receive(stream: IO[bytes]) -> tuple[str, Any]:
+    def _receive(stream: IO[bytes], on_parsed: Callable[[list[Any]], None] | None) -> tuple[str, Any]:
         """("ok", {template: [Resource, ...]}) from the parts as they come, or ("helm", message)."""
         parts: dict[str, list[Any]] = {}
         while True:
@@ -117,6 +125,8 @@ class Worker:
             if message[0] != "part":
                 return ("ok", parts) if message[0] == "ok" else message
             parts.setdefault(message[1], []).extend(message[2])
+            if on_parsed is not None:
+                on_parsed(message[2])
 
     def _failure(self, what: str) -> str:
         with self.err:
