@@ -7,8 +7,10 @@ only shape manifests from these values.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
+import itertools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from . import __version__, catalog, nodes
+from . import __version__, catalog, gcs, nodes
 from .diagnostics import format_path
 from .layout import engine_defaults
 from .spec import Spec
@@ -174,7 +176,72 @@ def _model_source(source: str, m: Model) -> str:
     return f"{mount}/{path[1]}" if len(path) > 1 and path[1] else mount
 
 
-def _model_values(fleet: Fleet, i: int, m: Model, cluster: Cluster) -> dict[str, Any]:
+class _Downloads:
+    """Where each download Job of the fleet writes (its model's source), by bucket and
+    prefix: which Jobs write where a model reads is asked once per model, so a fleet of
+    thousands sharing a few buckets must not compare every pair."""
+
+    def __init__(self, fleet: Fleet) -> None:
+        self._at: dict[tuple[str, str], list[Model]] = {}
+        for m in fleet.models:
+            where = gcs.split(m.source) if m.download_enabled else None
+            if where is not None:
+                self._at.setdefault(where, []).append(m)
+        self._jobs: dict[int, dict[str, Any]] = {}
+        self._prefixes: dict[str, list[str]] = {}  # bucket -> its written prefixes, sorted
+        for bucket, prefix in sorted(self._at):
+            self._prefixes.setdefault(bucket, []).append(prefix)
+
+    def job(self, m: Model) -> dict[str, Any]:
+        """The download Job values of a model that downloads (asked by each model waiting)."""
+        found = self._jobs.get(id(m))
+        if found is None:
+            found = self._jobs[id(m)] = _download(m, m.names)
+        return found
+
+    def writing(self, bucket: str, prefix: str) -> list[Model]:
+        """The models whose Job writes objects under ``prefix`` (gcs.prefixes_overlap): at
+        ``prefix`` or a directory above it, or anywhere below it."""
+        parts = prefix.split("/") if prefix else []
+        found = [p for n in range(len(parts) + 1) if (bucket, p := "/".join(parts[:n])) in self._at]
+        if not prefix:
+            found = self._prefixes.get(bucket, [])
+        else:
+            prefixes = self._prefixes.get(bucket, [])
+            below = itertools.islice(prefixes, bisect.bisect_left(prefixes, prefix + "/"), None)
+            found += itertools.takewhile(lambda p: p.startswith(prefix + "/"), below)
+        return [m for p in sorted(set(found)) for m in self._at[(bucket, p)]]
+
+
+def _awaited(m: Model, downloads: _Downloads, order: dict[int, int]) -> list[dict[str, Any]]:
+    """The download Jobs a model's pods wait for before vLLM starts: its own, and any other
+    model's that writes where it reads in its bucket (two models serving one copy of the
+    weights; without the wait the second starts on partial weights), in spec order. The
+    marker path is the one inside this model's mount."""
+    if m.gcs_fuse is None:
+        return []
+    bucket = m.gcs_fuse.bucket
+    jobs = {id(m): m} if m.download_enabled else {}
+    for s in m.served:
+        where = gcs.split(s.source)
+        if where is not None and where[0] == bucket:
+            jobs.update((id(d), d) for d in downloads.writing(bucket, where[1]))
+    marker = catalog.operations()["download"]["marker"]
+    # its own first, then the others in spec order
+    ranked = sorted(jobs.values(), key=lambda d: (d is not m, order[id(d)]))
+    return [
+        {
+            "name": downloads.job(d)["name"],
+            "marker": f"{_model_source(d.source, m).rstrip('/')}/{marker}",
+            "repoId": downloads.job(d)["repoId"],
+        }
+        for d in ranked
+    ]
+
+
+def _model_values(
+    fleet: Fleet, i: int, m: Model, cluster: Cluster, downloads: _Downloads, order: dict[int, int]
+) -> dict[str, Any]:
     accel = catalog.accelerators()
     family = m.accelerator.family
     names = m.names
@@ -256,7 +323,8 @@ def _model_values(fleet: Fleet, i: int, m: Model, cluster: Cluster) -> dict[str,
             if worker["placement"].get("computeClass")
             else None
         ),
-        "download": _download(m, names) if m.download_enabled else None,
+        "download": downloads.job(m) if m.download_enabled else None,
+        "waitFor": _awaited(m, downloads, order),
         "chatUI": (
             {
                 "name": names["chatUI"],
@@ -417,6 +485,8 @@ def build_plan(spec: Spec) -> Plan:
     }
     hc = gw.health_check
     all_clusters = list(fleet.cluster_names)
+    downloads = _Downloads(fleet)
+    order = {id(m): n for n, m in enumerate(models)}
 
     clusters = []
     for c in fleet.clusters:
@@ -427,7 +497,9 @@ def build_plan(spec: Spec) -> Plan:
             "ray-llm": {
                 "enabled": bool(placed),
                 "networkPolicy": _network_policy(fleet, rel),
-                "models": _share_service_accounts([_model_values(fleet, i, m, c) for i, m in placed]),
+                "models": _share_service_accounts(
+                    [_model_values(fleet, i, m, c, downloads, order) for i, m in placed]
+                ),
             },
             "inference-pool": {
                 "enabled": gw.pools and bool(placed),

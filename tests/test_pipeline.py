@@ -132,3 +132,72 @@ def test_a_corrupt_file_manifest_is_an_error_not_a_traceback(tmp_path, cli, cont
         assert result.exit_code == 1, args
         assert "corrupt; delete it" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("source", "waits"),
+    [
+        ("gs://my-weights-bucket/google/gemma-4-31B-it-copy", False),  # beside the download
+        ("gs://my-weights-bucket/google/gemma-4-31B-it", True),  # the downloaded weights
+    ],
+)
+def test_models_sharing_a_bucket_with_a_download_render(tmp_path, source, waits):
+    """A download Job writes one model's directory: a second model reading another
+    directory of the same bucket does not race it, one reading that directory waits for
+    the Job too, and gen renders both fleets (it refused them as inconsistent output)."""
+    spec = yaml.safe_load((ROOT / "examples" / "tpu-multihost-dranet" / "models.yaml").read_text())
+    first = spec["models"][0]
+    second = {
+        **{k: copy.deepcopy(v) for k, v in first.items() if k not in ("download", "chatUI")},
+        "name": "second-model",
+        "modelId": "google/gemma-4-31B-it-copy",
+        "source": source,
+    }
+    spec["models"].append(second)
+    path = tmp_path / "models.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    render_to_dir(path, tmp_path / "out", strict=True)
+    scope = tmp_path / "out" / "manifests" / "ray-llm-cluster"
+    (job,) = yaml.safe_load_all((scope / "job.yaml").read_text())
+    services = {d["metadata"]["name"]: d for d in yaml.safe_load_all((scope / "rayservice.yaml").read_text())}
+
+    def waits_for(name):
+        spec = services[name]["spec"]["rayClusterConfig"]["workerGroupSpecs"][0]["template"]["spec"]
+        return [
+            next(e["value"] for e in c["env"] if e["name"] == "MARKER")
+            for c in spec.get("initContainers", [])
+        ]
+
+    marker = "/data/google/gemma-4-31B-it/.gen-download-complete"
+    assert waits_for(first["name"]) == [marker]
+    assert waits_for("second-model") == ([marker] if waits else [])
+    assert job["metadata"]["name"].startswith(f"{first['name']}-download-")
+
+
+def test_a_model_reading_two_downloads_waits_for_both(tmp_path):
+    spec = yaml.safe_load((ROOT / "examples" / "tpu-multihost-dranet" / "models.yaml").read_text())
+    first = spec["models"][0]
+
+    def like_first(**changes):
+        model = {k: copy.deepcopy(v) for k, v in first.items() if k not in ("download", "chatUI")}
+        return {**model, **changes}
+
+    spec["models"] += [
+        like_first(
+            name="model-b",
+            modelId="b",
+            source="gs://my-weights-bucket/google/gemma-4-31B-it-b",
+            download={"enabled": True, "from": "hf://google/gemma-4-31B-it-b"},
+        ),
+        like_first(name="model-c", modelId="c", source="gs://my-weights-bucket/google"),  # both, below it
+    ]
+    path = tmp_path / "models.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    render_to_dir(path, tmp_path / "out")
+    docs = yaml.safe_load_all((tmp_path / "out/manifests/ray-llm-cluster/rayservice.yaml").read_text())
+    service = next(d for d in docs if d["metadata"]["name"] == "model-c")
+    pod = service["spec"]["rayClusterConfig"]["workerGroupSpecs"][0]["template"]["spec"]
+    assert [(c["name"], c["env"][0]["value"]) for c in pod["initContainers"]] == [
+        ("wait-for-weights", "/data/google/gemma-4-31B-it/.gen-download-complete"),
+        ("wait-for-weights-2", "/data/google/gemma-4-31B-it-b/.gen-download-complete"),
+    ]

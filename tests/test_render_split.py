@@ -5,6 +5,7 @@ generator/render SLICED) gives exactly one Helm render's resources, in the same 
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -107,9 +108,16 @@ def test_each_resource_is_told_once_as_it_is_parsed(
 
 
 def _environment(worker: _worker.Worker) -> dict[str, str]:
+    """The environment the second process was started with (once it has started: until its
+    exec, /proc shows the environment this process started with)."""
     assert worker.proc is not None
-    raw = Path(f"/proc/{worker.proc.pid}/environ").read_bytes()
-    return dict(item.split("=", 1) for item in raw.decode().split("\0") if "=" in item)
+    for _ in range(500):
+        raw = Path(f"/proc/{worker.proc.pid}/environ").read_bytes()
+        env = dict(item.split("=", 1) for item in raw.decode().split("\0") if "=" in item)
+        if "GEN_RENDER_WORKER_PATH" in env:
+            return env
+        time.sleep(0.01)
+    raise AssertionError("the second process did not start")
 
 
 @pytest.mark.skipif(

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from .. import catalog, naming
+from .. import catalog, gcs, naming
 from ..diagnostics import SpecPath
 
 # ---- derivations shared with the spec rules (which must cope with raw, maybe malformed data)
@@ -43,7 +43,8 @@ def accelerator_family(accelerator_type: str) -> str:
 
 def gcs_bucket(source: str) -> str | None:
     """The bucket of a `gs://` source; None for Hugging Face."""
-    return source[5:].split("/", 1)[0] if source.startswith("gs://") else None
+    where = gcs.split(source)
+    return where[0] if where else None
 
 
 def ray_version(model_version: str | None, default_version: str | None) -> str:

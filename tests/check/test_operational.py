@@ -263,3 +263,74 @@ def test_a_cache_directory_inside_the_read_only_weights_mount(tmp_path, cli):
     assert result.exit_code == 1
     (line,) = _problems(result)
     assert "HF_HOME=/data/huggingface is inside the read-only mount /data" in line
+
+
+def _download_and_server():
+    """tpu-multihost-dranet's download Job and RayService, the server's wait removed."""
+    scope = GOLDEN / "tpu-multihost-dranet" / "manifests" / "ray-llm-cluster"
+    (job,) = yaml.safe_load_all((scope / "job.yaml").read_text())
+    service = yaml.safe_load((scope / "rayservice.yaml").read_text())
+    service["spec"]["rayClusterConfig"]["workerGroupSpecs"][0]["template"]["spec"].pop("initContainers")
+    return job, service
+
+
+def _races(job, service):
+    from generator.check.operational import Context
+    from generator.check.operational.serving import weights_ready_before_serving
+    from generator.check.scope_index import ScopeIndex
+
+    return [p.message for _, p in weights_ready_before_serving(ScopeIndex([job, service]), Context())]
+
+
+def _downloader(job):
+    return job["spec"]["template"]["spec"]["containers"][0]
+
+
+def _set_env(container, name, value):
+    container["env"] = [e for e in container["env"] if e["name"] != name]
+    if value is not None:
+        container["env"].append({"name": name, "value": value})
+
+
+@pytest.mark.parametrize(
+    ("destination", "races"),
+    [
+        ("/data/google/gemma-4-31B-it", True),  # as rendered: the model's own directory
+        ("/data/google", True),  # a directory above it
+        ("/data/google/gemma-4-31B-it/sub", True),  # a directory inside it
+        ("/data/google/gemma-2b-it", False),  # another model's weights in the same bucket
+        ("/data/google/gemma-4-31B-it-v2", False),  # a name that only starts the same
+        ("/elsewhere/google/gemma-4-31B-it", True),  # not inside the mount: may write anywhere
+        (None, True),  # names no destination: may write anywhere in its mount
+    ],
+)
+def test_a_download_races_only_the_servers_reading_what_it_writes(destination, races):
+    """One bucket, several models: a Job writing one model's directory does not race a
+    server reading another's (bench's fleets share buckets between models)."""
+    job, service = _download_and_server()
+    _set_env(_downloader(job), "LOCAL_DIR", destination)
+    assert bool(_races(job, service)) is races
+
+
+@pytest.mark.parametrize(
+    ("only_dir", "races"),
+    [("google/gemma-2b-it", False), ("google", True), ("/google/gemma-4-31B-it/", True), ("other", False)],
+)
+def test_a_download_mounted_with_only_dir_writes_only_there(only_dir, races):
+    job, service = _download_and_server()
+    _set_env(_downloader(job), "LOCAL_DIR", None)
+    volume = next(v for v in job["spec"]["template"]["spec"]["volumes"] if "csi" in v)
+    volume["csi"]["volumeAttributes"]["mountOptions"] = f"implicit-dirs,only-dir={only_dir}"
+    assert bool(_races(job, service)) is races
+
+
+def test_a_server_that_names_no_model_path_reads_the_whole_mount():
+    job, service = _download_and_server()
+    _set_env(_downloader(job), "LOCAL_DIR", "/data/google/gemma-2b-it")
+    assert not _races(job, service)
+
+    def elsewhere(llms):
+        for llm in llms:
+            llm["model_loading_config"]["model_source"] = "google/gemma-4-31B-it"  # from the Hub
+
+    assert _races(job, _with_serve_config(service, elsewhere))

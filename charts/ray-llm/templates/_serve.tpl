@@ -149,15 +149,18 @@ volumes:
 
 
 {{/*
-ray-llm.waitForWeights: an init container that holds a pod until the model's download Job
-has written its completion marker, so vLLM never starts on partial weights. It runs after
+ray-llm.waitForWeights: init containers that hold a pod until each download Job writing
+where the model reads (its own, or another model's sharing the weights: .m.waitFor) has
+written its completion marker, so vLLM never starts on partial weights. They run after
 GKE's GCS Fuse sidecar (a native sidecar, injected first), with the bucket read-only.
 Usage: {{ include "ray-llm.waitForWeights" (dict "ctx" $ctx "m" $m "sec" $sec) }}
 */}}
 {{- define "ray-llm.waitForWeights" -}}
-{{- with .m.download }}
+{{- with .m.waitFor }}
 initContainers:
-- name: wait-for-weights
+{{- range $n, $job := . }}
+{{- with $job }}
+- name: wait-for-weights{{ if $n }}-{{ add1 $n }}{{ end }}
   image: {{ $.m.image | quote }}
   command: ["/bin/sh", "-c"]
   args:
@@ -178,6 +181,8 @@ initContainers:
   - name: gcs-fuse-csi-ephemeral
     mountPath: {{ $.m.gcsFuse.mountPath | quote }}
     readOnly: true
+{{- end }}
+{{- end }}
 {{- end }}
 {{- end -}}
 

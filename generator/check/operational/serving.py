@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ... import catalog
+from ... import catalog, gcs
 from ...diagnostics import Problem, format_path
 from ...objects import (
     Path,
@@ -13,6 +13,7 @@ from ...objects import (
     as_list,
     as_str,
     gcs_fuse_buckets,
+    llm_configs,
     mounted_read_only,
     name_of,
     pod_templates,
@@ -67,32 +68,101 @@ def cache_dirs_writable(obj: dict[str, Any]) -> list[Problem]:
 
 
 def _mounted_buckets(spec: dict[str, Any], key: str, *, writable: bool) -> set[str]:
+    return {bucket for bucket, _, _, _ in _bucket_mounts(spec, key, writable=writable)}
+
+
+def _bucket_mounts(
+    spec: dict[str, Any], key: str, *, writable: bool
+) -> Iterator[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    """(bucket, the object prefix its mount root shows, container, volumeMount) of each GCS
+    Fuse mount of the containers under ``key`` (read-write ones only when ``writable``)."""
     buckets, ro_volumes = gcs_fuse_buckets(spec), read_only_volumes(spec)
-    return {
-        buckets[str(m.get("name"))]
-        for c in map(as_dict, as_list(spec.get(key)))
-        for m in map(as_dict, as_list(c.get("volumeMounts")))
-        if m.get("name") in buckets and not (writable and mounted_read_only(m, ro_volumes))
-    }
+    roots = _mount_roots(spec)
+    for c in map(as_dict, as_list(spec.get(key))):
+        for m in map(as_dict, as_list(c.get("volumeMounts"))):
+            name = str(m.get("name"))
+            if name in buckets and not (writable and mounted_read_only(m, ro_volumes)):
+                yield buckets[name], roots.get(name, ""), c, m
+
+
+def _mount_roots(spec: dict[str, Any]) -> dict[str, str]:
+    """volume name -> the bucket prefix its mount shows: GCS Fuse's only-dir mount option
+    (Cloud Storage FUSE CLI options, --only-dir), else the whole bucket ("")."""
+    out = {}
+    for v in map(as_dict, as_list(spec.get("volumes"))):
+        options = as_str(as_dict(as_dict(v.get("csi")).get("volumeAttributes")).get("mountOptions")) or ""
+        for option in options.split(","):
+            key, _, value = option.strip().partition("=")
+            if key == "only-dir" and value.strip("/"):
+                out[str(v.get("name"))] = value.strip("/")
+    return out
+
+
+def _prefixes(paths: list[str], root: str, mount: dict[str, Any]) -> list[str]:
+    """The bucket prefixes of the ``paths`` inside ``mount`` (whose root shows ``root``);
+    [root] when none is: then all the mount shows counts."""
+    where = mount.get("mountPath")
+    inside = [p for p in paths if isinstance(where, str) and _under(p, where)]
+    if not inside:
+        return [root]
+    cut = len(str(where).rstrip("/"))
+    return ["/".join(part for part in (root, p[cut:].strip("/")) if part) for p in inside]
+
+
+def _writes(spec: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(bucket, prefix) a Job's pod writes: the directory a container names in a
+    destination variable (catalog download.destinationEnv), else all its mount shows."""
+    names = set(catalog.operations()["download"]["destinationEnv"])
+    for bucket, root, c, m in _bucket_mounts(spec, "containers", writable=True):
+        named = [
+            value
+            for env in map(as_dict, as_list(c.get("env")))
+            if env.get("name") in names and (value := as_str(env.get("value")))
+        ]
+        yield from ((bucket, p) for p in _prefixes(named, root, m))
+
+
+def _reads(obj: Mapping[str, Any], spec: dict[str, Any]) -> dict[str, list[str]]:
+    """bucket -> prefixes a Ray pod reads weights from: the Ray Serve LLM model sources
+    inside its mounts, else all a mount shows."""
+    sources = [
+        source
+        for llm in llm_configs(dict(obj))
+        if (source := as_str(as_dict(llm.get("model_loading_config")).get("model_source")))
+    ]
+    out: dict[str, list[str]] = {}
+    for bucket, root, _, m in _bucket_mounts(spec, "containers", writable=False):
+        out.setdefault(bucket, []).extend(_prefixes(sources, root, m))
+    return out
 
 
 def weights_ready_before_serving(ix: ScopeIndex, ctx: Context) -> list[tuple[int, Problem]]:
-    """A Job that writes to a bucket the model servers read from races them: without an
-    init container that waits for the Job's result, vLLM starts on partial weights."""
-    writers: dict[str, str] = {}  # bucket -> Job name
+    """A Job that writes where in a bucket the model servers read from races them:
+    without an init container that waits for the Job's result, vLLM starts on partial
+    weights. Two prefixes of one bucket (one model's download beside another model's
+    weights) do not race."""
+    writers: dict[str, list[tuple[str, str]]] = {}  # bucket -> (prefix, Job name)
     for obj in map(ix.objs.__getitem__, ix.named("Job")):
         for _, tpl, _, _ in pod_templates(obj):
-            for bucket in _mounted_buckets(as_dict(tpl.get("spec")), "containers", writable=True):
-                writers.setdefault(bucket, name_of(obj))
+            for bucket, prefix in _writes(as_dict(tpl.get("spec"))):
+                writers.setdefault(bucket, []).append((prefix, name_of(obj)))
     out = []
     for i in ix.named("RayService", "RayCluster"):
         obj = ix.objs[i]
         for path, tpl, node, _ in pod_templates(obj):
+            if node != "worker":
+                continue
             spec = as_dict(tpl.get("spec"))
             waits = _mounted_buckets(spec, "initContainers", writable=False)
-            for bucket in sorted(_mounted_buckets(spec, "containers", writable=False) - waits):
-                if bucket in writers and node == "worker":
-                    out.append((i, _race(obj, path, bucket, writers[bucket])))
+            for bucket, prefixes in sorted(_reads(obj, spec).items()):
+                if bucket in waits:
+                    continue
+                job = next(
+                    (j for w, j in writers.get(bucket, []) for p in prefixes if gcs.prefixes_overlap(w, p)),
+                    None,
+                )
+                if job is not None:
+                    out.append((i, _race(obj, path, bucket, job)))
     return out
 
 
