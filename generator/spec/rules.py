@@ -88,7 +88,30 @@ def _strings(value: Any, path: SpecPath) -> Iterator[tuple[SpecPath, str]]:
             yield from _strings(v, path + (i,))
 
 
+# any of _SECRET_PATTERNS: a fleet's ~100,000 strings are searched once each, and only a
+# spec that has a match is walked again for the paths and which secret it is
+_ANY_SECRET = re.compile("|".join(f"(?:{p.pattern})" for p, _ in _SECRET_PATTERNS))
+
+
+def _has_secret(value: Any) -> bool:
+    search = _ANY_SECRET.search
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            if search(v):
+                return True
+        elif isinstance(v, dict):
+            stack.extend(v)  # keys too: env names and engineArgs keys are free text
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return False
+
+
 def check_secrets(spec: dict[str, Any]) -> Iterator[Finding]:
+    if not _has_secret(spec):
+        return
     for path, text in _strings(spec, ()):
         for pattern, what in _SECRET_PATTERNS:
             if pattern.search(text):

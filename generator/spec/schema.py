@@ -312,15 +312,23 @@ def apply_defaults(data: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``data`` with every schema ``default`` filled in (the single source
     of default values: editors, docs and the renderer all read them from the schema)."""
     root = spec_schema()
+    resolved: dict[int, Any] = {}  # id(schema node) -> _resolve(root, node): each is asked per value
+
+    def resolve(node: Any) -> Any:
+        found = resolved.get(id(node))
+        if found is None:
+            found = resolved[id(node)] = _resolve(root, node)
+        return found
 
     def walk(node: Any, value: Any) -> Any:
-        node = _resolve(root, node)
+        node = resolve(node)
         if isinstance(value, dict) and isinstance(node, dict):
             props = node.get("properties", {})
             for key, sub in props.items():
-                sub_r = _resolve(root, sub)
-                if key not in value and isinstance(sub_r, dict) and "default" in sub_r:
-                    value[key] = copy.deepcopy(sub_r["default"])
+                if key not in value:
+                    sub_r = resolve(sub)
+                    if isinstance(sub_r, dict) and "default" in sub_r:
+                        value[key] = copy.deepcopy(sub_r["default"])
                 if key in value:
                     value[key] = walk(sub, value[key])
         elif isinstance(value, list) and isinstance(node, dict) and "items" in node:
