@@ -30,8 +30,6 @@ from .scope_index import (
     Service,
     make_ref,
     namespace_of,
-    route_backends,
-    route_parents,
 )
 
 __all__ = ["Finding", "check_references", "index_scopes"]
@@ -169,7 +167,7 @@ class _Checker:
 
     def _route(self, i: int, obj: Mapping[str, Any]) -> None:
         own_ns = namespace_of(obj)
-        for ref in route_parents(obj):
+        for ref in self.ix.parents(obj):
             if (ref.group, ref.kind) == ("gateway.networking.k8s.io", "Gateway") and self.checkable(
                 own_ns, ref
             ):
@@ -181,7 +179,7 @@ class _Checker:
                         (*ref.path, "name"),
                         self.not_found("gateway.networking.k8s.io", "Gateway", ns, str(ref.name)),
                     )
-        for ref in route_backends(obj):
+        for ref in self.ix.backends(obj):
             self.target(i, obj, ref, check_port=True)
 
     def _policy(self, i: int, obj: Mapping[str, Any]) -> None:

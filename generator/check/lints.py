@@ -28,8 +28,6 @@ from .scope_index import (
     ScopeIndex,
     Service,
     namespace_of,
-    route_backends,
-    route_parents,
 )
 
 GKE_CLASS_PREFIX = "gke-l7-"
@@ -61,7 +59,7 @@ def _service_private(svc: Service, port: int) -> str | None:
 def on_gke_gateway(ix: ScopeIndex, route: Mapping[str, Any]) -> bool:
     """The route attaches to a Gateway of a GKE gateway class (gke-l7-*)."""
     ns = namespace_of(route)
-    classes = (ix.gateway_classes.get((ref.target_ns(ns), ref.name or "")) for ref in route_parents(route))
+    classes = (ix.gateway_classes.get((ref.target_ns(ns), ref.name or "")) for ref in ix.parents(route))
     return any(str(c or "").startswith(GKE_CLASS_PREFIX) for c in classes)
 
 
@@ -82,7 +80,7 @@ class Lint:
 
     def resolved_backends(self, route: Mapping[str, Any]) -> Iterator[tuple[Ref, str]]:
         ns = namespace_of(route)
-        for ref in route_backends(route):
+        for ref in self.ix.backends(route):
             if self.resolves(self.ix, ref.target_ns(ns), ref):
                 yield ref, ref.target_ns(ns)
 

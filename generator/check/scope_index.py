@@ -147,6 +147,9 @@ class ScopeIndex:
         self.health_checked: set[Key] = set()
         self.exported_pools: set[tuple[str, str]] = set()
         self._selections: dict[tuple[str, tuple[tuple[str, str], ...]], Selection] = {}
+        # id(route) -> its parentRefs / backendRefs: the reference check, the lints and the
+        # operational rules each ask for them (8 times a route in a gen output)
+        self._route_refs: dict[tuple[int, bool], tuple[Mapping[str, Any], list[Ref]]] = {}
         self._hints_left = _MAX_HINTS
         for i, obj in enumerate(objs):
             if isinstance(obj, Mapping):
@@ -264,6 +267,24 @@ class ScopeIndex:
             self._by_label.setdefault((ns, *kv), []).append(t)
         if ray_node:
             self._ray_by_ns.setdefault(ns, []).append(t)
+
+    def parents(self, route: Mapping[str, Any]) -> list[Ref]:
+        """route_parents(route), read once per indexed route."""
+        return self._refs(route, True)
+
+    def backends(self, route: Mapping[str, Any]) -> list[Ref]:
+        """route_backends(route), read once per indexed route."""
+        return self._refs(route, False)
+
+    def _refs(self, route: Mapping[str, Any], parents: bool) -> list[Ref]:
+        key = (id(route), parents)
+        found = self._route_refs.get(key)
+        if found is None or found[0] is not route:  # held: its id is not reused meanwhile
+            found = self._route_refs[key] = (
+                route,
+                list(route_parents(route) if parents else route_backends(route)),
+            )
+        return found[1]
 
     def of_kinds(self, *kinds: tuple[str, str]) -> list[int]:
         """Positions of the resources of these (group, kind)s, in order: the rules that

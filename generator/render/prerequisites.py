@@ -44,6 +44,7 @@ class _Output:
     # (cluster, kind) -> its resources in order: each detector asks for a kind or two,
     # and a scan of every resource per question was a tenth of this at 10000 models
     _kinds: dict[tuple[str, str], list[Resource]] = field(default_factory=dict, init=False, repr=False)
+    _fuse: dict[int, bool] = field(default_factory=dict, init=False, repr=False)  # asked by three rows
 
     def __post_init__(self) -> None:
         for cluster, resources in self.by_cluster.items():
@@ -79,7 +80,10 @@ class _Output:
         return found
 
     def uses_gcs_fuse(self, r: Resource) -> bool:
-        return any(gcs_fuse_volumes(spec) for spec in self.pod_specs(r))
+        found = self._fuse.get(id(r))
+        if found is None:
+            found = self._fuse[id(r)] = any(gcs_fuse_volumes(spec) for spec in self.pod_specs(r))
+        return found
 
 
 def _ref(r: Resource) -> str:

@@ -16,7 +16,6 @@ from ..scope_index import (
     ScopeIndex,
     make_ref,
     namespace_of,
-    route_backends,
 )
 
 if TYPE_CHECKING:
@@ -60,7 +59,7 @@ def llm_backends_have_timeout(ix: ScopeIndex, ctx: Context) -> list[tuple[int, P
         if not on_gke_gateway(ix, obj):
             continue
         seen = set()
-        for ref in route_backends(obj):
+        for ref in ix.backends(obj):
             ns = ref.target_ns(namespace_of(obj))
             key = (ref.group, ref.kind, ns, ref.name or "")
             if key in seen or not ref.name or not _llm_backend(ix, ns, ref.group, ref.kind, ref.name):
