@@ -10,7 +10,7 @@ serve-config checks, as ``gen check`` always runs them).
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -57,6 +57,10 @@ class EarlyChecks:
                 if not issues and error is None:
                     self._passed[id(r.obj)] = r.obj
 
+    def trust(self, objs: Iterable[Any]) -> None:
+        """Take ``objs`` as passed (checked by another process's EarlyChecks)."""
+        self._passed.update((id(obj), obj) for obj in objs)
+
     def passed(self, obj: Any, strict: bool) -> bool:
         """Whether ``obj`` passed the per-resource checks verify(strict=strict) runs."""
         return strict == self.strict and self._passed.get(id(obj)) is obj
@@ -67,11 +71,34 @@ def _prechecked(early: EarlyChecks | None, obj: Any, strict: bool) -> tuple[list
     return ([], None) if early is not None and early.passed(obj, strict) else None
 
 
+class _ReadmeLater(Mapping[str, str]):
+    """The README of every scope, fetched when a rule first reads one: the second process
+    checks the output while this one still writes the README (_RemoteVerify)."""
+
+    def __init__(self, scopes: list[str], fetch: Callable[[], str | None]) -> None:
+        self._scopes, self._fetch = scopes, fetch
+        self._text: list[str | None] = []
+
+    def __getitem__(self, scope: str) -> str:
+        if not self._text:
+            self._text.append(self._fetch())
+        text = self._text[0]
+        if text is None or scope not in self._scopes:
+            raise KeyError(scope)
+        return text
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._scopes)
+
+    def __len__(self) -> int:
+        return len(self._scopes)
+
+
 def verify(
     resources: Sequence[Resource],
     *,
     strict: bool = False,
-    readme: str | None = None,
+    readme: str | Callable[[], str | None] | None = None,
     output: str = "out",
     early: EarlyChecks | None = None,
 ) -> list[Issue]:
@@ -79,12 +106,13 @@ def verify(
     in memory: duplicates, cross-references, GKE lints and the operational rules always
     (cheap); with ``strict`` also the pinned upstream schemas and Ray's serve-config
     models. Issues name the file each resource goes to under ``output``. ``early``: the
-    per-resource checks already run (with the same ``strict``) while rendering."""
+    per-resource checks already run (with the same ``strict``) while rendering;
+    ``readme``: the README shipped with the output, or how to get it once a rule asks."""
     loaded = Loaded()
     by_cluster: dict[str, list[Resource]] = {}
     for r in resources:
         by_cluster.setdefault(r.cluster, []).append(r)
-    readmes = {}
+    scopes = []
     for cluster, rendered in by_cluster.items():
         scope = f"{output}/manifests/{cluster}"
         docs = [
@@ -94,14 +122,70 @@ def verify(
         ]
         loaded.scopes.append(Scope(scope, docs))
         loaded.files += sorted({d.file for d in docs})
-        if readme is not None:
-            readmes[scope] = readme
+        scopes.append(scope)
+    readmes: Mapping[str, str] | None = None
+    if callable(readme):
+        readmes = _ReadmeLater(scopes, readme)
+    elif readme is not None:
+        readmes = dict.fromkeys(scopes, readme)
     options = Options(schemas=strict, serve_configs=strict)
     report = Report([output], DEFAULT_KUBE_VERSION, files=len(loaded.files))
-    check_loaded(loaded, options, report, readmes=readmes if readme is not None else None)
+    check_loaded(loaded, options, report, readmes=readmes)
     if report.internal_errors:
         raise RenderError("checking the rendered output failed: " + "; ".join(report.internal_errors))
     return report.sorted_issues()
+
+
+class _RemoteVerify:
+    """verify run by the second process of a large render (Worker.then), which holds most of
+    the resources already, while this one writes the README it needs: the check and the
+    README no longer follow each other on one core. It gets the order of every resource
+    (its own by position, this process's whole) and which passed EarlyChecks here; the
+    README follows once written. Anything failing there leaves verify to this process."""
+
+    MODULES = ("generator.pipeline",)  # what the job imports there
+
+    def __init__(self, worker: Any, early: EarlyChecks, output: str) -> None:
+        self.worker, self.early, self.output = worker, early, output
+        self.pending: Any = None
+
+    def start(self, resources: list[Resource]) -> None:
+        """render_spec's on_rendered: every resource rendered, the README not yet written."""
+        if self.worker is None:
+            return
+        theirs = {id(r): k for k, r in enumerate(self.worker.streamed)}
+        order = [theirs.get(id(r), r) for r in resources]
+        strict = self.early.strict
+        passed = [k for k, r in enumerate(resources) if self.early.passed(r.obj, strict)]
+        self.pending = self.worker.then(_verify_there, order, passed, strict, self.output)
+
+    def finish(self, readme: str | None) -> list[Issue] | None:
+        """The issues found there; None when it could not check (verify here then)."""
+        from .render._worker import WorkerUnavailable
+
+        if self.pending is None:
+            return None
+        self.pending.send(readme)
+        try:
+            issues: list[Issue] = self.pending.result()
+        except WorkerUnavailable:
+            return None
+        return issues
+
+
+def _verify_there(
+    mine: list[Resource],
+    receive: Callable[[], str | None],
+    order: list[int | Resource],
+    passed: list[int],
+    strict: bool,
+    output: str,
+) -> list[Issue]:
+    """_RemoteVerify's job in the second process: ``mine`` are the resources it rendered."""
+    resources = [mine[x] if isinstance(x, int) else x for x in order]
+    early = EarlyChecks(strict)
+    early.trust(resources[k].obj for k in passed)
+    return verify(resources, strict=strict, readme=receive, output=output, early=early)
 
 
 def render_to_dir(
@@ -111,22 +195,19 @@ def render_to_dir(
     RenderError, and writes nothing then. ``progress`` is told each stage."""
     with no_cyclic_gc():  # see generator/gcpause.py
         progress("validating")
-        worker = start_worker(spec_path)
+        worker = start_worker(spec_path, _RemoteVerify.MODULES)
         early = EarlyChecks(strict)
+        remote = _RemoteVerify(worker, early, str(output))
         try:
-            plan, files, resources = render_spec(load_spec(spec_path), progress, worker, early)
+            plan, files, resources = render_spec(load_spec(spec_path), progress, worker, early, remote.start)
+            progress(f"checking {len(resources)} resources")
+            readme = files["README.md"].decode() if "README.md" in files else None
+            issues = remote.finish(readme)
         finally:
             if worker is not None:
-                worker.close()  # a no-op once it had its job
-        progress(f"checking {len(resources)} resources")
-        readme = files.get("README.md")
-        issues = verify(
-            resources,
-            strict=strict,
-            readme=readme.decode() if readme else None,
-            output=str(output),
-            early=early,
-        )
+                worker.close()  # a no-op once it had its jobs
+        if issues is None:
+            issues = verify(resources, strict=strict, readme=readme, output=str(output), early=early)
         if issues:
             raise RenderError(
                 "the rendered output is inconsistent (this is a bug in gen or its "
@@ -140,7 +221,7 @@ def render_to_dir(
         result = RenderResult(len(files), len(resources), [c.name for c in plan.clusters])
         # freed while collection is still paused: re-enabled with them alive, the first
         # collection would walk every parsed document once more (~25 ms at 1000 models)
-        del plan, files, resources, early
+        del plan, files, resources, early, remote
         return result
 
 

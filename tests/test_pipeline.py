@@ -56,7 +56,7 @@ def test_render_and_check_word_a_problem_alike(tmp_path):
 def test_render_refuses_inconsistent_output_and_writes_nothing(tmp_path, monkeypatch):
     from generator import pipeline
 
-    def broken_render(spec, progress=None, worker=None, on_parsed=None):
+    def broken_render(spec, progress=None, worker=None, on_parsed=None, on_rendered=None):
         plan, files, resources = render_spec(spec)
         return plan, files, _dangling_route(resources)[0]
 
@@ -201,3 +201,92 @@ def test_a_model_reading_two_downloads_waits_for_both(tmp_path):
         ("wait-for-weights", "/data/google/gemma-4-31B-it/.gen-download-complete"),
         ("wait-for-weights-2", "/data/google/gemma-4-31B-it-b/.gen-download-complete"),
     ]
+
+
+def _with_second_process(monkeypatch):
+    """Every render below gets a second process (and so checks its output there)."""
+    from generator import render
+
+    monkeypatch.setattr(render, "PROCESS_MIN_MODELS", 0)
+
+
+def _spy_remote(monkeypatch):
+    """The results of _RemoteVerify.finish (None: verified here instead)."""
+    from generator import pipeline
+
+    results = []
+    real = pipeline._RemoteVerify.finish
+
+    def finish(self, readme):
+        results.append(real(self, readme))
+        return results[-1]
+
+    monkeypatch.setattr(pipeline._RemoteVerify, "finish", finish)
+    return results
+
+
+def _bench_fleet(tmp_path, build):
+    """One of the bench's synthetic fleets (several clusters, pools and objectives for
+    validate_spec), 24 models."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import make_specs
+
+    spec = tmp_path / f"{build}.yaml"
+    spec.write_text(make_specs._dump(getattr(make_specs, build)(24)), encoding="utf-8")
+    return spec
+
+
+def _tree(root):
+    return {p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("build", ["render_spec", "validate_spec"])
+def test_checked_in_the_second_process_the_output_is_the_same(tmp_path, monkeypatch, build):
+    spec = _bench_fleet(tmp_path, build)
+    render_to_dir(spec, tmp_path / "here")
+    _with_second_process(monkeypatch)
+    results = _spy_remote(monkeypatch)
+    render_to_dir(spec, tmp_path / "there")
+    assert results == [[]]  # checked there, nothing found
+    assert _tree(tmp_path / "here") == _tree(tmp_path / "there")
+
+
+def test_the_second_process_reports_a_problem_as_this_one_does(tmp_path, monkeypatch):
+    from generator import pipeline
+
+    def broken_render(spec, progress=None, worker=None, on_parsed=None, on_rendered=None):
+        def break_then_tell(resources):
+            route = next(r for r in resources if r.kind == "HTTPRoute")  # rendered here: sent whole
+            route.obj["spec"]["rules"][0]["backendRefs"][0]["name"] = "nobody-serves-this"
+            if on_rendered is not None:
+                on_rendered(resources)
+
+        return render_spec(spec, progress, worker, on_parsed, break_then_tell)
+
+    monkeypatch.setattr(pipeline, "render_spec", broken_render)
+    with pytest.raises(RenderError) as here:
+        render_to_dir(SPEC, tmp_path / "here")
+    _with_second_process(monkeypatch)
+    results = _spy_remote(monkeypatch)
+    with pytest.raises(RenderError) as there:
+        render_to_dir(SPEC, tmp_path / "there")
+    assert results and results[0], "checked in the second process, which found the dangling reference"
+    assert "nobody-serves-this" in str(there.value)
+    assert str(there.value).replace("/there/", "/here/") == str(here.value)
+    assert not (tmp_path / "there").exists()
+
+
+def test_the_second_process_reads_the_readme_written_meanwhile(tmp_path, monkeypatch):
+    """The objective rule reads the README, which is written while the second process
+    already checks: a README that never names the objectives is reported there."""
+    from generator import pipeline
+
+    _with_second_process(monkeypatch)
+    results = _spy_remote(monkeypatch)
+    real = pipeline._RemoteVerify.finish
+    monkeypatch.setattr(pipeline._RemoteVerify, "finish", lambda self, readme: real(self, "no headers here"))
+    with pytest.raises(RenderError, match="x-gateway-inference-objective"):
+        render_to_dir(_bench_fleet(tmp_path, "validate_spec"), tmp_path / "out")
+    assert results and results[0] and all(i.check == "operational" for i in results[0])

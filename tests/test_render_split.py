@@ -167,3 +167,51 @@ def test_a_second_process_that_dies_mid_answer_is_rendered_here(monkeypatch: pyt
         _worker.Worker().run(("job",))
     _, resources = render_plan(plan, worker=worker)
     assert resources == expected
+
+
+def _echo_job(mine, receive, factor):  # type: ignore[no-untyped-def]
+    """A follow-up job (run in the second process): what it rendered and what it was sent."""
+    return [len(mine) * factor, receive(), [r.kind for r in mine[:2]]]
+
+
+def _failing_job(mine, receive):  # type: ignore[no-untyped-def]
+    raise ValueError("broken job")
+
+
+def _follow_up_worker(monkeypatch: pytest.MonkeyPatch) -> tuple[_worker.Worker, list[Resource]]:
+    plan = build_plan(load_spec(TWO_MODELS))
+    monkeypatch.setattr(render, "PROCESS_MIN_MODELS", 0)
+    worker = _worker.Worker(follow_up=("tests.test_render_split",))
+    _, resources = render_plan(plan, worker=worker)
+    assert worker.streamed and all(any(r is s for s in resources) for r in worker.streamed)
+    return worker, resources
+
+
+def test_a_follow_up_job_runs_on_what_the_second_process_rendered(monkeypatch: pytest.MonkeyPatch) -> None:
+    worker, _ = _follow_up_worker(monkeypatch)
+    pending = worker.then(_echo_job, 3)
+    assert pending is not None
+    pending.send("the readme")
+    count, received, kinds = pending.result()
+    assert count == 3 * len(worker.streamed)
+    assert received == "the readme"
+    assert kinds == [r.kind for r in worker.streamed[:2]]
+    assert worker.then(_echo_job, 1) is None  # one follow-up
+    worker.close()
+
+
+def test_a_failing_follow_up_job_is_worker_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    worker, _ = _follow_up_worker(monkeypatch)
+    pending = worker.then(_failing_job)
+    assert pending is not None
+    with pytest.raises(_worker.WorkerUnavailable, match="ValueError: broken job"):
+        pending.result()
+    worker.close()
+
+
+def test_a_worker_waiting_for_a_follow_up_exits_when_dismissed(monkeypatch: pytest.MonkeyPatch) -> None:
+    worker, _ = _follow_up_worker(monkeypatch)
+    live = worker._live
+    assert live is not None and live.poll() is None  # waiting for then() or close()
+    worker.close()
+    assert live.returncode == 0

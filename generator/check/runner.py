@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -147,7 +147,7 @@ def check_loaded(
     options: Options,
     report: Report,
     *,
-    readmes: dict[str, str] | None = None,
+    readmes: Mapping[str, str] | None = None,
     binary: str | None = None,
 ) -> None:
     """Every check on documents already loaded (from files by ``load``, or from memory by
@@ -345,7 +345,7 @@ def _scope_words(scope: str) -> str:
 
 
 def _references(
-    loaded: Loaded, notes: list[str], assume: frozenset[tuple[str, str]], readmes: dict[str, str] | None
+    loaded: Loaded, notes: list[str], assume: frozenset[tuple[str, str]], readmes: Mapping[str, str] | None
 ) -> list[Issue]:
     # A cluster with an unreadable file is incomplete: its references cannot be judged.
     broken = {e.scope for e in loaded.errors}

@@ -239,24 +239,30 @@ def _collect(plan: Plan, jobs: list[list[_Job]], progress: Progress) -> list[lis
     return out
 
 
-def start_worker(spec_path: str | Path) -> Any:
+def start_worker(spec_path: str | Path, follow_up: tuple[str, ...] | None = None) -> Any:
     """A second render process for a spec that looks large (PROCESS_MIN_MODELS is checked
-    again on the plan); None otherwise. Started before planning, so its start-up overlaps."""
+    again on the plan); None otherwise. Started before planning, so its start-up overlaps.
+    ``follow_up``: the modules of a job it gets after rendering (_worker.Worker.then)."""
     from . import _worker
 
     try:
         large = Path(spec_path).stat().st_size >= PROCESS_MIN_MODELS * 150  # ~150 bytes a model at least
     except OSError:
         return None
-    return _worker.Worker() if large and (os.cpu_count() or 1) > 1 else None
+    return _worker.Worker(follow_up) if large and (os.cpu_count() or 1) > 1 else None
 
 
 def render_plan(
-    plan: Plan, progress: Progress = quiet, worker: Any = None, on_parsed: OnParsed | None = None
+    plan: Plan,
+    progress: Progress = quiet,
+    worker: Any = None,
+    on_parsed: OnParsed | None = None,
+    on_rendered: OnParsed | None = None,
 ) -> tuple[dict[str, bytes], list[Resource]]:
     """Every output file (relative path -> bytes) and every rendered resource; ``worker``
     (start_worker) renders half the chart of a large fleet in a second process;
-    ``on_parsed`` is told every resource once, as soon as it is parsed (OnParsed)."""
+    ``on_parsed`` is told every resource once, as soon as it is parsed (OnParsed), and
+    ``on_rendered`` all of them in order once they are, before the README is written."""
     from concurrent.futures import ThreadPoolExecutor
 
     ctx = _context(plan)
@@ -291,8 +297,11 @@ def render_plan(
                     future.cancel()
             raise
     files = {f"chart/{rel}": data for rel, data in sorted(chart.items())}
-    for cluster, rendered in zip(plan.clusters, rendered_all, strict=True):
+    for rendered in rendered_all:
         resources += rendered
+    if on_rendered is not None:
+        on_rendered(resources)
+    for cluster, rendered in zip(plan.clusters, rendered_all, strict=True):
         for rel, data in kind_files(rendered, head).items():
             files[f"manifests/{cluster.name}/{rel}"] = data
     # the README's prerequisites are derived from what was rendered
@@ -303,12 +312,16 @@ def render_plan(
 
 
 def render_spec(
-    spec: Spec, progress: Progress = quiet, worker: Any = None, on_parsed: OnParsed | None = None
+    spec: Spec,
+    progress: Progress = quiet,
+    worker: Any = None,
+    on_parsed: OnParsed | None = None,
+    on_rendered: OnParsed | None = None,
 ) -> tuple[Plan, dict[str, bytes], list[Resource]]:
     plan = build_plan(spec)
     del spec  # the Document (a position for every node) is not needed while rendering
     try:
-        files, resources = render_plan(plan, progress, worker, on_parsed)
+        files, resources = render_plan(plan, progress, worker, on_parsed, on_rendered)
     except HelmRenderError as exc:
         raise RenderError(f"the Helm engine rejected the generated chart: {exc}") from None
     return plan, files, resources
