@@ -215,3 +215,12 @@ def test_a_worker_waiting_for_a_follow_up_exits_when_dismissed(monkeypatch: pyte
     assert live is not None and live.poll() is None  # waiting for then() or close()
     worker.close()
     assert live.returncode == 0
+
+
+def test_a_follow_up_nobody_reads_is_stopped_by_close(monkeypatch: pytest.MonkeyPatch) -> None:
+    worker, _ = _follow_up_worker(monkeypatch)
+    pending = worker.then(_echo_job, 1)  # waits for a message that never comes
+    assert pending is not None and worker._following is not None
+    proc = worker._following
+    worker.close()
+    assert proc.returncode is not None and proc.returncode != 0

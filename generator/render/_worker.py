@@ -124,6 +124,7 @@ class Worker:
         # the Resources it rendered, in the order it sent them (then: they stay there)
         self.streamed: list[Any] = []
         self._live: subprocess.Popen[bytes] | None = None  # answered, waiting for a follow-up
+        self._following: subprocess.Popen[bytes] | None = None  # running a follow-up (then)
         # stderr goes to a file: read only on failure, and never a full pipe that blocks
         # the worker while this process reads its answer
         self.err = tempfile.TemporaryFile()  # noqa: SIM115  (closed by run/close)
@@ -191,6 +192,7 @@ class Worker:
         except (OSError, ValueError, pickle.PicklingError):
             self._kill(proc)
             return None
+        self._following = proc
         return FollowUp(self, proc)
 
     def _kill(self, proc: subprocess.Popen[bytes]) -> None:
@@ -207,7 +209,11 @@ class Worker:
             return f"{what}: {self.err.read().decode(errors='replace')[-2000:]}"
 
     def close(self) -> None:
-        """Dismiss the process if it got no job (or no follow-up)."""
+        """Dismiss the process if it got no job (or no follow-up); stop a follow-up whose
+        result nobody will read (the caller was interrupted)."""
+        following, self._following = self._following, None
+        if following is not None and following.poll() is None:
+            self._kill(following)
         proc, self.proc = self.proc, None
         live, self._live = self._live, None
         for p in (proc, live):
@@ -236,6 +242,7 @@ class FollowUp:
     def result(self) -> Any:
         """The job's result; WorkerUnavailable when it failed or the process died."""
         proc = self._proc
+        self._worker._following = None  # read here: nothing for close() to stop
         assert proc.stdin is not None and proc.stdout is not None
         try:
             with contextlib.suppress(OSError):
