@@ -147,21 +147,15 @@ def iter_group(
         )
 
 
-def _render_elsewhere(
-    worker: Any,
-    on_parsed: OnParsed | None,
-    archive: bytes,
-    values: dict[str, Any],
-    group: tuple[str, ...],
-    fleet: str,
-    namespace: str,
-    cluster: str,
-) -> dict[str, list[Resource]]:
-    """render_group in the second process (the calling thread waits, without the GIL);
-    in this one when the second process cannot run."""
+# render_group's arguments: archive, values, group, fleet, namespace, cluster
+GroupArgs = tuple[bytes, dict[str, Any], tuple[str, ...], str, str, str]
+
+
+def _render_elsewhere(worker: Any, on_parsed: OnParsed | None, args: GroupArgs) -> dict[str, list[Resource]]:
+    """render_group(*args) in the second process (the calling thread waits, without the
+    GIL); in this one when the second process cannot run."""
     from . import _worker
 
-    args = (archive, values, group, fleet, namespace, cluster)
     try:
         status, answer = worker.run(args, on_parsed)
     except _worker.WorkerUnavailable:
@@ -224,7 +218,7 @@ def _submit_renders(
         there, here = _chunks(cluster.values, n == split)
         where = (plan.fleet, plan.namespace, cluster.name)
         jobs.append(
-            [pool.submit(_render_elsewhere, worker, on_parsed, archive, *c, *where) for c in there]
+            [pool.submit(_render_elsewhere, worker, on_parsed, (archive, *c, *where)) for c in there]
             + [pool.submit(render_group, archive, *c, *where, on_parsed) for c in here]
         )
     return jobs
