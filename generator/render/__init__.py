@@ -11,7 +11,7 @@ from typing import Any
 from .. import catalog
 from ..plan import SUBCHARTS, Plan, build_plan
 from ..spec import Spec
-from .chart import cluster_values_files, dump_yaml, header, scaffold, umbrella_files
+from .chart import cluster_values_files, diagram, dump_yaml, header, scaffold, umbrella_files
 from .manifests import HelmRenderError, Resource, by_template, chart_archive, iter_templates, kind_files
 from .prerequisites import prerequisites
 
@@ -300,7 +300,10 @@ def render_plan(
             files[f"manifests/{cluster.name}/{rel}"] = data
     # the README's prerequisites are derived from what was rendered
     prereqs = prerequisites(plan, resources)
-    extra["README.md"] = scaffold("README.md.j2", plan=plan, header=head, prereqs=prereqs, **ctx).encode()
+    fleet_diagram = diagram("diagram-fleet.md.j2", plan, **ctx) if plan.multi_cluster else ""
+    extra["README.md"] = scaffold(
+        "README.md.j2", plan=plan, header=head, prereqs=prereqs, fleet_diagram=fleet_diagram, **ctx
+    ).encode()
     files.update(extra)
     return files, resources
 

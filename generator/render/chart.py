@@ -47,6 +47,37 @@ def scaffold(name: str, **context: Any) -> str:
     return str(_jinja().get_template(name).render(version=__version__, **context))
 
 
+# Mermaid refuses a diagram over 50,000 characters or 500 edges by default (its config
+# schema: maxTextSize, maxEdges), which is what GitHub and most viewers use; past that a
+# README shows an error instead of the fleet, and a large fleet's chart README also grew
+# past the 5 MiB Helm accepts for a chart file (a 10,000-model fleet on three clusters).
+MERMAID_MAX_TEXT = 50_000
+MERMAID_MAX_EDGES = 500
+
+
+def _mermaid_fits(text: str) -> bool:
+    body = text.partition("```mermaid\n")[2].rpartition("```")[0]
+    return len(body) <= MERMAID_MAX_TEXT and body.count("-->") <= MERMAID_MAX_EDGES
+
+
+def diagram(name: str, plan: Plan, **context: Any) -> str:
+    """The flowchart template ``name`` of the first models of the fleet that mermaid still
+    draws (all of them unless the fleet is large), saying how many it leaves out."""
+    models = plan.models
+
+    def text(n: int) -> str:
+        return scaffold(name, plan=plan, models=models[:n], more=len(models) - n, **context)
+
+    full = text(len(models))
+    if _mermaid_fits(full):
+        return full
+    fits, too_many = 0, len(models)  # the most models that fit, by bisection
+    while too_many - fits > 1:
+        mid = (fits + too_many) // 2
+        fits, too_many = (mid, too_many) if _mermaid_fits(text(mid)) else (fits, mid)
+    return text(fits)
+
+
 class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]  # base picked at runtime (C dumper when libyaml is there)
     def ignore_aliases(self, data: Any) -> bool:  # shared values are written out in full
         return True
@@ -191,7 +222,13 @@ def umbrella_files(plan: Plan, ctx: dict[str, Any], *, with_cluster_values: bool
     if with_cluster_values:
         files.update(cluster_values_files(plan))
     files["values.schema.json"] = (json.dumps(_umbrella_schema(), indent=2) + "\n").encode()
-    files["README.md"] = scaffold("chart-README.md.j2", plan=plan, header=head, **ctx).encode()
+    files["README.md"] = scaffold(
+        "chart-README.md.j2",
+        plan=plan,
+        header=head,
+        chart_diagram=diagram("diagram-chart.md.j2", plan, **ctx),
+        **ctx,
+    ).encode()
     files["templates/NOTES.txt"] = scaffold("NOTES.txt.j2", plan=plan, **ctx).encode()
     # values-<cluster>.yaml are `-f` inputs, not chart content: a large fleet's exceeds
     # Helm's 5 MiB limit per chart file and would make the chart unloadable.
