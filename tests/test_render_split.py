@@ -224,3 +224,28 @@ def test_a_follow_up_nobody_reads_is_stopped_by_close(monkeypatch: pytest.Monkey
     proc = worker._following
     worker.close()
     assert proc.returncode is not None and proc.returncode != 0
+
+
+_prepared: list[int] = []  # set in the second process by _prepare
+
+
+def _prepare(mine):  # type: ignore[no-untyped-def]
+    _prepared.append(len(mine))
+
+
+def _report_prepared(mine, receive):  # type: ignore[no-untyped-def]
+    return list(_prepared)
+
+
+def test_prepare_runs_there_before_the_follow_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = build_plan(load_spec(TWO_MODELS))
+    monkeypatch.setattr(render, "PROCESS_MIN_MODELS", 0)
+    worker = _worker.Worker(
+        follow_up=("tests.test_render_split",), prepare=("tests.test_render_split", "_prepare")
+    )
+    render_plan(plan, worker=worker)
+    pending = worker.then(_report_prepared)
+    assert pending is not None
+    assert pending.result() == [len(worker.streamed)]
+    assert _prepared == []  # here, nothing ran it
+    worker.close()

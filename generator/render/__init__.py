@@ -233,17 +233,20 @@ def _collect(plan: Plan, jobs: list[list[_Job]], progress: Progress) -> list[lis
     return out
 
 
-def start_worker(spec_path: str | Path, follow_up: tuple[str, ...] | None = None) -> Any:
+def start_worker(
+    spec_path: str | Path, follow_up: tuple[str, ...] | None = None, prepare: tuple[str, str] | None = None
+) -> Any:
     """A second render process for a spec that looks large (PROCESS_MIN_MODELS is checked
     again on the plan); None otherwise. Started before planning, so its start-up overlaps.
-    ``follow_up``: the modules of a job it gets after rendering (_worker.Worker.then)."""
+    ``follow_up``: the modules of a job it gets after rendering (_worker.Worker.then),
+    ``prepare``: what it runs before that job arrives (_worker.Worker)."""
     from . import _worker
 
     try:
         large = Path(spec_path).stat().st_size >= PROCESS_MIN_MODELS * 150  # ~150 bytes a model at least
     except OSError:
         return None
-    return _worker.Worker(follow_up) if large and (os.cpu_count() or 1) > 1 else None
+    return _worker.Worker(follow_up, prepare) if large and (os.cpu_count() or 1) > 1 else None
 
 
 def render_plan(

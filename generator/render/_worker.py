@@ -13,12 +13,14 @@ A worker started with ``follow_up`` modules then waits for one more job: a funct
 messages from the caller, and the job's arguments; its result goes back as ("done",
 value), or ("error", message). The caller uses it to check the whole render there while
 it writes the README (pipeline.render_to_dir); the modules are imported while the
-Helm engine renders, so the function finds them loaded.
+Helm engine renders, so the function finds them loaded, and an optional ``prepare``
+function runs on what it rendered while the caller gets the job ready.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import pickle
@@ -82,6 +84,10 @@ def serve() -> None:
     pickle.dump(answer, out, protocol=pickle.HIGHEST_PROTOCOL)
     out.flush()
     if follow_up is not None and answer[0] == "ok":
+        if job.get("prepare"):  # while the caller gathers what the follow-up needs
+            with contextlib.suppress(Exception):  # only ever a head start: the job does it anyway
+                module, name = job["prepare"]
+                getattr(importlib.import_module(module), name)(mine)
         _follow_up(stdin, out, mine)
     sys.stderr.flush()
     # nothing left to clean up: skip the interpreter's teardown (freeing every parsed
@@ -90,8 +96,6 @@ def serve() -> None:
 
 
 def _import_all(modules: list[str]) -> None:
-    import importlib
-
     for name in modules:
         with contextlib.suppress(Exception):  # the follow-up reports what it lacks
             importlib.import_module(name)
@@ -118,9 +122,14 @@ class Worker:
     the Helm engine while the caller plans). ``follow_up``: modules a follow-up job
     (``then``) needs; None when there will be none."""
 
-    def __init__(self, follow_up: tuple[str, ...] | None = None) -> None:
+    def __init__(
+        self, follow_up: tuple[str, ...] | None = None, prepare: tuple[str, str] | None = None
+    ) -> None:
         env = {**GO_ENV, **os.environ, "GEN_RENDER_WORKER_PATH": json.dumps(sys.path)}
         self.follow_up = follow_up
+        # (module, function) called there with its Resources once it has sent them, while
+        # this process prepares the follow-up: warming what the follow-up will read
+        self.prepare = prepare
         # the Resources it rendered, in the order it sent them (then: they stay there)
         self.streamed: list[Any] = []
         self._live: subprocess.Popen[bytes] | None = None  # answered, waiting for a follow-up
@@ -149,7 +158,11 @@ class Worker:
             raise WorkerUnavailable("no second process")
         assert proc.stdin is not None and proc.stdout is not None
         try:
-            job = {"args": args, "follow_up": list(self.follow_up) if self.follow_up is not None else None}
+            job = {
+                "args": args,
+                "follow_up": list(self.follow_up) if self.follow_up is not None else None,
+                "prepare": self.prepare,
+            }
             pickle.dump(job, proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
             proc.stdin.flush()
             answer = self._receive(proc.stdout, on_parsed)
