@@ -55,27 +55,38 @@ MERMAID_MAX_TEXT = 50_000
 MERMAID_MAX_EDGES = 500
 
 
+def _mermaid_body(text: str) -> str:
+    return text.partition("```mermaid\n")[2].rpartition("```")[0]
+
+
 def _mermaid_fits(text: str) -> bool:
-    body = text.partition("```mermaid\n")[2].rpartition("```")[0]
+    body = _mermaid_body(text)
     return len(body) <= MERMAID_MAX_TEXT and body.count("-->") <= MERMAID_MAX_EDGES
+
+
+_PROBE = 64  # models in the diagram that sizes a large fleet's
 
 
 def diagram(name: str, plan: Plan, **context: Any) -> str:
     """The flowchart template ``name`` of the first models of the fleet that mermaid still
-    draws (all of them unless the fleet is large), saying how many it leaves out."""
+    draws (all of them unless the fleet is large), saying how many it leaves out. A large
+    fleet's is sized from a diagram of its first _PROBE models (its full one would be
+    rendered only to be cut), then shrunk until it fits."""
     models = plan.models
 
     def text(n: int) -> str:
         return scaffold(name, plan=plan, models=models[:n], more=len(models) - n, **context)
 
-    full = text(len(models))
-    if _mermaid_fits(full):
-        return full
-    fits, too_many = 0, len(models)  # the most models that fit, by bisection
-    while too_many - fits > 1:
-        mid = (fits + too_many) // 2
-        fits, too_many = (mid, too_many) if _mermaid_fits(text(mid)) else (fits, mid)
-    return text(fits)
+    n = len(models)
+    if n > _PROBE:
+        body = _mermaid_body(text(_PROBE))
+        scale = min(MERMAID_MAX_TEXT / max(1, len(body)), MERMAID_MAX_EDGES / max(1, body.count("-->")))
+        n = min(n, max(1, int(_PROBE * scale)))
+    while True:
+        out = text(n)
+        if n == 0 or _mermaid_fits(out):
+            return out
+        n = min(n - 1, n * 9 // 10)
 
 
 class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]  # base picked at runtime (C dumper when libyaml is there)
