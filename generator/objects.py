@@ -134,7 +134,7 @@ def load_serve_config(text: str) -> Any:
     return yaml.safe_load(text)
 
 
-def llm_configs(service: dict[str, Any]) -> list[dict[str, Any]]:
+def llm_configs(service: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The LLM configs of a RayService's serve config (shared with other readers of the
     same text: read them, never modify them)."""
     text = as_dict(service.get("spec")).get("serveConfigV2")

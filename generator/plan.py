@@ -202,14 +202,13 @@ class _Downloads:
     def writing(self, bucket: str, prefix: str) -> list[Model]:
         """The models whose Job writes objects under ``prefix`` (gcs.prefixes_overlap): at
         ``prefix`` or a directory above it, or anywhere below it."""
-        parts = prefix.split("/") if prefix else []
+        prefixes = self._prefixes.get(bucket, [])
+        if not prefix:  # the whole bucket
+            return [m for p in prefixes for m in self._at[(bucket, p)]]
+        parts = prefix.split("/")
         found = [p for n in range(len(parts) + 1) if (bucket, p := "/".join(parts[:n])) in self._at]
-        if not prefix:
-            found = self._prefixes.get(bucket, [])
-        else:
-            prefixes = self._prefixes.get(bucket, [])
-            below = itertools.islice(prefixes, bisect.bisect_left(prefixes, prefix + "/"), None)
-            found += itertools.takewhile(lambda p: p.startswith(prefix + "/"), below)
+        below = itertools.islice(prefixes, bisect.bisect_left(prefixes, prefix + "/"), None)
+        found += itertools.takewhile(lambda p: p.startswith(prefix + "/"), below)
         return [m for p in sorted(set(found)) for m in self._at[(bucket, p)]]
 
 
@@ -229,14 +228,12 @@ def _awaited(m: Model, downloads: _Downloads, order: dict[int, int]) -> list[dic
     marker = catalog.operations()["download"]["marker"]
     # its own first, then the others in spec order
     ranked = sorted(jobs.values(), key=lambda d: (d is not m, order[id(d)]))
-    return [
-        {
-            "name": downloads.job(d)["name"],
-            "marker": f"{_model_source(d.source, m).rstrip('/')}/{marker}",
-            "repoId": downloads.job(d)["repoId"],
-        }
-        for d in ranked
-    ]
+    out = []
+    for d in ranked:
+        job = downloads.job(d)
+        marker_path = f"{_model_source(d.source, m).rstrip('/')}/{marker}"
+        out.append({"name": job["name"], "marker": marker_path, "repoId": job["repoId"]})
+    return out
 
 
 def _model_values(

@@ -92,18 +92,14 @@ Chunk = tuple[dict[str, Any], tuple[str, ...]]  # values, the subcharts it rende
 _Job = Future[dict[str, list[Resource]]]
 
 
-def render_group(
-    archive: bytes,
-    values: dict[str, Any],
-    group: tuple[str, ...],
-    fleet: str,
-    namespace: str,
-    cluster: str,
-    on_parsed: OnParsed | None = None,
-) -> dict[str, list[Resource]]:
-    """Render the subcharts of ``group`` (the others disabled) for ``cluster`` and parse
-    the documents."""
-    parts = iter_group(archive, values, group, fleet, namespace, cluster)
+# a chunk's render: archive, values, group (the subcharts it renders), fleet, namespace, cluster
+GroupArgs = tuple[bytes, dict[str, Any], tuple[str, ...], str, str, str]
+
+
+def render_group(args: GroupArgs, on_parsed: OnParsed | None = None) -> dict[str, list[Resource]]:
+    """Render the subcharts of the group (the others disabled) for the cluster and parse
+    the documents (iter_group's arguments)."""
+    parts = iter_group(*args)
     if on_parsed is None:
         return by_template(parts)
     return by_template(_told(parts, on_parsed))
@@ -126,7 +122,7 @@ def iter_group(
     cluster: str,
     batch: int = 0,
 ) -> Iterator[tuple[str, list[Resource]]]:
-    """render_group as it goes (manifests.iter_templates)."""
+    """render_group's parts as they come (manifests.iter_templates)."""
     import helm_python
 
     # a disabled subchart gets nothing else: its section would only be serialized, sent to
@@ -147,10 +143,6 @@ def iter_group(
         )
 
 
-# render_group's arguments: archive, values, group, fleet, namespace, cluster
-GroupArgs = tuple[bytes, dict[str, Any], tuple[str, ...], str, str, str]
-
-
 def _render_elsewhere(worker: Any, on_parsed: OnParsed | None, args: GroupArgs) -> dict[str, list[Resource]]:
     """render_group(*args) in the second process (the calling thread waits, without the
     GIL); in this one when the second process cannot run."""
@@ -159,7 +151,7 @@ def _render_elsewhere(worker: Any, on_parsed: OnParsed | None, args: GroupArgs) 
     try:
         status, answer = worker.run(args, on_parsed)
     except _worker.WorkerUnavailable:
-        return render_group(*args, on_parsed=on_parsed)
+        return render_group(args, on_parsed)
     if status == "helm":
         raise HelmRenderError(answer)
     result: dict[str, list[Resource]] = answer
@@ -219,7 +211,7 @@ def _submit_renders(
         where = (plan.fleet, plan.namespace, cluster.name)
         jobs.append(
             [pool.submit(_render_elsewhere, worker, on_parsed, (archive, *c, *where)) for c in there]
-            + [pool.submit(render_group, archive, *c, *where, on_parsed) for c in here]
+            + [pool.submit(render_group, (archive, *c, *where), on_parsed) for c in here]
         )
     return jobs
 

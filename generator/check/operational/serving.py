@@ -127,7 +127,7 @@ def _reads(obj: Mapping[str, Any], spec: dict[str, Any]) -> dict[str, list[str]]
     inside its mounts, else all a mount shows."""
     sources = [
         source
-        for llm in llm_configs(dict(obj))
+        for llm in llm_configs(obj)
         if (source := as_str(as_dict(llm.get("model_loading_config")).get("model_source")))
     ]
     out: dict[str, list[str]] = {}
