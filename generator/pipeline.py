@@ -9,6 +9,7 @@ serve-config checks, as ``gen check`` always runs them).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from .objects import llm_configs
 from .output_diff import DiffResult, diff_files
 from .render import Progress, RenderError, quiet, render_spec, start_worker
 from .render.manifests import Resource, files_by_kind
-from .render.writer import OutputError, read_owned, write_tree
+from .render.writer import OutputError, Staging, read_owned
 from .spec import load_spec
 
 __all__ = ["EarlyChecks", "RenderError", "RenderResult", "check", "diff_output", "render_to_dir", "verify"]
@@ -203,37 +204,57 @@ def render_to_dir(
     spec_path: str | Path, output: str | Path, *, strict: bool = False, progress: Progress = quiet
 ) -> RenderResult:
     """Validate, plan, render, verify and atomically write; raises SpecError or
-    RenderError, and writes nothing then. ``progress`` is told each stage."""
+    RenderError, and writes nothing then. ``progress`` is told each stage. Files are
+    written into a staging tree as they are made (writer.Staging), which becomes the
+    output only once every check passed."""
     with no_cyclic_gc():  # see generator/gcpause.py
         progress("validating")
         worker = start_worker(spec_path, _RemoteVerify.MODULES, _RemoteVerify.PREPARE)
         early = EarlyChecks(strict)
         remote = _RemoteVerify(worker, early, str(output))
         try:
-            plan, files, resources = render_spec(load_spec(spec_path), progress, worker, early, remote.start)
-            progress(f"checking {len(resources)} resources")
-            readme = files["README.md"].decode() if "README.md" in files else None
-            issues = remote.finish(readme)
+            spec = load_spec(spec_path)
+            with _staging(output) as staging:
+                plan, files, resources = render_spec(spec, progress, worker, early, remote.start, staging.add)
+                del spec
+                progress(f"checking {len(resources)} resources")
+                readme = files["README.md"].decode() if "README.md" in files else None
+                issues = remote.finish(readme)
+                if worker is not None:
+                    worker.close()
+                    worker = None
+                if issues is None:
+                    issues = verify(resources, strict=strict, readme=readme, output=str(output), early=early)
+                if issues:
+                    raise RenderError(
+                        "the rendered output is inconsistent (this is a bug in gen or its "
+                        "charts; please report it):\n  " + "\n  ".join(i.format() for i in issues)
+                    )
+                progress(f"writing {len(files)} files")
+                try:
+                    staging.add({rel: data for rel, data in files.items() if rel not in staging.added})
+                    staging.commit()
+                except (OutputError, OSError) as exc:
+                    raise RenderError(str(exc)) from None
         finally:
             if worker is not None:
                 worker.close()  # a no-op once it had its jobs
-        if issues is None:
-            issues = verify(resources, strict=strict, readme=readme, output=str(output), early=early)
-        if issues:
-            raise RenderError(
-                "the rendered output is inconsistent (this is a bug in gen or its "
-                "charts; please report it):\n  " + "\n  ".join(i.format() for i in issues)
-            )
-        progress(f"writing {len(files)} files")
-        try:
-            write_tree(Path(output), files)
-        except (OutputError, OSError) as exc:
-            raise RenderError(str(exc)) from None
         result = RenderResult(len(files), len(resources), [c.name for c in plan.clusters])
         # freed while collection is still paused: re-enabled with them alive, the first
         # collection would walk every parsed document once more (~25 ms at 1000 models)
         del plan, files, resources, early, remote
         return result
+
+
+@contextlib.contextmanager
+def _staging(output: str | Path) -> Iterator[Staging]:
+    """writer.Staging of ``output``, its errors as RenderError."""
+    try:
+        staging = Staging(Path(output))
+    except (OutputError, OSError) as exc:
+        raise RenderError(str(exc)) from None
+    with staging:
+        yield staging
 
 
 def diff_output(spec_path: str | Path, out_dir: str | Path) -> DiffResult:

@@ -56,8 +56,14 @@ def test_render_and_check_word_a_problem_alike(tmp_path):
 def test_render_refuses_inconsistent_output_and_writes_nothing(tmp_path, monkeypatch):
     from generator import pipeline
 
-    def broken_render(spec, progress=None, worker=None, on_parsed=None, on_rendered=None):
-        plan, files, resources = render_spec(spec)
+    staged = []
+
+    def broken_render(spec, progress=None, worker=None, on_parsed=None, on_rendered=None, on_files=None):
+        def stage(files):
+            staged.extend(files)
+            on_files(files)
+
+        plan, files, resources = render_spec(spec, on_files=stage)
         return plan, files, _dangling_route(resources)[0]
 
     monkeypatch.setattr(pipeline, "render_spec", broken_render)
@@ -65,7 +71,8 @@ def test_render_refuses_inconsistent_output_and_writes_nothing(tmp_path, monkeyp
         RenderError, match=r"manifests/[^:]+/httproute.yaml: HTTPRoute/[^:]+: .*nobody-serves-this"
     ):
         render_to_dir(SPEC, tmp_path / "out")
-    assert not (tmp_path / "out").exists()
+    assert "chart/Chart.yaml" in staged, "files were written into the staging tree before the check"
+    assert list(tmp_path.iterdir()) == [], "neither the output nor its staging tree is left"
 
 
 def _oversized_pod(resources):
@@ -256,14 +263,14 @@ def test_checked_in_the_second_process_the_output_is_the_same(tmp_path, monkeypa
 def test_the_second_process_reports_a_problem_as_this_one_does(tmp_path, monkeypatch):
     from generator import pipeline
 
-    def broken_render(spec, progress=None, worker=None, on_parsed=None, on_rendered=None):
+    def broken_render(spec, progress=None, worker=None, on_parsed=None, on_rendered=None, on_files=None):
         def break_then_tell(resources):
             route = next(r for r in resources if r.kind == "HTTPRoute")  # rendered here: sent whole
             route.obj["spec"]["rules"][0]["backendRefs"][0]["name"] = "nobody-serves-this"
             if on_rendered is not None:
                 on_rendered(resources)
 
-        return render_spec(spec, progress, worker, on_parsed, break_then_tell)
+        return render_spec(spec, progress, worker, on_parsed, break_then_tell, on_files)
 
     monkeypatch.setattr(pipeline, "render_spec", broken_render)
     with pytest.raises(RenderError) as here:

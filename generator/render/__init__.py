@@ -68,9 +68,10 @@ Progress = Callable[[str], None]
 # process), from whichever thread has it, in no particular order: per-resource work done
 # there overlaps the rest of the render (render_to_dir's early checks).
 OnParsed = Callable[[list[Resource]], None]
+OnFiles = Callable[[dict[str, bytes]], None]  # told output files (relative path -> bytes)
 
 
-def quiet(_: str) -> None:
+def quiet(_: object) -> None:
     return None
 
 
@@ -247,11 +248,14 @@ def render_plan(
     worker: Any = None,
     on_parsed: OnParsed | None = None,
     on_rendered: OnParsed | None = None,
+    on_files: OnFiles | None = None,
 ) -> tuple[dict[str, bytes], list[Resource]]:
     """Every output file (relative path -> bytes) and every rendered resource; ``worker``
     (start_worker) renders half the chart of a large fleet in a second process;
-    ``on_parsed`` is told every resource once, as soon as it is parsed (OnParsed), and
-    ``on_rendered`` all of them in order once they are, before the README is written."""
+    ``on_parsed`` is told every resource once, as soon as it is parsed (OnParsed),
+    ``on_rendered`` all of them in order once they are, before the README is written, and
+    ``on_files`` each output file once, as soon as it is made (the chart's while the
+    engine renders)."""
     from concurrent.futures import ThreadPoolExecutor
 
     ctx = _context(plan)
@@ -265,10 +269,14 @@ def render_plan(
     if worker is not None and len(plan.models) < PROCESS_MIN_MODELS:
         worker.close()
         worker = None
+    emit = on_files or quiet
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="helm") as pool:
         jobs = _submit_renders(pool, worker, archive, plan, on_parsed)
         try:
-            chart.update(cluster_values_files(plan))
+            emit({f"chart/{rel}": data for rel, data in chart.items()})
+            values_files = cluster_values_files(plan)
+            emit({f"chart/{rel}": data for rel, data in values_files.items()})
+            chart.update(values_files)
             extra: dict[str, bytes] = {}
             if plan.addons:
                 addons = []
@@ -279,6 +287,7 @@ def render_plan(
                 extra["addons/helmfile.yaml"] = scaffold(
                     "helmfile.yaml.j2", header=head, addons=addons, namespace=plan.namespace
                 ).encode()
+                emit(extra)
             rendered_all = _collect(plan, jobs, progress)
         except BaseException:
             for row in jobs:
@@ -291,15 +300,22 @@ def render_plan(
     if on_rendered is not None:
         on_rendered(resources)
     for cluster, rendered in zip(plan.clusters, rendered_all, strict=True):
-        for rel, data in kind_files(rendered, head).items():
-            files[f"manifests/{cluster.name}/{rel}"] = data
+        manifests = {
+            f"manifests/{cluster.name}/{rel}": data for rel, data in kind_files(rendered, head).items()
+        }
+        emit(manifests)
+        files.update(manifests)
     # the README's prerequisites are derived from what was rendered
     prereqs = prerequisites(plan, resources)
     fleet_diagram = diagram("diagram-fleet.md.j2", plan, **ctx) if plan.multi_cluster else ""
-    extra["README.md"] = scaffold(
-        "README.md.j2", plan=plan, header=head, prereqs=prereqs, fleet_diagram=fleet_diagram, **ctx
-    ).encode()
+    readme = {
+        "README.md": scaffold(
+            "README.md.j2", plan=plan, header=head, prereqs=prereqs, fleet_diagram=fleet_diagram, **ctx
+        ).encode()
+    }
+    emit(readme)
     files.update(extra)
+    files.update(readme)
     return files, resources
 
 
@@ -309,11 +325,12 @@ def render_spec(
     worker: Any = None,
     on_parsed: OnParsed | None = None,
     on_rendered: OnParsed | None = None,
+    on_files: OnFiles | None = None,
 ) -> tuple[Plan, dict[str, bytes], list[Resource]]:
     plan = build_plan(spec)
     del spec  # the Document (a position for every node) is not needed while rendering
     try:
-        files, resources = render_plan(plan, progress, worker, on_parsed, on_rendered)
+        files, resources = render_plan(plan, progress, worker, on_parsed, on_rendered, on_files)
     except HelmRenderError as exc:
         raise RenderError(f"the Helm engine rejected the generated chart: {exc}") from None
     return plan, files, resources

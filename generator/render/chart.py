@@ -143,8 +143,7 @@ def dump_yaml(data: Any) -> str:
     return "".join(out)
 
 
-def _chart_files(name: str) -> dict[str, bytes]:
-    root = data_dir("charts") / name
+def _chart_files(root: Path) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
     for path in sorted(root.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
@@ -166,11 +165,17 @@ def _vendored_chart_yaml(sub: str, data: bytes) -> bytes:
 
 
 def vendored_subcharts() -> dict[str, bytes]:
-    """charts/<sub>/... with the library chart vendored into each subchart."""
-    lib = _chart_files(LIBRARY)
+    """charts/<sub>/... with the library chart vendored into each subchart (a new dict of
+    the package's files, read once per process: they are the same for every render)."""
+    return dict(_vendored(data_dir("charts")))
+
+
+@lru_cache(maxsize=2)
+def _vendored(charts: Path) -> dict[str, bytes]:
+    lib = _chart_files(charts / LIBRARY)
     out: dict[str, bytes] = {}
     for sub in SUBCHARTS:
-        for rel, data in _chart_files(sub).items():
+        for rel, data in _chart_files(charts / sub).items():
             out[f"charts/{sub}/{rel}"] = _vendored_chart_yaml(sub, data) if rel == "Chart.yaml" else data
         for rel, data in lib.items():
             out[f"charts/{sub}/charts/{LIBRARY}/{rel}"] = data
