@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from . import fit
 from .diagnostics import SpecPath, format_path
 from .layout import ReplicaLayout, replica_layout
+from .memo import Items, from_key, items_key
 
 if TYPE_CHECKING:  # the spec rules import this module: types only, no import cycle
     from .spec.model import Fleet, Model
@@ -70,12 +72,32 @@ def model_capacity(model: Model | Mapping[str, Any], i: int) -> list[ModelCapaci
         facts = _facts(served.source, served.facts)
         result = fix = None
         if facts is not None and layout.chips > 0:
-            parallel = (layout.chips, layout.tensor_parallel, layout.pipeline_parallel, args)
-            result = fit.fit(facts, layout.accelerator, *parallel)
-            fix = None if result.fits else fit.smallest_fix(facts, layout.accelerator, *parallel)
+            result, fix = _fit(facts, layout, args)
         path = ("models", i, *served.path)
         out.append(ModelCapacity(path, served.model_id, served.source, layout, facts, result, fix))
     return out
+
+
+Fitted = tuple[fit.FitResult, str | None]  # the result, and the smallest fix when it does not fit
+
+
+def _fit(facts: fit.ModelFacts, layout: ReplicaLayout, args: Mapping[str, Any]) -> Fitted:
+    """fit.fit, and fit.smallest_fix when it does not fit."""
+    try:  # a fleet's models share a few dozen facts, layouts and engine arguments
+        return _fit_once(facts, layout, items_key(args))
+    except TypeError:  # an unhashable engine argument (a list, a dict)
+        return _fit_now(facts, layout, args)
+
+
+@lru_cache(maxsize=1024)
+def _fit_once(facts: fit.ModelFacts, layout: ReplicaLayout, args: Items) -> Fitted:
+    return _fit_now(facts, layout, from_key(args))
+
+
+def _fit_now(facts: fit.ModelFacts, layout: ReplicaLayout, args: Mapping[str, Any]) -> Fitted:
+    parallel = (layout.chips, layout.tensor_parallel, layout.pipeline_parallel, args)
+    result = fit.fit(facts, layout.accelerator, *parallel)
+    return result, None if result.fits else fit.smallest_fix(facts, layout.accelerator, *parallel)
 
 
 def fleet_capacity(spec: Fleet | Mapping[str, Any]) -> list[ModelCapacity]:

@@ -15,9 +15,10 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from . import catalog
+from .memo import Items, from_key, items_key
 
 if TYPE_CHECKING:  # the spec rules import this module: types only, no import cycle
-    from .spec.model import Model
+    from .spec.model import Accelerator, Model
 
 GPU_SELECTOR = "cloud.google.com/gke-accelerator"
 TPU_SELECTOR = "cloud.google.com/gke-tpu-accelerator"
@@ -248,25 +249,15 @@ def _sized(machine: str, base: dict[str, Any], override: dict[str, Any], fuse: b
     the spec's overrides as given; the boot disk (or local SSD) chosen to hold the
     ephemeral storage."""
     try:  # a fleet has a few dozen distinct worker shapes: each sized once
-        shape = _sized_once(machine, _hashable(base), _hashable(override), fuse)
+        shape = _sized_once(machine, items_key(base), items_key(override), fuse)
     except TypeError:  # an unhashable override value: the spec rules report it
         return _size(machine, base, override, fuse)
     return replace(shape, requests=dict(shape.requests))  # the caller's own dict
 
 
-def _hashable(values: dict[str, Any]) -> tuple[tuple[str, type, Any], ...]:
-    """Hashable, and 2 and 2.0 kept apart (they print differently)."""
-    return tuple((k, type(v), v) for k, v in values.items())
-
-
 @functools.lru_cache(maxsize=1024)
-def _sized_once(
-    machine: str,
-    base: tuple[tuple[str, type, Any], ...],
-    override: tuple[tuple[str, type, Any], ...],
-    fuse: bool,
-) -> NodeShape:
-    return _size(machine, {k: v for k, _, v in base}, {k: v for k, _, v in override}, fuse)
+def _sized_once(machine: str, base: Items, override: Items, fuse: bool) -> NodeShape:
+    return _size(machine, from_key(base), from_key(override), fuse)
 
 
 def _size(machine: str, base: dict[str, Any], override: dict[str, Any], fuse: bool) -> NodeShape:
@@ -285,9 +276,20 @@ def worker_shape(model: Model) -> NodeShape:
     """The node of a model's worker pods: the first machine type the catalog lists for its
     accelerator that holds the worker's requests (the last one if none does: the spec
     rules report that), sized storage, and the requests."""
-    acc = model.accelerator
-    override = model.worker_resources
-    fuse = model.gcs_fuse is not None
+    acc, override, fuse = model.accelerator, model.worker_resources, model.gcs_fuse is not None
+    try:  # a fleet's models share a few dozen accelerators and overrides: each worked out once
+        shape = _worker_shape_once(acc, items_key(override), fuse)
+    except TypeError:  # an unhashable override value: the spec rules report it
+        return _worker_shape(acc, override, fuse)
+    return replace(shape, requests=dict(shape.requests))  # the caller's own dict
+
+
+@functools.lru_cache(maxsize=1024)
+def _worker_shape_once(acc: Accelerator, override: Items, fuse: bool) -> NodeShape:
+    return _worker_shape(acc, from_key(override), fuse)
+
+
+def _worker_shape(acc: Accelerator, override: dict[str, Any], fuse: bool) -> NodeShape:
     if acc.family == "gpu":
         gpu = catalog.gpus()[acc.type]
         count = acc.gpu_count

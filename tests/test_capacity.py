@@ -182,3 +182,20 @@ def test_describe_an_invalid_spec_exits_1(tmp_path, cli):
     result = cli("describe", str(spec))
     assert result.exit_code == 1
     assert "does not fit" in result.output and "nothing to describe" in result.output
+
+
+def test_fits_are_worked_out_per_distinct_model_and_unhashable_engine_args_still_count():
+    """capacity memoizes fit per (facts, layout, engineArgs): models that differ only in name
+    share it, a differing max_model_len does not, and a list or map among the engine
+    arguments (unhashable) is fitted without the memo."""
+    two = LLAMA + "    accelerator: {type: nvidia-l4}\n    engineArgs: {max_model_len: 8192}\n"
+    two += two.replace("name: llama", "name: llama-b").replace("8192", "65536")
+    two += LLAMA.replace("name: llama", "name: llama-c") + (
+        "    accelerator: {type: nvidia-l4}\n    engineArgs: {max_model_len: 65536, hf_overrides: {a: 1}}\n"
+    )
+    messages = _messages(two)
+    assert [m.split(": ")[1] for m in messages] == [
+        "models[1].engineArgs.max_model_len",
+        "models[2].engineArgs.max_model_len",
+    ]
+    assert all("KV cache holds 35,104 tokens, fewer than max_model_len 65,536" in m for m in messages)

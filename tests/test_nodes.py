@@ -107,3 +107,15 @@ def test_quantities():
     assert nodes.quantity("24Gi") == 24 * GIB
     assert nodes.quantity(6) == 6
     assert nodes.quantity("lots") is None
+
+
+def test_a_worker_shape_is_the_callers_own_and_keeps_cpu_2_apart_from_2_0():
+    """worker_shape is memoized per accelerator and override: each caller still gets its
+    own requests, and overrides that print differently are not mixed up."""
+    acc = {"accelerator": {"type": "nvidia-l4", "count": 1}}
+    first = nodes.worker_shape(_model({**acc, "resources": {"worker": {"cpu": 2}}}))
+    first.requests["cpu"] = "changed by the caller"
+    again = nodes.worker_shape(_model({**acc, "resources": {"worker": {"cpu": 2}}}))
+    assert again.requests["cpu"] == 2
+    as_float = nodes.worker_shape(_model({**acc, "resources": {"worker": {"cpu": 2.0}}}))
+    assert type(as_float.requests["cpu"]) is float

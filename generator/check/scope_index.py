@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import catalog
 from ..objects import Path, as_dict, as_list, as_port, as_str, group_of, name_of, pod_templates
@@ -334,9 +334,9 @@ class ScopeIndex:
         return close[0] if close else None
 
 
-@dataclass(frozen=True)
-class Ref:
-    """A reference field with the API's defaults applied."""
+class Ref(NamedTuple):
+    """A reference field with the API's defaults applied (a NamedTuple: a gen output's
+    routes and policies make thousands, built several times faster than a frozen dataclass)."""
 
     path: Path
     group: str
