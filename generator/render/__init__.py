@@ -11,6 +11,7 @@ from typing import Any
 from .. import catalog
 from ..plan import SUBCHARTS, Plan, build_plan
 from ..spec import Spec
+from . import values_schema
 from .chart import cluster_values_files, diagram, dump_yaml, header, scaffold, umbrella_files
 from .manifests import HelmRenderError, Resource, by_template, chart_archive, iter_templates, kind_files
 from .prerequisites import prerequisites
@@ -260,7 +261,10 @@ def render_plan(
 
     ctx = _context(plan)
     chart = umbrella_files(plan, ctx, with_cluster_values=False)  # what Helm loads
-    archive = chart_archive(chart, plan.fleet)
+    # the values are checked against the charts' schemas here while the engine renders
+    # without them (values_schema: Helm compiles each schema anew on every render)
+    check_values = values_schema.supported(chart)
+    archive = chart_archive(values_schema.without_schemas(chart) if check_values else chart, plan.fleet)
     head = header(plan.spec_name)
     resources: list[Resource] = []
     # The Helm engine renders in a thread (Go, via ctypes: the GIL is released) and, for a
@@ -273,6 +277,10 @@ def render_plan(
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="helm") as pool:
         jobs = _submit_renders(pool, worker, archive, plan, on_parsed)
         try:
+            for cluster in plan.clusters if check_values else []:
+                problem = values_schema.problems(chart, cluster.values)
+                if problem is not None:
+                    raise HelmRenderError(f"values-{cluster.name}.yaml: {problem}")
             emit({f"chart/{rel}": data for rel, data in chart.items()})
             values_files = cluster_values_files(plan)
             emit({f"chart/{rel}": data for rel, data in values_files.items()})
