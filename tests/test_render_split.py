@@ -251,3 +251,24 @@ def test_prepare_runs_there_before_the_follow_up(monkeypatch: pytest.MonkeyPatch
     assert pending.result() == [len(worker.streamed)]
     assert _prepared == []  # here, nothing ran it
     worker.close()
+
+
+def test_values_files_the_second_process_did_not_send_are_dumped_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    plan = build_plan(load_spec(TWO_MODELS))
+    monkeypatch.setattr(render, "PROCESS_MIN_MODELS", 0)
+    expected = render_plan(plan)[0]
+    sent: list[str] = []
+    run = _worker.Worker.run
+
+    def run_without_dumping(self, args, on_parsed=None, dump=None, on_file=None):  # type: ignore[no-untyped-def]
+        sent.extend(rel for rel, _, _ in dump or [])
+        return run(self, args, on_parsed, None, on_file)
+
+    monkeypatch.setattr(_worker.Worker, "run", run_without_dumping)
+    files, _ = render_plan(plan, worker=_worker.Worker())
+    assert sent == [f"values-{c.name}.yaml" for c in plan.clusters], (
+        "the second process was asked to dump them"
+    )
+    assert files == expected

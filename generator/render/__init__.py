@@ -12,7 +12,16 @@ from .. import catalog
 from ..plan import SUBCHARTS, Plan, build_plan
 from ..spec import Spec
 from . import values_schema
-from .chart import cluster_values_files, diagram, dump_yaml, header, scaffold, umbrella_files
+from .chart import (
+    cluster_values_files,
+    diagram,
+    dump_values_file,
+    dump_yaml,
+    header,
+    scaffold,
+    umbrella_files,
+    values_files,
+)
 from .manifests import HelmRenderError, Resource, by_template, chart_archive, iter_templates, kind_files
 from .prerequisites import prerequisites
 
@@ -145,13 +154,16 @@ def iter_group(
         )
 
 
-def _render_elsewhere(worker: Any, on_parsed: OnParsed | None, args: GroupArgs) -> dict[str, list[Resource]]:
+def _render_elsewhere(
+    worker: Any, on_parsed: OnParsed | None, args: GroupArgs, plan: Plan, dumped: dict[str, bytes]
+) -> dict[str, list[Resource]]:
     """render_group(*args) in the second process (the calling thread waits, without the
-    GIL); in this one when the second process cannot run."""
+    GIL); in this one when the second process cannot run. The second process also dumps
+    the plan's values files (into ``dumped``) while its engine renders."""
     from . import _worker
 
     try:
-        status, answer = worker.run(args, on_parsed)
+        status, answer = worker.run(args, on_parsed, values_files(plan), dumped.__setitem__)
     except _worker.WorkerUnavailable:
         return render_group(args, on_parsed)
     if status == "helm":
@@ -199,10 +211,16 @@ def _chunks(values: dict[str, Any], with_worker: bool) -> tuple[list[Chunk], lis
 
 
 def _submit_renders(
-    pool: Executor, worker: Any, archive: bytes, plan: Plan, on_parsed: OnParsed | None
-) -> list[list[_Job]]:
-    """Each cluster's chunks as futures, in document order; the first WORKER_SHARE of the
-    largest cluster's models go to the second process."""
+    pool: Executor,
+    worker: Any,
+    archive: bytes,
+    plan: Plan,
+    on_parsed: OnParsed | None,
+    dumped: dict[str, bytes],
+) -> tuple[list[list[_Job]], bool]:
+    """Each cluster's chunks as futures, in document order, and whether the second process
+    has a chunk: the first WORKER_SHARE of the largest cluster's models, and the values
+    files to dump (into ``dumped``: chart/ path -> bytes) while its engine renders."""
     split = -1
     if worker is not None:
         sizes = [_sliceable(c.values) for c in plan.clusters]
@@ -211,11 +229,12 @@ def _submit_renders(
     for n, cluster in enumerate(plan.clusters):
         there, here = _chunks(cluster.values, n == split)
         where = (plan.fleet, plan.namespace, cluster.name)
+        elsewhere = [(archive, *c, *where) for c in there]
         jobs.append(
-            [pool.submit(_render_elsewhere, worker, on_parsed, (archive, *c, *where)) for c in there]
+            [pool.submit(_render_elsewhere, worker, on_parsed, args, plan, dumped) for args in elsewhere]
             + [pool.submit(render_group, (archive, *c, *where), on_parsed) for c in here]
         )
-    return jobs
+    return jobs, split >= 0
 
 
 def _collect(plan: Plan, jobs: list[list[_Job]], progress: Progress) -> list[list[Resource]]:
@@ -268,23 +287,27 @@ def render_plan(
     head = header(plan.spec_name)
     resources: list[Resource] = []
     # The Helm engine renders in a thread (Go, via ctypes: the GIL is released) and, for a
-    # large fleet, in a second process as well (see SLICED), while this thread writes
-    # values-<cluster>.yaml (PyYAML) and the add-ons.
+    # large fleet, in a second process as well (see SLICED), while this thread checks the
+    # values and writes values-<cluster>.yaml (the second process does, when there is one)
+    # and the add-ons.
     if worker is not None and len(plan.models) < PROCESS_MIN_MODELS:
         worker.close()
         worker = None
     emit = on_files or quiet
+    # values-<cluster>.yaml: YAML of every model, dumped by the second process when there
+    # is one (it has the time while its engine renders; this one parses), else here
+    dumped: dict[str, bytes] = {}
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="helm") as pool:
-        jobs = _submit_renders(pool, worker, archive, plan, on_parsed)
+        jobs, there = _submit_renders(pool, worker, archive, plan, on_parsed, dumped)
         try:
             for cluster in plan.clusters if check_values else []:
                 problem = values_schema.problems(chart, cluster.values)
                 if problem is not None:
                     raise HelmRenderError(f"values-{cluster.name}.yaml: {problem}")
             emit({f"chart/{rel}": data for rel, data in chart.items()})
-            values_files = cluster_values_files(plan)
-            emit({f"chart/{rel}": data for rel, data in values_files.items()})
-            chart.update(values_files)
+            if not there:
+                dumped.update(cluster_values_files(plan))
+                emit({f"chart/{rel}": data for rel, data in dumped.items()})
             extra: dict[str, bytes] = {}
             if plan.addons:
                 addons = []
@@ -297,6 +320,12 @@ def render_plan(
                 ).encode()
                 emit(extra)
             rendered_all = _collect(plan, jobs, progress)
+            if there:  # what the second process did not dump (it failed) is dumped here
+                for rel, head_lines, values in values_files(plan):
+                    if rel not in dumped:
+                        dumped[rel] = dump_values_file(head_lines, values)
+                emit({f"chart/{rel}": data for rel, data in dumped.items()})
+            chart.update(dumped)
         except BaseException:
             for row in jobs:
                 for future in row:

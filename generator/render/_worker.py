@@ -70,19 +70,28 @@ def serve() -> None:
     follow_up = job.get("follow_up")
     if follow_up is not None:  # imported while the Helm engine renders (it releases the GIL)
         threading.Thread(target=_import_all, args=(follow_up,), daemon=True).start()
+    lock = threading.Lock()  # parts and files are sent from two threads
+
+    def send(message: tuple[Any, ...]) -> None:
+        with lock:
+            pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
+            out.flush()
+
+    # the values files are dumped while the Helm engine renders (it releases the GIL)
+    dumper = threading.Thread(target=_dump_files, args=(job.get("dump") or [], send), daemon=True)
+    dumper.start()
     mine: list[Any] = []
     try:
         archive, values, group, fleet, namespace, cluster = job["args"]
         parts = iter_group(archive, values, group, fleet, namespace, cluster, batch=STREAM_BATCH)
         for template, docs in parts:
-            pickle.dump(("part", template, docs), out, protocol=pickle.HIGHEST_PROTOCOL)
-            out.flush()
+            send(("part", template, docs))
             mine += docs
         answer: tuple[str, Any] = ("ok", None)
     except HelmRenderError as exc:  # raised before any part: the engine renders first
         answer = ("helm", str(exc))
-    pickle.dump(answer, out, protocol=pickle.HIGHEST_PROTOCOL)
-    out.flush()
+    dumper.join()  # its files go before the answer
+    send(answer)
     if follow_up is not None and answer[0] == "ok":
         if job.get("prepare"):  # while the caller gathers what the follow-up needs
             with contextlib.suppress(Exception):  # only ever a head start: the job does it anyway
@@ -93,6 +102,19 @@ def serve() -> None:
     # nothing left to clean up: skip the interpreter's teardown (freeing every parsed
     # document, ~35 ms at 1000 models), which the caller would otherwise wait for
     os._exit(0)
+
+
+def _dump_files(files: list[tuple[str, str, dict[str, Any]]], send: Callable[[tuple[Any, ...]], Any]) -> None:
+    """Each values file (chart.values_files) as ("file", path, bytes); a failure leaves the
+    file to the caller, which dumps what it was not sent."""
+    from .chart import dump_values_file
+
+    for rel, head, values in files:
+        try:
+            data = dump_values_file(head, values)
+        except Exception:
+            continue
+        send(("file", rel, data))
 
 
 def _import_all(modules: list[str]) -> None:
@@ -148,11 +170,18 @@ class Worker:
         except (OSError, ValueError):
             self.proc = None
 
-    def run(self, args: tuple[Any, ...], on_parsed: Callable[[list[Any]], None] | None = None) -> Any:
+    def run(
+        self,
+        args: tuple[Any, ...],
+        on_parsed: Callable[[list[Any]], None] | None = None,
+        dump: list[tuple[str, str, dict[str, Any]]] | None = None,
+        on_file: Callable[[str, bytes], None] | None = None,
+    ) -> Any:
         """Run render_group(*args) there; its answer, unpickled part by part while the
         second process still parses (a large fleet's answer is ~100 MB: never held as
         bytes and as objects at once, and mostly read before the last part is parsed).
-        ``on_parsed`` is told each part's documents as they arrive."""
+        ``on_parsed`` is told each part's documents as they arrive. ``dump``: values
+        files (chart.values_files) it dumps meanwhile, each told to ``on_file``."""
         proc, self.proc = self.proc, None
         if proc is None:
             raise WorkerUnavailable("no second process")
@@ -160,12 +189,13 @@ class Worker:
         try:
             job = {
                 "args": args,
+                "dump": dump or [],
                 "follow_up": list(self.follow_up) if self.follow_up is not None else None,
                 "prepare": self.prepare,
             }
             pickle.dump(job, proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
             proc.stdin.flush()
-            answer = self._receive(proc.stdout, on_parsed)
+            answer = self._receive(proc.stdout, on_parsed, on_file)
             if self.follow_up is not None and answer[0] == "ok":
                 self._live = proc  # waits for then() or close()
                 return answer
@@ -180,11 +210,20 @@ class Worker:
         self.err.close()
         return answer
 
-    def _receive(self, stream: IO[bytes], on_parsed: Callable[[list[Any]], None] | None) -> tuple[str, Any]:
+    def _receive(
+        self,
+        stream: IO[bytes],
+        on_parsed: Callable[[list[Any]], None] | None,
+        on_file: Callable[[str, bytes], None] | None,
+    ) -> tuple[str, Any]:
         """("ok", {template: [Resource, ...]}) from the parts as they come, or ("helm", message)."""
         parts: dict[str, list[Any]] = {}
         while True:
             message = pickle.load(stream)
+            if message[0] == "file":
+                if on_file is not None:
+                    on_file(message[1], message[2])
+                continue
             if message[0] != "part":
                 return ("ok", parts) if message[0] == "ok" else message
             parts.setdefault(message[1], []).extend(message[2])

@@ -211,18 +211,32 @@ def chart_values_defaults(plan: Plan) -> dict[str, Any]:
     return {"global": first["global"], **{sub: {"enabled": True} for sub in SUBCHARTS}}
 
 
+ValuesFile = tuple[str, str, dict[str, Any]]  # chart/ path, its comment lines, the values
+
+
 def cluster_values_files(plan: Plan) -> dict[str, bytes]:
     """chart/values-<cluster>.yaml: `helm install -f` inputs, not loaded with the chart
-    (.helmignore). The slowest file to write (PyYAML), so render_plan builds them while
-    the Helm engine renders."""
+    (.helmignore). The slowest files to write (YAML of every model), so render_plan
+    builds them while the Helm engine renders, or has the second process build them."""
+    return {rel: dump_values_file(head, values) for rel, head, values in values_files(plan)}
+
+
+def values_files(plan: Plan) -> list[ValuesFile]:
+    """What each chart/values-<cluster>.yaml holds, before it is dumped (dump_values_file)."""
     head = header(plan.spec_name)
-    return {
-        f"values-{cluster.name}.yaml": (
+    return [
+        (
+            f"values-{cluster.name}.yaml",
             head + f"# Install on cluster {cluster.name!r}: helm install {plan.fleet} . "
-            f"-n {plan.namespace} -f values-{cluster.name}.yaml\n" + dump_yaml(cluster.values)
-        ).encode()
+            f"-n {plan.namespace} -f values-{cluster.name}.yaml\n",
+            cluster.values,
+        )
         for cluster in plan.clusters
-    }
+    ]
+
+
+def dump_values_file(head: str, values: dict[str, Any]) -> bytes:
+    return (head + dump_yaml(values)).encode()
 
 
 def umbrella_files(plan: Plan, ctx: dict[str, Any], *, with_cluster_values: bool = True) -> dict[str, bytes]:
