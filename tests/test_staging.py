@@ -85,3 +85,37 @@ def test_modes_do_not_depend_on_the_umask(tmp_path):
         os.umask(old)
     assert oct((tmp_path / "out/a/b").stat().st_mode & 0o777) == "0o755"
     assert oct((tmp_path / "out/a/b/c.yaml").stat().st_mode & 0o777) == "0o644"
+
+
+def test_a_rerender_links_the_files_that_did_not_change(tmp_path):
+    """Writing into an output that holds the last run: unchanged files are the same files
+    (same inode and modification time), changed ones new, and nothing else holds them."""
+    out = tmp_path / "out"
+    write_tree(out, {"same.yaml": b"kept\n", "changed.yaml": b"old\n", "chmod.yaml": b"kept\n"})
+    before = {p.name: p.stat() for p in out.iterdir()}
+    (out / "chmod.yaml").chmod(0o600)  # not as gen writes it: written anew
+    write_tree(out, {"same.yaml": b"kept\n", "changed.yaml": b"new\n", "chmod.yaml": b"kept\n"})
+    after = {p.name: p.stat() for p in out.iterdir()}
+    assert after["same.yaml"].st_ino == before["same.yaml"].st_ino
+    assert after["same.yaml"].st_mtime_ns == before["same.yaml"].st_mtime_ns
+    assert after["changed.yaml"].st_ino != before["changed.yaml"].st_ino
+    assert after["chmod.yaml"].st_ino != before["chmod.yaml"].st_ino
+    assert oct(after["chmod.yaml"].st_mode & 0o777) == "0o644"
+    assert all(s.st_nlink == 1 for s in after.values()), "the previous tree is gone"
+    assert tree(out) == {
+        "same.yaml": b"kept\n",
+        "changed.yaml": b"new\n",
+        "chmod.yaml": b"kept\n",
+        MANIFEST: (out / MANIFEST).read_bytes(),
+    }
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_file_gen_did_not_write_is_never_linked(tmp_path):
+    out = tmp_path / "out"
+    write_tree(out, {"a.yaml": b"x\n"})
+    (out / "mine.yaml").write_bytes(b"x\n")  # the user's, with gen's content
+    user = (out / "mine.yaml").stat().st_ino
+    write_tree(out, {"a.yaml": b"x\n"})
+    assert (out / "mine.yaml").stat().st_ino == user  # carried over, as always
+    assert (out / "a.yaml").stat().st_nlink == 1

@@ -22,6 +22,7 @@ import functools
 import json
 import os
 import shutil
+import stat
 import tempfile
 import threading
 from collections.abc import Mapping
@@ -141,6 +142,25 @@ def _write(path: str | Path, data: bytes) -> None:
         os.close(fd)
 
 
+def _holds(path: str, data: bytes) -> bool:
+    """Whether ``path`` is a regular file, as gen writes it (mode 0644), holding ``data``.
+    Such a file is linked into the new tree rather than written again: a re-render writes
+    only what changed (creating a file is the costly part), and an unchanged file keeps
+    its modification time."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or stat.S_IMODE(st.st_mode) != 0o644 or st.st_size != len(data):
+            return False
+        with os.fdopen(os.dup(fd), "rb") as f:
+            return f.read(len(data) + 1) == data
+    finally:
+        os.close(fd)
+
+
 def _mkdirs(rel_dir: str, top: str, made: set[str]) -> None:
     """Create ``top/rel_dir`` and its missing parents (``made``: those created so far)."""
     if not rel_dir or rel_dir in made:
@@ -186,7 +206,9 @@ class Staging:
         self._made: set[str] = set()  # directories created in the staging tree
         self._made_lock = threading.Lock()
         self._staging: Path | None = None
+        self._ours: set[str] = set()
         try:
+            self._ours = previous_files(target)  # under the lock: gen's files of the last run
             # under the lock, staging trees left by a killed run (never swapped in, so
             # never visible as the target) are removed
             for stale in target.parent.glob(f".{target.name}.gen-*"):
@@ -229,7 +251,14 @@ class Staging:
     def _write_file(self, rel: str, data: bytes) -> None:
         with self._made_lock:
             _mkdirs(os.path.dirname(rel), self._top, self._made)
-        _write(os.path.join(self._top, rel), data)
+        path = os.path.join(self._top, rel)
+        if rel in self._ours:  # unchanged since the last run: the same file, linked
+            old = os.path.join(self.target, rel)
+            if _holds(old, data):
+                with contextlib.suppress(OSError):  # no hard links there: written anew
+                    os.link(old, path, follow_symlinks=False)
+                    return
+        _write(path, data)
 
     def _finish_writes(self) -> None:
         """Wait for the writer threads; raise the first error one of them had."""
@@ -249,7 +278,7 @@ class Staging:
             (json.dumps({"generator": "gen", "files": sorted(self._rels)}, indent=1) + "\n").encode(),
         )
         target = self.target
-        _carry_over(target, staging, previous_files(target), self._rels)
+        _carry_over(target, staging, self._ours, self._rels)
         if not _exchange(staging, target):
             # no renameat2 (non-Linux): two renames, a tiny window without target
             old = staging.with_name(staging.name + ".old")
