@@ -1,7 +1,7 @@
 """A second process that renders part of the umbrella chart (see SLICED in __init__).
 
-The Helm engine serializes renders within one process, so a large fleet's chart is
-rendered in two: this one is started with ``sys.executable -c BOOTSTRAP`` and the
+Parsing the Helm engine's output is Python and holds the GIL, so a large fleet's chart is
+rendered in two processes: this one is started with ``sys.executable -c BOOTSTRAP`` and the
 parent's sys.path (so it imports the same gen), reads one pickled job on stdin and
 writes its answer on stdout as pickled messages: ("part", template, [Resource, ...]) as
 documents are parsed, then ("ok", None), or ("helm", message) when the Helm engine
