@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from . import fit
 from .diagnostics import SpecPath, format_path
 from .layout import ReplicaLayout, replica_layout
-from .memo import Items, from_key, items_key
+from .memo import by_items
 
 if TYPE_CHECKING:  # the spec rules import this module: types only, no import cycle
     from .spec.model import Fleet, Model
@@ -81,23 +80,15 @@ def model_capacity(model: Model | Mapping[str, Any], i: int) -> list[ModelCapaci
 Fitted = tuple[fit.FitResult, str | None]  # the result, and the smallest fix when it does not fit
 
 
-def _fit(facts: fit.ModelFacts, layout: ReplicaLayout, args: Mapping[str, Any]) -> Fitted:
-    """fit.fit, and fit.smallest_fix when it does not fit."""
-    try:  # a fleet's models share a few dozen facts, layouts and engine arguments
-        return _fit_once(facts, layout, items_key(args))
-    except TypeError:  # an unhashable engine argument (a list, a dict)
-        return _fit_now(facts, layout, args)
-
-
-@lru_cache(maxsize=1024)
-def _fit_once(facts: fit.ModelFacts, layout: ReplicaLayout, args: Items) -> Fitted:
-    return _fit_now(facts, layout, from_key(args))
-
-
 def _fit_now(facts: fit.ModelFacts, layout: ReplicaLayout, args: Mapping[str, Any]) -> Fitted:
+    """fit.fit, and fit.smallest_fix when it does not fit."""
     parallel = (layout.chips, layout.tensor_parallel, layout.pipeline_parallel, args)
     result = fit.fit(facts, layout.accelerator, *parallel)
     return result, None if result.fits else fit.smallest_fix(facts, layout.accelerator, *parallel)
+
+
+# a fleet's models share a few dozen facts, layouts and engine arguments (results are frozen)
+_fit = by_items(_fit_now)
 
 
 def fleet_capacity(spec: Fleet | Mapping[str, Any]) -> list[ModelCapacity]:

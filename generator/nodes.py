@@ -8,14 +8,13 @@ the catalog names for its accelerator. Facts: ``catalog/nodes.yaml``.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from . import catalog
-from .memo import Items, from_key, items_key
+from .memo import by_items
 
 if TYPE_CHECKING:  # the spec rules import this module: types only, no import cycle
     from .spec.model import Accelerator, Model
@@ -248,16 +247,11 @@ def _sized(machine: str, base: dict[str, Any], override: dict[str, Any], fuse: b
     """The catalog's requests capped to what the machine gives beside its system pods,
     the spec's overrides as given; the boot disk (or local SSD) chosen to hold the
     ephemeral storage."""
-    try:  # a fleet has a few dozen distinct worker shapes: each sized once
-        shape = _sized_once(machine, items_key(base), items_key(override), fuse)
-    except TypeError:  # an unhashable override value: the spec rules report it
-        return _size(machine, base, override, fuse)
+    return _own(_size_once(machine, base, override, fuse))  # a fleet has a few dozen: each sized once
+
+
+def _own(shape: NodeShape) -> NodeShape:
     return replace(shape, requests=dict(shape.requests))  # the caller's own dict
-
-
-@functools.lru_cache(maxsize=1024)
-def _sized_once(machine: str, base: Items, override: Items, fuse: bool) -> NodeShape:
-    return _size(machine, from_key(base), from_key(override), fuse)
 
 
 def _size(machine: str, base: dict[str, Any], override: dict[str, Any], fuse: bool) -> NodeShape:
@@ -272,21 +266,15 @@ def _size(machine: str, base: dict[str, Any], override: dict[str, Any], fuse: bo
     return NodeShape(machine, storage, requests, fuse)
 
 
+_size_once = by_items(_size)
+
+
 def worker_shape(model: Model) -> NodeShape:
     """The node of a model's worker pods: the first machine type the catalog lists for its
     accelerator that holds the worker's requests (the last one if none does: the spec
     rules report that), sized storage, and the requests."""
-    acc, override, fuse = model.accelerator, model.worker_resources, model.gcs_fuse is not None
-    try:  # a fleet's models share a few dozen accelerators and overrides: each worked out once
-        shape = _worker_shape_once(acc, items_key(override), fuse)
-    except TypeError:  # an unhashable override value: the spec rules report it
-        return _worker_shape(acc, override, fuse)
-    return replace(shape, requests=dict(shape.requests))  # the caller's own dict
-
-
-@functools.lru_cache(maxsize=1024)
-def _worker_shape_once(acc: Accelerator, override: Items, fuse: bool) -> NodeShape:
-    return _worker_shape(acc, from_key(override), fuse)
+    # a fleet's models share a few dozen accelerators and overrides: each worked out once
+    return _own(_worker_shape_once(model.accelerator, model.worker_resources, model.gcs_fuse is not None))
 
 
 def _worker_shape(acc: Accelerator, override: dict[str, Any], fuse: bool) -> NodeShape:
@@ -302,3 +290,6 @@ def _worker_shape(acc: Accelerator, override: dict[str, Any], fuse: bool) -> Nod
         machines = [str(topo["machineType"])]
     shapes = [_sized(m, base, override, fuse) for m in machines]
     return next((shape for shape in shapes if not shape.misfits()), shapes[-1])
+
+
+_worker_shape_once = by_items(_worker_shape)

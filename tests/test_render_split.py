@@ -62,7 +62,7 @@ def test_helm_errors_from_the_second_process_are_helm_errors(monkeypatch: pytest
     plan = build_plan(load_spec(EXAMPLES[0]))
     monkeypatch.setattr(render, "PROCESS_MIN_MODELS", 0)
     # the schemas stay with the engine (else this process finds the bad value first)
-    monkeypatch.setattr(render.values_schema, "supported", lambda files: False)
+    monkeypatch.setattr(render.values_schema, "load", lambda files: None)
 
     def bad_first(values):  # type: ignore[no-untyped-def]
         models = values["ray-llm"]["models"]

@@ -282,8 +282,8 @@ def render_plan(
     chart = umbrella_files(plan, ctx, with_cluster_values=False)  # what Helm loads
     # the values are checked against the charts' schemas here while the engine renders
     # without them (values_schema: Helm compiles each schema anew on every render)
-    check_values = values_schema.supported(chart)
-    archive = chart_archive(values_schema.without_schemas(chart) if check_values else chart, plan.fleet)
+    checked = values_schema.load(chart)
+    archive = chart_archive(values_schema.without_schemas(chart) if checked else chart, plan.fleet)
     head = header(plan.spec_name)
     resources: list[Resource] = []
     # The Helm engine renders in a thread (Go, via ctypes: the GIL is released) and, for a
@@ -300,8 +300,8 @@ def render_plan(
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="helm") as pool:
         jobs, there = _submit_renders(pool, worker, archive, plan, on_parsed, dumped)
         try:
-            for cluster in plan.clusters if check_values else []:
-                problem = values_schema.problems(chart, cluster.values)
+            for cluster in plan.clusters:
+                problem = values_schema.problems(checked, cluster.values) if checked else None
                 if problem is not None:
                     raise HelmRenderError(f"values-{cluster.name}.yaml: {problem}")
             emit({f"chart/{rel}": data for rel, data in chart.items()})

@@ -35,11 +35,13 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
-class _Chart:
+class Chart:
+    """A chart and its dependencies, as Helm coalesces and validates values for them."""
+
     name: str
     defaults: dict[str, Any]  # its values.yaml (never mutated)
     schema: bytes | None
-    deps: tuple[tuple[_Chart, str | None], ...]  # each subchart and its condition
+    deps: tuple[tuple[Chart, str | None], ...]  # each subchart and its condition
 
 
 def without_schemas(files: Mapping[str, bytes]) -> dict[str, bytes]:
@@ -47,19 +49,18 @@ def without_schemas(files: Mapping[str, bytes]) -> dict[str, bytes]:
     return {rel: data for rel, data in files.items() if rel.rpartition("/")[2] != SCHEMA}
 
 
-def supported(files: Mapping[str, bytes]) -> bool:
-    """Whether problems() checks this chart exactly as Helm would."""
+def load(files: Mapping[str, bytes]) -> Chart | None:
+    """The chart (its files) as problems() reads it; None when it uses a feature the port
+    lacks, and its schemas stay with the engine."""
     try:
-        _tree(files, "")
+        return _tree(files, "")
     except _Unsupported:
-        return False
-    return True
+        return None
 
 
-def problems(files: Mapping[str, bytes], values: dict[str, Any]) -> str | None:
+def problems(root: Chart, values: dict[str, Any]) -> str | None:
     """Helm's message for ``values`` (one cluster's) breaking the chart's schemas; None when
-    they meet them. The chart must be supported()."""
-    root = _tree(files, "")
+    they meet them."""
     found: list[str] = []
     try:
         # conditions are read in the values coalesced over every subchart; what is
@@ -78,7 +79,7 @@ class _Unsupported(Exception):
     pass
 
 
-def _tree(files: Mapping[str, bytes], prefix: str) -> _Chart:
+def _tree(files: Mapping[str, bytes], prefix: str) -> Chart:
     meta = _yaml(files[f"{prefix}Chart.yaml"])
     listed: dict[str, str | None] = {}
     for dep in meta.get("dependencies") or []:
@@ -94,7 +95,7 @@ def _tree(files: Mapping[str, bytes], prefix: str) -> _Chart:
         chart = _tree(files, f"{prefix}charts/{sub}/")
         deps.append((chart, listed.get(chart.name)))
     defaults = files.get(f"{prefix}values.yaml")
-    return _Chart(
+    return Chart(
         str(meta["name"]),
         _yaml(defaults) if defaults else {},
         files.get(f"{prefix}{SCHEMA}"),
@@ -117,11 +118,11 @@ def _validator(schema: bytes) -> Any:
     return jsonschema_rs.validator_for(json.loads(schema))
 
 
-def _enabled(chart: _Chart, merged: dict[str, Any]) -> _Chart:
+def _enabled(chart: Chart, merged: dict[str, Any]) -> Chart:
     """The chart as ProcessDependencies leaves it: a dependency whose condition names a
     boolean that is false is dropped (the conditions are paths in the coalesced values)."""
     deps = tuple((sub, cond) for sub, cond in chart.deps if _condition(cond, merged) is not False)
-    return _Chart(chart.name, chart.defaults, chart.schema, deps)
+    return Chart(chart.name, chart.defaults, chart.schema, deps)
 
 
 def _condition(path: str | None, values: dict[str, Any]) -> bool | None:
@@ -136,7 +137,7 @@ def _condition(path: str | None, values: dict[str, Any]) -> bool | None:
     return None
 
 
-def _validate(chart: _Chart, values: dict[str, Any], found: list[str]) -> None:
+def _validate(chart: Chart, values: dict[str, Any], found: list[str]) -> None:
     if chart.schema is not None:
         errors = [
             f"- at '/{'/'.join(map(str, e.instance_path))}': {e.message}\n"
@@ -160,11 +161,11 @@ def _validate(chart: _Chart, values: dict[str, Any], found: list[str]) -> None:
 # Helm changes its copies in place (CoalesceValues deep-copies the values first).
 
 
-def _coalesce(chart: _Chart, values: dict[str, Any], prefix: str, merge: bool) -> dict[str, Any]:
+def _coalesce(chart: Chart, values: dict[str, Any], prefix: str, merge: bool) -> dict[str, Any]:
     return _coalesce_deps(chart, _coalesce_values(chart, values, prefix, merge), prefix, merge)
 
 
-def _coalesce_deps(chart: _Chart, dest: dict[str, Any], prefix: str, merge: bool) -> dict[str, Any]:
+def _coalesce_deps(chart: Chart, dest: dict[str, Any], prefix: str, merge: bool) -> dict[str, Any]:
     out = dict(dest)
     for sub, _ in chart.deps:
         section = out.get(sub.name, _MISSING)
@@ -195,7 +196,7 @@ def _coalesce_globals(dest: dict[str, Any], src: dict[str, Any]) -> dict[str, An
     return {**dest, _GLOBAL: dg}
 
 
-def _coalesce_values(chart: _Chart, values: dict[str, Any], prefix: str, merge: bool) -> dict[str, Any]:
+def _coalesce_values(chart: Chart, values: dict[str, Any], prefix: str, merge: bool) -> dict[str, Any]:
     """values over the chart's defaults (values win; a null removes a default)."""
     out = dict(values)
     children = {sub.name for sub, _ in chart.deps}
