@@ -46,9 +46,29 @@ def name_of(obj: Mapping[str, Any]) -> str:
     return as_str(as_dict(obj.get("metadata")).get("name")) or "?"
 
 
+# The kinds pod_templates finds pod templates in: any other kind has none, which a caller
+# holding the kind can tell without reading the object.
+POD_TEMPLATE_KINDS = frozenset(
+    {
+        "RayService",
+        "RayCluster",
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "ReplicaSet",
+        "Job",
+        "CronJob",
+        "Pod",
+    }
+)
+
+
 def pod_templates(obj: Mapping[str, Any]) -> Iterator[tuple[Path, dict[str, Any], str | None, str]]:
     """(path, template, ray node type, ray group name) of every pod template in ``obj``."""
-    kind, spec = obj.get("kind"), as_dict(obj.get("spec"))
+    kind = obj.get("kind")
+    if kind not in POD_TEMPLATE_KINDS:
+        return
+    spec = as_dict(obj.get("spec"))
     if kind in ("RayService", "RayCluster"):
         base: Path = ("spec", "rayClusterConfig") if kind == "RayService" else ("spec",)
         cluster = as_dict(spec.get("rayClusterConfig")) if kind == "RayService" else spec

@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .. import catalog, nodes
-from ..objects import as_dict, as_list, as_str, gcs_fuse_volumes, llm_configs, pod_templates
+from ..objects import (
+    POD_TEMPLATE_KINDS,
+    as_dict,
+    as_list,
+    as_str,
+    gcs_fuse_volumes,
+    llm_configs,
+    pod_templates,
+)
 
 if TYPE_CHECKING:
     from ..plan import Plan
@@ -45,11 +53,24 @@ class _Output:
     # and a scan of every resource per question was a tenth of this at 10000 models
     _kinds: dict[tuple[str, str], list[Resource]] = field(default_factory=dict, init=False, repr=False)
     _fuse: dict[int, bool] = field(default_factory=dict, init=False, repr=False)  # asked by three rows
+    # cluster -> its resources of a kind with pod templates (objects.POD_TEMPLATE_KINDS):
+    # the rows about pods read only those, not a large fleet's tens of thousands of routes
+    # and policies (each read of a cold object costs a cache miss or several)
+    _workloads: dict[str, list[Resource]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         for cluster, resources in self.by_cluster.items():
+            workloads = self._workloads[cluster] = []
             for r in resources:
                 self._kinds.setdefault((cluster, r.kind), []).append(r)
+                if r.kind in POD_TEMPLATE_KINDS:
+                    workloads.append(r)
+
+    def workloads(self, cluster: str | None = None) -> list[Resource]:
+        """The resources with pod templates, of one cluster or of all, in order."""
+        if cluster is not None:
+            return self._workloads.get(cluster, [])
+        return [r for rs in self._workloads.values() for r in rs]
 
     def of_kind(self, kind: str) -> Iterator[Resource]:
         for cluster in self.by_cluster:
@@ -61,11 +82,8 @@ class _Output:
     def clusters_of_kind(self, *kinds: str) -> list[str]:
         return [c for c in self.by_cluster if any((c, k) in self._kinds for k in kinds)]
 
-    def clusters_with(self, test: Callable[[Resource], bool]) -> list[str]:
-        return [c for c, rs in self.by_cluster.items() if any(test(r) for r in rs)]
-
     def pods(self) -> Iterator[tuple[Resource, dict[str, Any]]]:
-        for resources in self.by_cluster.values():
+        for resources in self._workloads.values():
             for r in resources:
                 for spec in self.pod_specs(r):
                     yield r, spec
@@ -118,16 +136,16 @@ def _ray_operator(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
 
 
 def _gcs_fuse(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
-    users = [r for rs in out.by_cluster.values() for r in rs if out.uses_gcs_fuse(r)]
+    users = [r for r in out.workloads() if out.uses_gcs_fuse(r)]
     if not users:
         return []
-    clusters = out.clusters_with(out.uses_gcs_fuse)
+    clusters = [c for c in out.by_cluster if any(out.uses_gcs_fuse(r) for r in out.workloads(c))]
     return [_fill("gcs-fuse", [_ref(r) for r in users], clusters, **fmt)]
 
 
 def _workload_identity(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
     # Cloud Storage from a pod (GCS Fuse) or an annotated KSA both need the GKE metadata server
-    users = [r for rs in out.by_cluster.values() for r in rs if out.uses_gcs_fuse(r)]
+    users = [r for r in out.workloads() if out.uses_gcs_fuse(r)]
     users += [
         r
         for r in out.of_kind("ServiceAccount")
@@ -311,9 +329,9 @@ def _secrets(out: _Output, fmt: dict[str, str]) -> list[Prerequisite]:
     """Every Secret a pod references that the output does not create."""
     hf_keys = set(catalog.accelerators()["hfTokenEnv"].values())
     refs: dict[tuple[str, str], tuple[list[str], list[str], str]] = {}
-    for cluster, resources in out.by_cluster.items():
+    for cluster in out.by_cluster:
         made = {r.name for r in out.in_cluster(cluster, "Secret")}
-        for r in resources:
+        for r in out.workloads(cluster):
             for spec in out.pod_specs(r):
                 containers = [*as_list(spec.get("initContainers")), *as_list(spec.get("containers"))]
                 for c in map(as_dict, containers):
