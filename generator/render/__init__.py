@@ -13,7 +13,6 @@ from ..plan import SUBCHARTS, Plan, build_plan
 from ..spec import Spec
 from . import values_schema
 from .chart import (
-    cluster_values_files,
     diagram,
     dump_values_file,
     dump_yaml,
@@ -246,6 +245,14 @@ def _collect(plan: Plan, jobs: list[list[_Job]], progress: Progress) -> list[lis
     return out
 
 
+def _dump_missing(plan: Plan, dumped: dict[str, bytes]) -> None:
+    """Dump into ``dumped`` each values file of the plan it does not hold yet (all of them
+    when no second process dumped any)."""
+    for rel, head_lines, values in values_files(plan):
+        if rel not in dumped:
+            dumped[rel] = dump_values_file(head_lines, values)
+
+
 def start_worker(
     spec_path: str | Path, follow_up: tuple[str, ...] | None = None, prepare: tuple[str, str] | None = None
 ) -> Any:
@@ -306,7 +313,7 @@ def render_plan(
                     raise HelmRenderError(f"values-{cluster.name}.yaml: {problem}")
             emit({f"chart/{rel}": data for rel, data in chart.items()})
             if not there:
-                dumped.update(cluster_values_files(plan))
+                _dump_missing(plan, dumped)
                 emit({f"chart/{rel}": data for rel, data in dumped.items()})
             extra: dict[str, bytes] = {}
             if plan.addons:
@@ -321,9 +328,7 @@ def render_plan(
                 emit(extra)
             rendered_all = _collect(plan, jobs, progress)
             if there:  # what the second process did not dump (it failed) is dumped here
-                for rel, head_lines, values in values_files(plan):
-                    if rel not in dumped:
-                        dumped[rel] = dump_values_file(head_lines, values)
+                _dump_missing(plan, dumped)
                 emit({f"chart/{rel}": data for rel, data in dumped.items()})
             chart.update(dumped)
         except BaseException:
